@@ -1,0 +1,2 @@
+namespace AutoResearch.Core;
+internal static class Placeholder { }

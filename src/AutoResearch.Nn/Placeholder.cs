@@ -1,0 +1,2 @@
+namespace AutoResearch.Nn;
+internal static class Placeholder { }

@@ -1,0 +1,2 @@
+namespace AutoResearch.TinyGpt;
+internal static class Placeholder { }
