@@ -1,1 +1,3 @@
-return 0;
+using AutoResearch.Cli;
+
+return await Entry.RunAsync(args);

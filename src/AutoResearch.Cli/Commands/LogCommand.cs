@@ -1,0 +1,41 @@
+using System.ComponentModel;
+using AutoResearch.Cli.Rendering;
+using AutoResearch.Core;
+using AutoResearch.Core.Records;
+using AutoResearch.Core.Spec;
+using AutoResearch.Core.Workspace;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace AutoResearch.Cli.Commands;
+
+/// <summary><c>autoresearch log [DIR] [--tag TAG]</c>: a run's experiments as a table.</summary>
+internal sealed class LogCommand(IAnsiConsole console) : AsyncCommand<LogCommand.Settings>
+{
+    internal sealed class Settings : WorkspaceSettings
+    {
+        [CommandOption("--tag <TAG>")]
+        [Description("The run to list; default: the latest.")]
+        public string? Tag { get; init; }
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var workspace = await GitWorkspace.OpenAsync(settings.Directory, cancellationToken);
+        var spec = SpecLoader.Load(workspace.Root);
+        using var ledger = OpenLedger(workspace);
+        var run = (settings.Tag is null ? ledger.Runs().LastOrDefault() : ledger.GetRun(settings.Tag))
+            ?? throw new WorkspaceException(settings.Tag is null
+                ? "no runs yet: `autoresearch run` starts one"
+                : $"no run named {settings.Tag} (runs: {string.Join(", ", ledger.Runs().Select(r => r.Tag))})");
+        console.MarkupLineInterpolated($"run [bold]{run.Tag}[/] on {run.Branch}");
+        console.Write(Tables.Experiments(spec.Objective.Metric, ledger.Experiments(run.Tag)));
+        return Entry.Ok;
+    }
+
+    internal static Ledger OpenLedger(GitWorkspace workspace)
+    {
+        var path = Path.Combine(workspace.StateDirectory, "ledger.db");
+        return File.Exists(path) ? Ledger.Open(path) : throw new WorkspaceException("no runs yet: `autoresearch run` starts one");
+    }
+}

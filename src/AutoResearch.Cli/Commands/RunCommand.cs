@@ -1,0 +1,83 @@
+using System.ComponentModel;
+using AutoResearch.Cli.Rendering;
+using AutoResearch.Core;
+using AutoResearch.Core.Loop;
+using AutoResearch.Core.Proposers;
+using AutoResearch.Core.Records;
+using AutoResearch.Core.Running;
+using AutoResearch.Core.Spec;
+using AutoResearch.Core.Workspace;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace AutoResearch.Cli.Commands;
+
+/// <summary><c>autoresearch run [DIR]</c>: the research loop.</summary>
+internal sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.Settings>
+{
+    internal sealed class Settings : WorkspaceSettings
+    {
+        [CommandOption("--agent <KIND>")]
+        [Description("The proposer: cli (an external coding agent). Overrides [agent] kind.")]
+        public string? Agent { get; init; }
+
+        [CommandOption("--agent-command <TEMPLATE>")]
+        [Description("For --agent cli: the command; {prompt} becomes the prompt file's path. Overrides [agent] command.")]
+        public string? AgentCommand { get; init; }
+
+        [CommandOption("--max-experiments <N>")]
+        [Description("Stop once the run has N proposals (the baseline not counted).")]
+        public int? MaxExperiments { get; init; }
+
+        [CommandOption("--hours <H>")]
+        [Description("Stop starting experiments after H hours.")]
+        public double? Hours { get; init; }
+
+        [CommandOption("--tag <TAG>")]
+        [Description("The run's name (branch autoresearch/TAG); an existing tag is resumed. Default: the latest unfinished run, else today's date.")]
+        public string? Tag { get; init; }
+
+        [CommandOption("--plain")]
+        [Description("Plain lines instead of the live view, even in a terminal.")]
+        public bool Plain { get; init; }
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var workspace = await GitWorkspace.OpenAsync(settings.Directory, cancellationToken);
+        var spec = SpecLoader.Load(workspace.Root);
+        var proposer = ProposerFactory.Create(spec, settings.Agent, settings.AgentCommand);
+        var options = new LoopOptions
+        {
+            Tag = settings.Tag,
+            MaxExperiments = settings.MaxExperiments,
+            Duration = settings.Hours is { } h ? TimeSpan.FromHours(h) : null,
+        };
+        var problems = options.Validate();
+        if (problems.Count > 0)
+        {
+            throw new SpecException("command line", problems);
+        }
+
+        var runner = new ExperimentRunner(spec, new Dictionary<string, string?> { ["AUTORESEARCH_LIB"] = Paths.Library });
+        using var ledger = Ledger.Open(Path.Combine(workspace.StateDirectory, "ledger.db"));
+        var live = !settings.Plain && console.Profile.Capabilities.Interactive && !Console.IsOutputRedirected;
+        console.MarkupLineInterpolated($"[bold]autoresearch[/] {workspace.Root}: {spec.Objective.Metric} ({spec.Objective.Direction.ToString().ToLowerInvariant()}), proposer [bold]{proposer.Name}[/], spec {spec.Source}");
+
+        RunSummary summary;
+        if (live)
+        {
+            var view = new LiveView(spec);
+            var loop = new ResearchLoop(spec, workspace, ledger, proposer, runner, view);
+            summary = await view.ShowAsync(console, () => loop.RunAsync(options, cancellationToken), cancellationToken);
+        }
+        else
+        {
+            var loop = new ResearchLoop(spec, workspace, ledger, proposer, runner, new PlainObserver(console, spec));
+            summary = await loop.RunAsync(options, cancellationToken);
+        }
+
+        Tables.PrintSummary(console, spec, summary);
+        return Entry.Ok;
+    }
+}

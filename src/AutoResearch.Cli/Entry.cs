@@ -1,0 +1,82 @@
+using AutoResearch.Cli.Commands;
+using AutoResearch.Core;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace AutoResearch.Cli;
+
+/// <summary>Parses, wires and runs a command; maps failures to exit codes (0 ok, 1 failure, 2 bad usage or config).</summary>
+internal static class Entry
+{
+    public const int Ok = 0;
+    public const int Failure = 1;
+    public const int Usage = 2;
+
+    public static async Task<int> RunAsync(string[] args, IAnsiConsole? console = null)
+    {
+        var app = new CommandApp();
+        app.Configure(config =>
+        {
+            config.SetApplicationName("autoresearch");
+            config.PropagateExceptions();
+            if (console is not null)
+            {
+                config.ConfigureConsole(console);
+            }
+
+            config.AddCommand<InitCommand>("init").WithDescription("Make a workspace from a template (empty, karpathy, tinygpt).");
+            config.AddCommand<RunCommand>("run").WithDescription("Run the research loop on a workspace; resumes an interrupted run.");
+            config.AddCommand<StatusCommand>("status").WithDescription("Show the spec and the runs of a workspace.");
+            config.AddCommand<LogCommand>("log").WithDescription("List a run's experiments.");
+            config.AddCommand<ShowCommand>("show").WithDescription("Show one experiment: metrics, diff, log tail.");
+        });
+
+        var output = console ?? AnsiConsole.Console;
+        if (console is null && Console.IsOutputRedirected)
+        {
+            // Logs and pipes have no width; Spectre's default of 80 would wrap every table.
+            output.Profile.Width = 200;
+        }
+        using var cancellation = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            // First Ctrl-C stops gracefully (the run is killed and can be resumed); a second one exits at once.
+            if (!cancellation.IsCancellationRequested)
+            {
+                e.Cancel = true;
+                cancellation.Cancel();
+            }
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            return await app.RunAsync(args, cancellation.Token);
+        }
+        catch (CommandAppException e)
+        {
+            // Spectre's parse and validation errors: the user typed something we do not understand.
+            output.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            output.MarkupLine("run [bold]autoresearch --help[/] for usage");
+            return Usage;
+        }
+        catch (AutoResearchException e)
+        {
+            output.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            if (args.Contains("--verbose"))
+            {
+                output.WriteException(e);
+            }
+
+            return e.IsUsageError ? Usage : Failure;
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            output.MarkupLine("[yellow]interrupted[/]: run `autoresearch run` again to resume");
+            return Failure;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+}

@@ -1,0 +1,31 @@
+using AutoResearch.Core;
+using AutoResearch.Core.Proposers;
+using AutoResearch.Core.Spec;
+
+namespace AutoResearch.Cli;
+
+/// <summary>Chooses the proposer from the command line, then <c>[agent]</c>, then the default.</summary>
+internal static class ProposerFactory
+{
+    public static IProposer Create(ResearchSpec spec, string? kind, string? command)
+    {
+        kind ??= spec.Agent.Kind;
+        command ??= spec.Agent.Command;
+        switch (kind)
+        {
+            case "cli":
+                if (string.IsNullOrWhiteSpace(command))
+                {
+                    throw new SpecException(spec.Source, [
+                        "the cli agent needs a command: --agent-command \"claude -p \\\"$(cat {prompt})\\\" --dangerously-skip-permissions\" or [agent] command"]);
+                }
+
+                return new CliProposer(command, spec.Agent.Timeout);
+            case null:
+                throw new SpecException(spec.Source, [
+                    "no agent configured: pass --agent cli --agent-command \"...\" or set [agent] kind and command"]);
+            default:
+                throw new SpecException(spec.Source, [$"unknown agent \"{kind}\" (known: cli)"]);
+        }
+    }
+}

@@ -1,0 +1,28 @@
+using System.Globalization;
+using AutoResearch.Core.Records;
+
+namespace AutoResearch.Cli.Rendering;
+
+/// <summary>How numbers, commits and statuses read in the terminal.</summary>
+internal static class Format
+{
+    public static string Metric(double? value) => value is { } v ? v.ToString("0.000000", CultureInfo.InvariantCulture) : "-";
+
+    public static string Seconds(double? value) => value is { } v ? v.ToString("0.0", CultureInfo.InvariantCulture) + "s" : "-";
+
+    public static string MemoryGb(double? mb) => mb is { } v ? (v / 1024).ToString("0.0", CultureInfo.InvariantCulture) : "-";
+
+    public static string Commit(string? commit) => commit is { Length: >= 7 } c ? c[..7] : "-";
+
+    public static string Status(ExperimentRecord e) => e.Status is { } s ? Ledger.Name(s) : e.Phase.ToString().ToLowerInvariant();
+
+    public static string Color(ExperimentRecord e) => e.Status switch
+    {
+        ExperimentStatus.Keep => "green",
+        ExperimentStatus.Discard => "grey",
+        ExperimentStatus.Rejected => "magenta",
+        ExperimentStatus.Timeout => "yellow",
+        ExperimentStatus.Crash => "red",
+        _ => "blue",
+    };
+}

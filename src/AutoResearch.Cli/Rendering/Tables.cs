@@ -1,0 +1,107 @@
+using System.Globalization;
+using AutoResearch.Core.Loop;
+using AutoResearch.Core.Records;
+using AutoResearch.Core.Spec;
+using Spectre.Console;
+
+namespace AutoResearch.Cli.Rendering;
+
+/// <summary>The tables and reports that <c>run</c>, <c>status</c>, <c>log</c> and <c>show</c> print.</summary>
+internal static class Tables
+{
+    public static void PrintSummary(IAnsiConsole console, ResearchSpec spec, RunSummary summary)
+    {
+        var metric = spec.Objective.Metric;
+        var proposals = summary.Experiments.Count(e => !e.IsBaseline);
+        var kept = summary.Experiments.Count(e => !e.IsBaseline && e.Status == ExperimentStatus.Keep);
+        console.WriteLine();
+        console.MarkupLineInterpolated($"[bold]{summary.Run.Tag}[/]: {summary.StopReason}; {proposals} proposals, {kept} kept");
+        console.MarkupLineInterpolated(
+            $"{metric}: baseline {Format.Metric(summary.Baseline.Metric)} -> best [green]{Format.Metric(summary.Best.Metric)}[/] (commit {Format.Commit(summary.Best.CandidateCommit)} on branch {summary.Run.Branch})");
+        console.MarkupLineInterpolated($"see it: git log {summary.Run.Branch}; autoresearch log");
+    }
+
+    public static Table Experiments(string metric, IReadOnlyList<ExperimentRecord> experiments)
+    {
+        var table = new Table().Border(TableBorder.Rounded)
+            .AddColumns("#", "id", "commit", "status", metric, "delta", "mem GB", "time", "description");
+        double? best = null;
+        foreach (var e in experiments)
+        {
+            var delta = e.Metric is { } m && best is { } b && !e.IsBaseline ? (m - b).ToString("+0.000000;-0.000000;0", CultureInfo.InvariantCulture) : "";
+            table.AddRow(
+                new Text(e.Seq.ToString(CultureInfo.InvariantCulture)),
+                new Text(e.Id.ToString(CultureInfo.InvariantCulture)),
+                new Text(Format.Commit(e.CandidateCommit)),
+                new Markup($"[{Format.Color(e)}]{Format.Status(e)}[/]"),
+                new Text(Format.Metric(e.Metric)),
+                new Text(delta),
+                new Text(Format.MemoryGb(e.PeakMemoryMb)),
+                new Text(Format.Seconds(e.RunSeconds)),
+                new Text(e.IsBaseline ? "baseline" : e.Description ?? e.Error ?? ""));
+            if (e.Status == ExperimentStatus.Keep)
+            {
+                best = e.Metric;
+            }
+        }
+
+        return table;
+    }
+
+    public static void PrintExperiment(IAnsiConsole console, string metric, ExperimentRecord e)
+    {
+        console.MarkupLineInterpolated($"[bold]experiment {e.Id}[/] (#{e.Seq} of run {e.Tag}): [{Format.Color(e)}]{Format.Status(e)}[/]");
+        var grid = new Grid().AddColumn().AddColumn();
+        void Row(string key, string? value) => grid.AddRow(new Markup($"[bold]{key}[/]"), new Text(value ?? "-"));
+        Row("description", e.IsBaseline ? "baseline" : e.Description);
+        Row(metric, Format.Metric(e.Metric));
+        Row("parent", e.ParentCommit);
+        Row("candidate", e.CandidateCommit);
+        Row("proposer", e.Proposer);
+        Row("started", e.StartedAt.ToString("u", CultureInfo.InvariantCulture));
+        Row("propose time", Format.Seconds(e.ProposeSeconds));
+        Row("run time", Format.Seconds(e.RunSeconds));
+        Row("exit code", e.ExitCode?.ToString(CultureInfo.InvariantCulture));
+        Row("peak memory", e.PeakMemoryMb is { } mb ? $"{mb:0.0} MB" : null);
+        Row("log", e.LogPath);
+        if (e.Error is not null)
+        {
+            Row("error", e.Error);
+        }
+
+        if (e.ChangedPaths.Count > 0)
+        {
+            Row("changed", string.Join(", ", e.ChangedPaths));
+        }
+
+        foreach (var (key, value) in e.Metrics.Where(kv => kv.Key != metric).OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            Row(key, value.ToString("0.######", CultureInfo.InvariantCulture));
+        }
+
+        if (e.Curve.Count > 0)
+        {
+            Row("curve", string.Join("  ", e.Curve.Where((_, i) => i % Math.Max(1, e.Curve.Count / 10) == 0)
+                .Select(c => $"{c.Progress:0}%:{c.Value:0.###}")));
+        }
+
+        console.Write(grid);
+        if (!string.IsNullOrEmpty(e.Patch))
+        {
+            console.WriteLine();
+            console.Write(new Rule("diff").LeftJustified());
+            foreach (var line in e.Patch.TrimEnd().Split('\n'))
+            {
+                var color = line.StartsWith('+') ? "green" : line.StartsWith('-') ? "red" : line.StartsWith("@@", StringComparison.Ordinal) ? "cyan" : "default";
+                console.MarkupLine($"[{color}]{Markup.Escape(line)}[/]");
+            }
+        }
+
+        if (e.LogPath is not null && File.Exists(e.LogPath))
+        {
+            console.WriteLine();
+            console.Write(new Rule("log tail").LeftJustified());
+            console.WriteLine(Core.Running.ExperimentRunner.Tail(File.ReadAllText(e.LogPath), 20));
+        }
+    }
+}

@@ -1,2 +1,0 @@
-namespace AutoResearch.Core;
-internal static class Placeholder { }

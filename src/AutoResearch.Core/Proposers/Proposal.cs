@@ -1,0 +1,25 @@
+namespace AutoResearch.Core.Proposers;
+
+/// <summary>What a proposer did.</summary>
+/// <param name="Succeeded">False when the agent failed (non-zero exit, timeout); the harness records it and goes on.</param>
+/// <param name="Description">One line saying what was tried (at most <see cref="MaxDescription"/> characters).</param>
+/// <param name="Error">Why it failed, when it did.</param>
+public sealed record Proposal(bool Succeeded, string Description, string? Error = null)
+{
+    /// <summary>The longest description kept.</summary>
+    public const int MaxDescription = 120;
+
+    /// <summary>A successful proposal with <paramref name="description"/> cut to <see cref="MaxDescription"/>.</summary>
+    public static Proposal Success(string description) => new(true, Cut(description));
+
+    /// <summary>A failed proposal.</summary>
+    public static Proposal Failure(string description, string error) => new(false, Cut(description), error);
+
+    /// <summary>One line, at most <see cref="MaxDescription"/> characters.</summary>
+    public static string Cut(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var line = text.Replace('\t', ' ').Replace('\r', ' ').Replace('\n', ' ').Trim();
+        return line.Length <= MaxDescription ? line : line[..(MaxDescription - 1)] + "…";
+    }
+}

@@ -1,0 +1,299 @@
+using System.Globalization;
+using System.Text.Json;
+using AutoResearch.Core.Running;
+using Microsoft.Data.Sqlite;
+
+namespace AutoResearch.Core.Records;
+
+/// <summary>
+/// The SQLite ledger at <c>.autoresearch/ledger.db</c>: every run and every experiment, its patch, metrics,
+/// curve, status and timings. Schema versioned with <c>PRAGMA user_version</c>; WAL journal so a kill at
+/// any moment leaves the last committed write intact.
+/// </summary>
+public sealed class Ledger : IDisposable
+{
+    /// <summary>The schema version this code reads and writes.</summary>
+    public const int SchemaVersion = 1;
+
+    private const string Columns =
+        "id, tag, seq, phase, status, parent_commit, candidate_commit, description, proposer, patch, changed_paths, " +
+        "metric, metrics, curve, exit_code, peak_memory_mb, started_at, finished_at, propose_seconds, run_seconds, " +
+        "log_path, error, attempts, seed";
+
+    private readonly SqliteConnection _connection;
+
+    private Ledger(SqliteConnection connection, string path)
+    {
+        _connection = connection;
+        Path = path;
+    }
+
+    /// <summary>The database file.</summary>
+    public string Path { get; }
+
+    /// <summary>Opens (creating or migrating) the ledger at <paramref name="path"/>.</summary>
+    public static Ledger Open(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        connection.Open();
+        var ledger = new Ledger(connection, path);
+        ledger.Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;");
+        ledger.Migrate();
+        return ledger;
+    }
+
+    public void Dispose() => _connection.Dispose();
+
+    /// <summary>Records a new run.</summary>
+    public void CreateRun(RunRecord run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        Execute(
+            "INSERT INTO runs(tag, branch, base_commit, metric, direction, started_at, finished_at) VALUES ($tag, $branch, $base, $metric, $direction, $started, NULL)",
+            ("$tag", run.Tag), ("$branch", run.Branch), ("$base", run.BaseCommit), ("$metric", run.Metric),
+            ("$direction", run.Direction), ("$started", Time(run.StartedAt)));
+    }
+
+    /// <summary>Marks a run as having reached its limits.</summary>
+    public void FinishRun(string tag, DateTimeOffset at) =>
+        Execute("UPDATE runs SET finished_at = $at WHERE tag = $tag", ("$tag", tag), ("$at", Time(at)));
+
+    /// <summary>Marks a run as open again (it is being continued).</summary>
+    public void ReopenRun(string tag) => Execute("UPDATE runs SET finished_at = NULL WHERE tag = $tag", ("$tag", tag));
+
+    public RunRecord? GetRun(string tag) => ReadRuns("WHERE tag = $tag", ("$tag", tag)).FirstOrDefault();
+
+    /// <summary>Every run, oldest first.</summary>
+    public IReadOnlyList<RunRecord> Runs() => ReadRuns("ORDER BY started_at, rowid");
+
+    /// <summary>Inserts a new experiment and returns it with its id.</summary>
+    public ExperimentRecord Insert(ExperimentRecord experiment)
+    {
+        ArgumentNullException.ThrowIfNull(experiment);
+        using var command = _connection.CreateCommand();
+        command.CommandText =
+            $"INSERT INTO experiments({Columns[4..]}) VALUES ($tag, $seq, $phase, $status, $parent, $candidate, $description, $proposer, $patch, " +
+            "$changed, $metric, $metrics, $curve, $exit, $memory, $started, $finished, $propose, $run, $log, $error, $attempts, $seed) RETURNING id";
+        Bind(command, experiment);
+        var id = (long)command.ExecuteScalar()!;
+        return experiment with { Id = id };
+    }
+
+    /// <summary>Writes every field of <paramref name="experiment"/> (matched by id).</summary>
+    public void Save(ExperimentRecord experiment)
+    {
+        ArgumentNullException.ThrowIfNull(experiment);
+        using var command = _connection.CreateCommand();
+        command.CommandText =
+            "UPDATE experiments SET tag=$tag, seq=$seq, phase=$phase, status=$status, parent_commit=$parent, candidate_commit=$candidate, " +
+            "description=$description, proposer=$proposer, patch=$patch, changed_paths=$changed, metric=$metric, metrics=$metrics, curve=$curve, " +
+            "exit_code=$exit, peak_memory_mb=$memory, started_at=$started, finished_at=$finished, propose_seconds=$propose, run_seconds=$run, " +
+            "log_path=$log, error=$error, attempts=$attempts, seed=$seed WHERE id=$id";
+        Bind(command, experiment);
+        command.Parameters.AddWithValue("$id", experiment.Id);
+        if (command.ExecuteNonQuery() != 1)
+        {
+            throw new InvalidOperationException($"experiment {experiment.Id} is not in the ledger");
+        }
+    }
+
+    /// <summary>Removes an experiment that never got past proposing (a resume proposes it afresh).</summary>
+    public void Delete(long id) => Execute("DELETE FROM experiments WHERE id = $id", ("$id", id));
+
+    public ExperimentRecord? Get(long id) => Read("WHERE id = $id", ("$id", id)).FirstOrDefault();
+
+    /// <summary>A run's experiments in order, the baseline first.</summary>
+    public IReadOnlyList<ExperimentRecord> Experiments(string tag) => Read("WHERE tag = $tag ORDER BY seq", ("$tag", tag));
+
+    /// <summary>A value the harness keeps for the workspace (e.g. that setup has run).</summary>
+    public string? GetMeta(string key) =>
+        Scalar("SELECT value FROM meta WHERE key = $key", ("$key", key)) as string;
+
+    public void SetMeta(string key, string value) =>
+        Execute("INSERT INTO meta(key, value) VALUES ($key, $value) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            ("$key", key), ("$value", value));
+
+    private void Migrate()
+    {
+        var version = Convert.ToInt32(Scalar("PRAGMA user_version"), CultureInfo.InvariantCulture);
+        if (version > SchemaVersion)
+        {
+            throw new WorkspaceException(
+                $"{Path} has schema version {version}, newer than this autoresearch understands ({SchemaVersion}); upgrade autoresearch");
+        }
+
+        if (version < 1)
+        {
+            using var transaction = _connection.BeginTransaction();
+            Execute("""
+                CREATE TABLE IF NOT EXISTS runs(
+                    tag TEXT PRIMARY KEY,
+                    branch TEXT NOT NULL,
+                    base_commit TEXT NOT NULL,
+                    metric TEXT NOT NULL,
+                    direction TEXT NOT NULL,
+                    started_at TEXT NOT NULL,
+                    finished_at TEXT);
+                CREATE TABLE IF NOT EXISTS experiments(
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    tag TEXT NOT NULL REFERENCES runs(tag),
+                    seq INTEGER NOT NULL,
+                    phase TEXT NOT NULL,
+                    status TEXT,
+                    parent_commit TEXT NOT NULL,
+                    candidate_commit TEXT,
+                    description TEXT,
+                    proposer TEXT NOT NULL,
+                    patch TEXT,
+                    changed_paths TEXT NOT NULL,
+                    metric REAL,
+                    metrics TEXT NOT NULL,
+                    curve TEXT NOT NULL,
+                    exit_code INTEGER,
+                    peak_memory_mb REAL,
+                    started_at TEXT NOT NULL,
+                    finished_at TEXT,
+                    propose_seconds REAL,
+                    run_seconds REAL,
+                    log_path TEXT,
+                    error TEXT,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    seed INTEGER NOT NULL,
+                    UNIQUE(tag, seq));
+                CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                PRAGMA user_version = 1;
+                """);
+            transaction.Commit();
+        }
+    }
+
+    private static void Bind(SqliteCommand command, ExperimentRecord e)
+    {
+        var p = command.Parameters;
+        p.AddWithValue("$tag", e.Tag);
+        p.AddWithValue("$seq", e.Seq);
+        p.AddWithValue("$phase", Name(e.Phase));
+        p.AddWithValue("$status", e.Status is { } s ? Name(s) : DBNull.Value);
+        p.AddWithValue("$parent", e.ParentCommit);
+        p.AddWithValue("$candidate", (object?)e.CandidateCommit ?? DBNull.Value);
+        p.AddWithValue("$description", (object?)e.Description ?? DBNull.Value);
+        p.AddWithValue("$proposer", e.Proposer);
+        p.AddWithValue("$patch", (object?)e.Patch ?? DBNull.Value);
+        p.AddWithValue("$changed", JsonSerializer.Serialize(e.ChangedPaths));
+        p.AddWithValue("$metric", (object?)e.Metric ?? DBNull.Value);
+        p.AddWithValue("$metrics", JsonSerializer.Serialize(e.Metrics.Where(kv => double.IsFinite(kv.Value)).ToDictionary()));
+        p.AddWithValue("$curve", JsonSerializer.Serialize(e.Curve.Where(c => double.IsFinite(c.Value)).Select(c => new[] { c.Progress, c.Value })));
+        p.AddWithValue("$exit", (object?)e.ExitCode ?? DBNull.Value);
+        p.AddWithValue("$memory", (object?)e.PeakMemoryMb ?? DBNull.Value);
+        p.AddWithValue("$started", Time(e.StartedAt));
+        p.AddWithValue("$finished", e.FinishedAt is { } f ? Time(f) : DBNull.Value);
+        p.AddWithValue("$propose", (object?)e.ProposeSeconds ?? DBNull.Value);
+        p.AddWithValue("$run", (object?)e.RunSeconds ?? DBNull.Value);
+        p.AddWithValue("$log", (object?)e.LogPath ?? DBNull.Value);
+        p.AddWithValue("$error", (object?)e.Error ?? DBNull.Value);
+        p.AddWithValue("$attempts", e.Attempts);
+        p.AddWithValue("$seed", e.Seed);
+    }
+
+    private List<ExperimentRecord> Read(string where, params (string Name, object Value)[] parameters)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = $"SELECT {Columns} FROM experiments {where}";
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        var list = new List<ExperimentRecord>();
+        using var r = command.ExecuteReader();
+        while (r.Read())
+        {
+            list.Add(new ExperimentRecord
+            {
+                Id = r.GetInt64(0),
+                Tag = r.GetString(1),
+                Seq = r.GetInt32(2),
+                Phase = Enum.Parse<ExperimentPhase>(r.GetString(3), ignoreCase: true),
+                Status = r.IsDBNull(4) ? null : Enum.Parse<ExperimentStatus>(r.GetString(4), ignoreCase: true),
+                ParentCommit = r.GetString(5),
+                CandidateCommit = NullableString(r, 6),
+                Description = NullableString(r, 7),
+                Proposer = r.GetString(8),
+                Patch = NullableString(r, 9),
+                ChangedPaths = JsonSerializer.Deserialize<List<string>>(r.GetString(10)) ?? [],
+                Metric = r.IsDBNull(11) ? null : r.GetDouble(11),
+                Metrics = JsonSerializer.Deserialize<Dictionary<string, double>>(r.GetString(12)) ?? [],
+                Curve = (JsonSerializer.Deserialize<List<double[]>>(r.GetString(13)) ?? []).Select(c => new CurvePoint(c[0], c[1])).ToList(),
+                ExitCode = r.IsDBNull(14) ? null : r.GetInt32(14),
+                PeakMemoryMb = r.IsDBNull(15) ? null : r.GetDouble(15),
+                StartedAt = DateTimeOffset.Parse(r.GetString(16), CultureInfo.InvariantCulture),
+                FinishedAt = r.IsDBNull(17) ? null : DateTimeOffset.Parse(r.GetString(17), CultureInfo.InvariantCulture),
+                ProposeSeconds = r.IsDBNull(18) ? null : r.GetDouble(18),
+                RunSeconds = r.IsDBNull(19) ? null : r.GetDouble(19),
+                LogPath = NullableString(r, 20),
+                Error = NullableString(r, 21),
+                Attempts = r.GetInt32(22),
+                Seed = r.GetInt32(23),
+            });
+        }
+
+        return list;
+    }
+
+    private List<RunRecord> ReadRuns(string where, params (string Name, object Value)[] parameters)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = $"SELECT tag, branch, base_commit, metric, direction, started_at, finished_at FROM runs {where}";
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        var list = new List<RunRecord>();
+        using var r = command.ExecuteReader();
+        while (r.Read())
+        {
+            list.Add(new RunRecord(
+                r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4),
+                DateTimeOffset.Parse(r.GetString(5), CultureInfo.InvariantCulture),
+                r.IsDBNull(6) ? null : DateTimeOffset.Parse(r.GetString(6), CultureInfo.InvariantCulture)));
+        }
+
+        return list;
+    }
+
+    private void Execute(string sql, params (string Name, object Value)[] parameters)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        command.ExecuteNonQuery();
+    }
+
+    private object? Scalar(string sql, params (string Name, object Value)[] parameters)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        return command.ExecuteScalar();
+    }
+
+    private static string? NullableString(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
+
+    private static string Time(DateTimeOffset t) => t.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
+
+    /// <summary>The lower-case name used in the ledger and results.tsv.</summary>
+    public static string Name(ExperimentStatus status) => status.ToString().ToLowerInvariant();
+
+    private static string Name(ExperimentPhase phase) => phase.ToString().ToLowerInvariant();
+}

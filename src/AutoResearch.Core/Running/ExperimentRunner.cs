@@ -1,0 +1,87 @@
+using System.Globalization;
+using AutoResearch.Core.Spec;
+
+namespace AutoResearch.Core.Running;
+
+/// <summary>Runs a spec's command in a worktree as one experiment and reads what it produced.</summary>
+public sealed class ExperimentRunner
+{
+    /// <summary>How many log lines a result keeps inline for reports and prompts.</summary>
+    public const int TailLines = 40;
+
+    private readonly ResearchSpec _spec;
+    private readonly IReadOnlyDictionary<string, string?> _environment;
+
+    /// <param name="spec">The validated spec.</param>
+    /// <param name="environment">Extra variables for every run (e.g. <c>AUTORESEARCH_LIB</c>).</param>
+    public ExperimentRunner(ResearchSpec spec, IReadOnlyDictionary<string, string?>? environment = null)
+    {
+        _spec = spec ?? throw new ArgumentNullException(nameof(spec));
+        _environment = environment ?? new Dictionary<string, string?>();
+    }
+
+    /// <summary>
+    /// Runs <c>[run] command</c> in <paramref name="worktree"/> with output to <c>run.log</c> in
+    /// <paramref name="runDirectory"/>, under the spec's hard timeout.
+    /// </summary>
+    /// <param name="experiment">The experiment's id, passed as <c>AUTORESEARCH_EXPERIMENT</c>.</param>
+    /// <param name="seed">Passed as <c>AUTORESEARCH_SEED</c>.</param>
+    /// <param name="onLine">Called with each output line as it comes.</param>
+    public async Task<RunResult> RunAsync(
+        string worktree,
+        string runDirectory,
+        long experiment,
+        int seed,
+        Action<string>? onLine = null,
+        CancellationToken cancellationToken = default)
+    {
+        Directory.CreateDirectory(runDirectory);
+        var logPath = Path.Combine(runDirectory, "run.log");
+        var environment = new Dictionary<string, string?>(_environment)
+        {
+            ["AUTORESEARCH_SEED"] = seed.ToString(CultureInfo.InvariantCulture),
+            ["AUTORESEARCH_RUN_DIR"] = Path.GetFullPath(runDirectory),
+            ["AUTORESEARCH_EXPERIMENT"] = experiment.ToString(CultureInfo.InvariantCulture),
+        };
+
+        ProcessOutcome outcome;
+        await using (var group = ProcessGroup.Start(_spec.Run.Command, worktree, logPath, environment, onLine))
+        {
+            outcome = await group.WaitAsync(_spec.Run.Timeout, cancellationToken).ConfigureAwait(false);
+        }
+
+        var log = await File.ReadAllTextAsync(logPath, CancellationToken.None).ConfigureAwait(false);
+        var output = RunOutput.Parse(log, _spec.Objective, _spec.Run.Progress);
+        return new RunResult(
+            outcome.ExitCode,
+            outcome.TimedOut,
+            outcome.Cancelled,
+            outcome.Wall,
+            PeakMemoryMb(output, outcome),
+            output,
+            logPath,
+            Tail(log, TailLines));
+    }
+
+    /// <summary>The last <paramref name="lines"/> non-empty lines of <paramref name="text"/>.</summary>
+    public static string Tail(string text, int lines)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var all = text.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Length > 0).ToArray();
+        return string.Join('\n', all.TakeLast(lines));
+    }
+
+    private double PeakMemoryMb(RunOutput output, ProcessOutcome outcome)
+    {
+        // Prefer what the run measured itself (GPU memory is invisible to us); else our RSS samples.
+        foreach (var key in new[] { _spec.MemoryMetric, "peak_vram_mb", "peak_memory_mb" })
+        {
+            if (key is not null && output.Metrics.TryGetValue(key, out var mb) && double.IsFinite(mb))
+            {
+                return mb;
+            }
+        }
+
+        return outcome.PeakRssBytes / (1024.0 * 1024.0);
+    }
+}

@@ -1,0 +1,274 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace AutoResearch.Core.Running;
+
+/// <summary>
+/// A shell command running in its own session and process group (via <c>setsid</c>), with stdout and
+/// stderr merged into a log file, a hard timeout that kills the whole group (TERM, then KILL after a
+/// grace period), and the group's peak resident memory sampled from <c>/proc</c>. Linux only.
+/// </summary>
+internal sealed partial class ProcessGroup : IAsyncDisposable
+{
+    private static readonly TimeSpan s_killGrace = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan s_sampleInterval = TimeSpan.FromMilliseconds(200);
+    private static readonly long s_pageSize = Environment.SystemPageSize;
+
+    private readonly Process _process;
+    private readonly StreamWriter _log;
+    private readonly Lock _logLock = new();
+    private readonly Action<string>? _onLine;
+    private readonly Stopwatch _clock;
+    private readonly Task _stdout;
+    private readonly Task _stderr;
+    private long _peakRssBytes;
+    private bool _killed;
+
+    private ProcessGroup(Process process, StreamWriter log, Action<string>? onLine)
+    {
+        _process = process;
+        _log = log;
+        _onLine = onLine;
+        _clock = Stopwatch.StartNew();
+        _stdout = PumpAsync(process.StandardOutput);
+        _stderr = PumpAsync(process.StandardError);
+    }
+
+    /// <summary>The process id, which is also the process group id.</summary>
+    public int Id => _process.Id;
+
+    /// <summary>Starts <c>bash -c <paramref name="command"/></c> in <paramref name="workingDirectory"/>.</summary>
+    /// <param name="logPath">Receives stdout and stderr, line by line, as they come.</param>
+    /// <param name="environment">Variables added to (or, when null-valued, removed from) the inherited environment.</param>
+    /// <param name="onLine">Called with each output line (from a pump thread).</param>
+    public static ProcessGroup Start(
+        string command,
+        string workingDirectory,
+        string logPath,
+        IReadOnlyDictionary<string, string?>? environment = null,
+        Action<string>? onLine = null)
+    {
+        var info = new ProcessStartInfo("setsid")
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add("bash");
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add(command);
+        foreach (var (key, value) in environment ?? new Dictionary<string, string?>())
+        {
+            if (value is null)
+            {
+                info.Environment.Remove(key);
+            }
+            else
+            {
+                info.Environment[key] = value;
+            }
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(logPath))!);
+        var log = new StreamWriter(logPath, append: false, new UTF8Encoding(false)) { AutoFlush = true };
+        Process process;
+        try
+        {
+            process = Process.Start(info) ?? throw new InvalidOperationException("setsid did not start");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            // setsid or bash missing: nothing can run on this machine.
+            log.Dispose();
+            throw new ResearchException($"cannot start `bash -c` through setsid: {e.Message}; install util-linux and bash", e);
+        }
+
+        process.StandardInput.Close();
+        return new ProcessGroup(process, log, onLine);
+    }
+
+    /// <summary>
+    /// Waits for the command to exit, or kills the whole group when <paramref name="timeout"/> passes or
+    /// <paramref name="cancellationToken"/> fires. Any process the command left behind in its group is killed too.
+    /// </summary>
+    public async Task<ProcessOutcome> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var timedOut = false;
+        var cancelled = false;
+        using var timeoutSource = new CancellationTokenSource(timeout);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeoutSource.Token, cancellationToken);
+        var exited = _process.WaitForExitAsync(linked.Token);
+        while (!exited.IsCompleted)
+        {
+            Sample();
+            await Task.WhenAny(exited, Task.Delay(s_sampleInterval, CancellationToken.None)).ConfigureAwait(false);
+        }
+
+        try
+        {
+            await exited.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Our own timeout or the caller's cancellation: kill the group, then say which it was.
+            timedOut = timeoutSource.IsCancellationRequested && !cancellationToken.IsCancellationRequested;
+            cancelled = !timedOut;
+            await KillGroupAsync().ConfigureAwait(false);
+        }
+
+        var wall = _clock.Elapsed;
+        // Children the command left running (a `sleep &`, a data loader) must not outlive the experiment.
+        await KillGroupAsync().ConfigureAwait(false);
+        await Task.WhenAll(_stdout, _stderr).ConfigureAwait(false);
+        var exitCode = _process.HasExited ? _process.ExitCode : -1;
+        if (timedOut)
+        {
+            WriteLine($"[autoresearch] timed out after {timeout.TotalSeconds:0.#} s; process group {Id} killed");
+        }
+        else if (cancelled)
+        {
+            WriteLine($"[autoresearch] interrupted; process group {Id} killed");
+        }
+
+        return new ProcessOutcome(exitCode, timedOut, cancelled, wall, _peakRssBytes);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillGroupAsync().ConfigureAwait(false);
+        _process.Dispose();
+        lock (_logLock)
+        {
+            _log.Dispose();
+        }
+    }
+
+    /// <summary>TERM to the group, a grace period, then KILL to whatever remains.</summary>
+    private async Task KillGroupAsync()
+    {
+        if (!GroupAlive())
+        {
+            return;
+        }
+
+        _killed = true;
+        _ = Kill(-Id, SigTerm);
+        var deadline = Stopwatch.StartNew();
+        while (GroupAlive() && deadline.Elapsed < s_killGrace)
+        {
+            await Task.Delay(50, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        if (GroupAlive())
+        {
+            _ = Kill(-Id, SigKill);
+            // Reaping is asynchronous; give the kernel a moment so callers see an empty group.
+            for (var i = 0; i < 40 && GroupAlive(); i++)
+            {
+                await Task.Delay(25, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+
+        if (!_process.HasExited)
+        {
+            await _process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>True while any process of the group exists (signal 0 probes without sending).</summary>
+    private bool GroupAlive() => Kill(-Id, 0) == 0 && GroupMembers().Any(m => !m.Zombie);
+
+    private void Sample()
+    {
+        long total = 0;
+        foreach (var member in GroupMembers())
+        {
+            total += member.RssPages * s_pageSize;
+        }
+
+        if (total > _peakRssBytes)
+        {
+            _peakRssBytes = total;
+        }
+    }
+
+    /// <summary>The processes whose process group is ours, read from <c>/proc/[pid]/stat</c>.</summary>
+    private IEnumerable<(int Pid, long RssPages, bool Zombie)> GroupMembers()
+    {
+        string[] entries;
+        try
+        {
+            entries = Directory.GetDirectories("/proc");
+        }
+        catch (IOException)
+        {
+            // No /proc (not Linux): no memory figures, and the kill signal alone must do.
+            yield break;
+        }
+
+        foreach (var dir in entries)
+        {
+            var name = Path.GetFileName(dir);
+            if (name.Length == 0 || !char.IsAsciiDigit(name[0]))
+            {
+                continue;
+            }
+
+            string stat;
+            try
+            {
+                stat = File.ReadAllText(Path.Combine(dir, "stat"));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // The process ended between listing and reading.
+                continue;
+            }
+
+            // Fields after the command name, which is in parentheses and may contain spaces.
+            var close = stat.LastIndexOf(')');
+            if (close < 0)
+            {
+                continue;
+            }
+
+            var fields = stat[(close + 2)..].Split(' ');
+            // fields[0] = state, [2] = pgrp, [21] = rss (pages).
+            if (fields.Length > 21 && int.TryParse(fields[2], CultureInfo.InvariantCulture, out var pgrp) && pgrp == Id)
+            {
+                _ = long.TryParse(fields[21], CultureInfo.InvariantCulture, out var rss);
+                yield return (int.Parse(name, CultureInfo.InvariantCulture), rss, fields[0] == "Z");
+            }
+        }
+    }
+
+    private async Task PumpAsync(StreamReader reader)
+    {
+        while (await reader.ReadLineAsync(CancellationToken.None).ConfigureAwait(false) is { } line)
+        {
+            WriteLine(line);
+            _onLine?.Invoke(line);
+        }
+    }
+
+    private void WriteLine(string line)
+    {
+        lock (_logLock)
+        {
+            _log.WriteLine(line);
+        }
+    }
+
+    /// <summary>Whether the group was signalled (by timeout, cancellation or clean-up of leftovers).</summary>
+    public bool WasKilled => _killed;
+
+    private const int SigTerm = 15;
+    private const int SigKill = 9;
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+}

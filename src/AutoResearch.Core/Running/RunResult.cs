@@ -1,0 +1,24 @@
+namespace AutoResearch.Core.Running;
+
+/// <summary>Everything one run of the experiment command produced.</summary>
+/// <param name="ExitCode">The command's exit code (-1 when killed).</param>
+/// <param name="TimedOut">Killed at the hard timeout.</param>
+/// <param name="Cancelled">Killed because the harness was interrupted.</param>
+/// <param name="Wall">Wall-clock duration.</param>
+/// <param name="PeakMemoryMb">Peak memory: the run's own report where it prints one, else the sampled peak RSS of its process group.</param>
+/// <param name="Output">The parsed metric, summary metrics and curve.</param>
+/// <param name="LogPath">The full log.</param>
+/// <param name="LogTail">The last lines of the log, for crash reports and prompts.</param>
+public sealed record RunResult(
+    int ExitCode,
+    bool TimedOut,
+    bool Cancelled,
+    TimeSpan Wall,
+    double PeakMemoryMb,
+    RunOutput Output,
+    string LogPath,
+    string LogTail)
+{
+    /// <summary>The metric when the run finished cleanly and printed a finite one; otherwise null.</summary>
+    public double? Metric => !TimedOut && !Cancelled && ExitCode == 0 && Output.Metric is { } m && double.IsFinite(m) ? m : null;
+}

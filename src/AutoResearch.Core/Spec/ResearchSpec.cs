@@ -1,0 +1,35 @@
+namespace AutoResearch.Core.Spec;
+
+/// <summary>
+/// Everything the harness needs to know about a workspace, read once from <c>autoresearch.toml</c>
+/// (or recognised from a karpathy/autoresearch layout) and validated once by <see cref="SpecLoader"/>.
+/// </summary>
+public sealed record ResearchSpec
+{
+    /// <summary>The spec file's name in a workspace.</summary>
+    public const string FileName = "autoresearch.toml";
+
+    /// <summary>The workspace root (the git repository's top level).</summary>
+    public required string Root { get; init; }
+
+    /// <summary>Where the spec came from: the toml file, or a description of the recognised layout.</summary>
+    public required string Source { get; init; }
+
+    public required ObjectiveSpec Objective { get; init; }
+
+    public required RunSpec Run { get; init; }
+
+    public required EditableScope Scope { get; init; }
+
+    public required AgentSpec Agent { get; init; }
+
+    /// <summary>The metric that holds peak memory in MB, when the run prints one (<c>peak_vram_mb</c> for karpathy layouts).</summary>
+    public string? MemoryMetric { get; init; }
+
+    /// <summary>The instructions for agents (<c>program.md</c>), relative to the root, when present.</summary>
+    public string? ProgramFile { get; init; }
+
+    /// <summary>Sections this version does not interpret itself (<c>[acceptance]</c>, <c>[search]</c>, ...), as parsed.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyDictionary<string, object>> Extra { get; init; } =
+        new Dictionary<string, IReadOnlyDictionary<string, object>>();
+}

@@ -1,0 +1,20 @@
+using System.Text.RegularExpressions;
+
+namespace AutoResearch.Core.Spec;
+
+/// <summary>The <c>[run]</c> section: how an experiment is run.</summary>
+/// <param name="Command">A shell command (run by <c>bash -c</c>) in the experiment's worktree.</param>
+/// <param name="Setup">An optional shell command run once per workspace before the baseline (e.g. data preparation).</param>
+/// <param name="Timeout">The hard limit on one run; the whole process group is killed past it.</param>
+/// <param name="Progress">A regex with <c>progress</c> (percent) and <c>value</c> groups for the learning curve.</param>
+/// <param name="Seed">The seed passed as <c>AUTORESEARCH_SEED</c>; default 42.</param>
+public sealed record RunSpec(string Command, string? Setup, TimeSpan Timeout, Regex Progress, int Seed)
+{
+    /// <summary>The default progress line: <c>progress: 12.5% loss: 3.21</c>.</summary>
+    public static Regex DefaultProgress { get; } = new(
+        $@"^\s*progress:\s*(?<progress>{ObjectiveSpec.NumberPattern})\s*%\s+loss:\s*(?<value>{ObjectiveSpec.NumberPattern})",
+        RegexOptions.Multiline | RegexOptions.CultureInvariant);
+
+    /// <summary>The default timeout when the spec gives none: 600 s.</summary>
+    public static TimeSpan DefaultTimeout { get; } = TimeSpan.FromSeconds(600);
+}

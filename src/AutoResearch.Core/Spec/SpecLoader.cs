@@ -1,0 +1,296 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Tomlyn;
+using Tomlyn.Model;
+
+namespace AutoResearch.Core.Spec;
+
+/// <summary>
+/// Reads a workspace's spec: <c>autoresearch.toml</c> when present, otherwise a karpathy/autoresearch
+/// layout (<c>train.py</c> and <c>prepare.py</c>) recognised as is. Every problem is collected and reported
+/// together in one <see cref="SpecException"/>, each naming its key.
+/// </summary>
+public static class SpecLoader
+{
+    /// <summary>Sections that later features read; accepted here so a spec written for them still loads.</summary>
+    private static readonly HashSet<string> s_laterSections =
+        ["acceptance", "early_stop", "search", "score", "notify", "swarm", "dashboard"];
+
+    private static readonly Dictionary<string, string[]> s_knownKeys = new()
+    {
+        ["objective"] = ["metric", "direction", "pattern", "memory_metric"],
+        ["run"] = ["command", "setup", "timeout_seconds", "progress", "seed"],
+        ["scope"] = ["editable"],
+    };
+
+    /// <summary>Loads and validates the spec of the workspace rooted at <paramref name="root"/>.</summary>
+    /// <exception cref="SpecException">The spec is missing, malformed or invalid; every problem is listed.</exception>
+    public static ResearchSpec Load(string root)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(root);
+        root = Path.GetFullPath(root);
+        var tomlPath = Path.Combine(root, ResearchSpec.FileName);
+        if (File.Exists(tomlPath))
+        {
+            return FromToml(root, tomlPath, File.ReadAllText(tomlPath));
+        }
+
+        if (File.Exists(Path.Combine(root, "train.py")) && File.Exists(Path.Combine(root, "prepare.py")))
+        {
+            return Karpathy(root);
+        }
+
+        throw new SpecException(root, [
+            $"no {ResearchSpec.FileName} here, and not a karpathy/autoresearch layout (train.py + prepare.py); " +
+            $"run `autoresearch init {root}` to create one"]);
+    }
+
+    /// <summary>The spec of a karpathy/autoresearch layout: train.py editable, <c>uv run train.py</c>, val_bpb minimised.</summary>
+    public static ResearchSpec Karpathy(string root) => new()
+    {
+        Root = root,
+        Source = "karpathy/autoresearch layout (train.py, prepare.py)",
+        Objective = new ObjectiveSpec("val_bpb", Direction.Minimize, ObjectiveSpec.DefaultPattern("val_bpb")),
+        Run = new RunSpec("uv run train.py", null, TimeSpan.FromSeconds(600), RunSpec.DefaultProgress, 42),
+        Scope = new EditableScope(["train.py"]),
+        Agent = AgentSpec.Empty,
+        MemoryMetric = "peak_vram_mb",
+        ProgramFile = File.Exists(Path.Combine(root, "program.md")) ? "program.md" : null,
+    };
+
+    /// <summary>Parses and validates spec text; <paramref name="path"/> names it in messages.</summary>
+    public static ResearchSpec FromToml(string root, string path, string text)
+    {
+        TomlTable model;
+        try
+        {
+            model = TomlSerializer.Deserialize<TomlTable>(text) ?? new TomlTable();
+        }
+        catch (TomlException e)
+        {
+            // Tomlyn reports position and reason; that is all the user needs to fix it.
+            throw new SpecException(path, [$"not valid TOML: {e.Message.Trim()}"]);
+        }
+
+        var problems = new List<string>();
+        var extra = new Dictionary<string, IReadOnlyDictionary<string, object>>();
+        foreach (var (key, value) in model)
+        {
+            if (s_knownKeys.ContainsKey(key) || key == "agent")
+            {
+                if (value is not TomlTable)
+                {
+                    problems.Add($"[{key}] must be a table");
+                }
+            }
+            else if (s_laterSections.Contains(key) && value is TomlTable table)
+            {
+                extra[key] = table.ToDictionary(kv => kv.Key, kv => kv.Value);
+            }
+            else
+            {
+                problems.Add($"unknown section or key `{key}` (known: objective, run, scope, agent, {string.Join(", ", s_laterSections)})");
+            }
+        }
+
+        var objective = Section(model, "objective", problems);
+        var run = Section(model, "run", problems);
+        var scope = Section(model, "scope", problems);
+        var agent = model.TryGetValue("agent", out var a) && a is TomlTable at ? at : new TomlTable();
+
+        var metric = RequiredString(objective, "objective", "metric", problems);
+        if (metric is not null && !Regex.IsMatch(metric, "^[A-Za-z_][A-Za-z0-9_.]*$"))
+        {
+            problems.Add($"[objective] metric = \"{metric}\" must be a name of letters, digits, '_' and '.'");
+            metric = null;
+        }
+
+        var direction = Direction.Minimize;
+        var directionText = OptionalString(objective, "objective", "direction", problems);
+        if (directionText is null)
+        {
+            problems.Add("[objective] direction is missing: \"minimize\" or \"maximize\"");
+        }
+        else if (directionText is "minimize" or "maximize")
+        {
+            direction = directionText == "minimize" ? Direction.Minimize : Direction.Maximize;
+        }
+        else
+        {
+            problems.Add($"[objective] direction = \"{directionText}\" must be \"minimize\" or \"maximize\"");
+        }
+
+        var pattern = OptionalRegex(objective, "objective", "pattern", ["value"], problems);
+        var memoryMetric = OptionalString(objective, "objective", "memory_metric", problems);
+
+        var command = RequiredString(run, "run", "command", problems);
+        var setup = OptionalString(run, "run", "setup", problems);
+        var timeout = OptionalSeconds(run, "run", "timeout_seconds", problems) ?? RunSpec.DefaultTimeout;
+        var progress = OptionalRegex(run, "run", "progress", ["progress", "value"], problems) ?? RunSpec.DefaultProgress;
+        var seed = 42;
+        if (run.TryGetValue("seed", out var seedValue))
+        {
+            if (seedValue is long s && s is >= 0 and <= int.MaxValue)
+            {
+                seed = (int)s;
+            }
+            else
+            {
+                problems.Add($"[run] seed = {Show(seedValue)} must be a non-negative integer");
+            }
+        }
+
+        var editable = new List<string>();
+        if (!scope.TryGetValue("editable", out var editableValue))
+        {
+            problems.Add("[scope] editable is missing: a list of globs, e.g. editable = [\"train.py\"]");
+        }
+        else if (editableValue is TomlArray array && array.Count > 0 && array.All(x => x is string s && s.Length > 0))
+        {
+            editable.AddRange(array.Cast<string>());
+        }
+        else
+        {
+            problems.Add($"[scope] editable = {Show(editableValue)} must be a non-empty list of globs, e.g. [\"train.py\"]");
+        }
+
+        var agentKind = OptionalString(agent, "agent", "kind", problems);
+        var agentCommand = OptionalString(agent, "agent", "command", problems);
+        var agentTimeout = OptionalSeconds(agent, "agent", "timeout_seconds", problems) ?? AgentSpec.DefaultTimeout;
+        var settings = agent.Where(kv => kv.Key is not ("kind" or "command" or "timeout_seconds"))
+            .ToDictionary(kv => kv.Key, kv => kv.Value);
+
+        foreach (var (section, keys) in s_knownKeys)
+        {
+            var table = section switch { "objective" => objective, "run" => run, _ => scope };
+            foreach (var key in table.Keys.Where(k => !keys.Contains(k)))
+            {
+                problems.Add($"unknown key [{section}] {key} (known: {string.Join(", ", keys)})");
+            }
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new SpecException(path, problems);
+        }
+
+        return new ResearchSpec
+        {
+            Root = root,
+            Source = path,
+            Objective = new ObjectiveSpec(metric!, direction, pattern ?? ObjectiveSpec.DefaultPattern(metric!)),
+            Run = new RunSpec(command!, setup, timeout, progress, seed),
+            Scope = new EditableScope(editable),
+            Agent = new AgentSpec(agentKind, agentCommand, agentTimeout, settings),
+            MemoryMetric = memoryMetric,
+            ProgramFile = File.Exists(Path.Combine(root, "program.md")) ? "program.md" : null,
+            Extra = extra,
+        };
+    }
+
+    private static TomlTable Section(TomlTable model, string name, List<string> problems)
+    {
+        if (model.TryGetValue(name, out var value) && value is TomlTable table)
+        {
+            return table;
+        }
+
+        if (value is null)
+        {
+            problems.Add($"[{name}] section is missing");
+        }
+
+        return new TomlTable();
+    }
+
+    private static string? RequiredString(TomlTable table, string section, string key, List<string> problems)
+    {
+        if (!table.ContainsKey(key))
+        {
+            problems.Add($"[{section}] {key} is missing");
+            return null;
+        }
+
+        var value = OptionalString(table, section, key, problems);
+        if (value is not null && value.Trim().Length == 0)
+        {
+            problems.Add($"[{section}] {key} is empty");
+            return null;
+        }
+
+        return value;
+    }
+
+    private static string? OptionalString(TomlTable table, string section, string key, List<string> problems)
+    {
+        if (!table.TryGetValue(key, out var value))
+        {
+            return null;
+        }
+
+        if (value is string s)
+        {
+            return s;
+        }
+
+        problems.Add($"[{section}] {key} = {Show(value)} must be a string");
+        return null;
+    }
+
+    private static TimeSpan? OptionalSeconds(TomlTable table, string section, string key, List<string> problems)
+    {
+        if (!table.TryGetValue(key, out var value))
+        {
+            return null;
+        }
+
+        double? seconds = value switch { long l => l, double d => d, _ => null };
+        if (seconds is > 0 and < 1e7)
+        {
+            return TimeSpan.FromSeconds(seconds.Value);
+        }
+
+        problems.Add($"[{section}] {key} = {Show(value)} must be a positive number of seconds");
+        return null;
+    }
+
+    private static Regex? OptionalRegex(TomlTable table, string section, string key, string[] groups, List<string> problems)
+    {
+        var text = OptionalString(table, section, key, problems);
+        if (text is null)
+        {
+            return null;
+        }
+
+        Regex regex;
+        try
+        {
+            regex = new Regex(text, RegexOptions.Multiline | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+        }
+        catch (ArgumentException e)
+        {
+            // The regex constructor's only failure mode for a bad pattern.
+            problems.Add($"[{section}] {key} is not a valid regex: {e.Message}");
+            return null;
+        }
+
+        var missing = groups.Where(g => !regex.GetGroupNames().Contains(g)).ToList();
+        if (missing.Count > 0)
+        {
+            problems.Add($"[{section}] {key} needs named group(s) {string.Join(", ", missing.Select(g => $"(?<{g}>...)"))}");
+            return null;
+        }
+
+        return regex;
+    }
+
+    private static string Show(object? value) => value switch
+    {
+        null => "(nothing)",
+        string s => $"\"{s}\"",
+        TomlArray a => $"[{string.Join(", ", a.Select(Show))}]",
+        TomlTable => "(a table)",
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? "?",
+    };
+}
