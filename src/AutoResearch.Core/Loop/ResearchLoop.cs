@@ -65,7 +65,6 @@ public sealed partial class ResearchLoop
         var tip = await _workspace.BranchTipAsync(run.Branch, cancellationToken).ConfigureAwait(false)
             ?? throw new WorkspaceException($"branch {run.Branch} of run {run.Tag} is gone; start a new run with another --tag");
         var worktree = await _workspace.WorktreeAsync(run.Tag, tip, cancellationToken).ConfigureAwait(false);
-        await worktree.ResetAsync(tip, cancellationToken).ConfigureAwait(false);
         _observer.OnRunStarted(run, resumed, worktree.Path);
 
         var session = new Session(run, worktree);
@@ -165,7 +164,23 @@ public sealed partial class ResearchLoop
     /// <summary>Brings unfinished rows of a killed session to a consistent state.</summary>
     private async Task RecoverAsync(Session session, string tip, CancellationToken cancellationToken)
     {
-        foreach (var e in session.Experiments(_ledger).Where(e => e.Phase != ExperimentPhase.Done))
+        var unfinished = session.Experiments(_ledger).Where(e => e.Phase != ExperimentPhase.Done).ToList();
+        foreach (var e in unfinished)
+        {
+            // A harness killed with -9 leaves its agent or run going in their own process groups.
+            foreach (var log in new[] { "agent.log", "run.log" })
+            {
+                var pidFile = ProcessGroup.PidFile(Path.Combine(RunDirectory(e), log));
+                if (await ProcessGroup.KillLeftoverAsync(pidFile, session.Worktree.Path).ConfigureAwait(false))
+                {
+                    _observer.OnMessage($"killed the {Path.GetFileNameWithoutExtension(log)} process group left by the interrupted session");
+                }
+            }
+        }
+
+        // Whatever a killed session left half-done in the worktree goes; the branch is the truth.
+        await session.Worktree.ResetAsync(tip, cancellationToken).ConfigureAwait(false);
+        foreach (var e in unfinished)
         {
             if (e.Phase == ExperimentPhase.Proposing)
             {

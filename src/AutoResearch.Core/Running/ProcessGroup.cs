@@ -24,7 +24,7 @@ internal sealed partial class ProcessGroup : IAsyncDisposable
     private readonly Task _stdout;
     private readonly Task _stderr;
     private long _peakRssBytes;
-    private bool _killed;
+    private string? _pidFile;
 
     private ProcessGroup(Process process, StreamWriter log, Action<string>? onLine)
     {
@@ -88,7 +88,50 @@ internal sealed partial class ProcessGroup : IAsyncDisposable
         }
 
         process.StandardInput.Close();
-        return new ProcessGroup(process, log, onLine);
+        // Written so that a harness killed with -9 can find and end this group when it resumes.
+        File.WriteAllText(PidFile(logPath), process.Id.ToString(CultureInfo.InvariantCulture));
+        return new ProcessGroup(process, log, onLine) { _pidFile = PidFile(logPath) };
+    }
+
+    /// <summary>The file beside a log that holds its group's id while the group runs.</summary>
+    public static string PidFile(string logPath) => Path.ChangeExtension(logPath, ".pgid");
+
+    /// <summary>
+    /// Kills a group left running by a harness that was killed: the one named in <paramref name="pidFile"/>, but only
+    /// if one of its processes still works inside <paramref name="directory"/> (so a reused id is never hit).
+    /// </summary>
+    /// <returns>True when a leftover group was found and killed.</returns>
+    public static async Task<bool> KillLeftoverAsync(string pidFile, string directory)
+    {
+        if (!File.Exists(pidFile) || !int.TryParse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture, out var pgid) || pgid <= 1)
+        {
+            return false;
+        }
+
+        var ours = Members(pgid).Any(m =>
+        {
+            try
+            {
+                var cwd = new DirectoryInfo($"/proc/{m.Pid}/cwd").LinkTarget;
+                return cwd is not null && (cwd + "/").StartsWith(directory.TrimEnd('/') + "/", StringComparison.Ordinal);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Gone already, or not ours to inspect.
+                return false;
+            }
+        });
+        if (ours)
+        {
+            _ = Kill(-pgid, SigKill);
+            for (var i = 0; i < 40 && Members(pgid).Any(m => !m.Zombie); i++)
+            {
+                await Task.Delay(25, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+
+        File.Delete(pidFile);
+        return ours;
     }
 
     /// <summary>
@@ -141,6 +184,11 @@ internal sealed partial class ProcessGroup : IAsyncDisposable
     {
         await KillGroupAsync().ConfigureAwait(false);
         _process.Dispose();
+        if (_pidFile is not null)
+        {
+            File.Delete(_pidFile);
+        }
+
         lock (_logLock)
         {
             _log.Dispose();
@@ -155,7 +203,6 @@ internal sealed partial class ProcessGroup : IAsyncDisposable
             return;
         }
 
-        _killed = true;
         _ = Kill(-Id, SigTerm);
         var deadline = Stopwatch.StartNew();
         while (GroupAlive() && deadline.Elapsed < s_killGrace)
@@ -180,12 +227,12 @@ internal sealed partial class ProcessGroup : IAsyncDisposable
     }
 
     /// <summary>True while any process of the group exists (signal 0 probes without sending).</summary>
-    private bool GroupAlive() => Kill(-Id, 0) == 0 && GroupMembers().Any(m => !m.Zombie);
+    private bool GroupAlive() => Kill(-Id, 0) == 0 && Members(Id).Any(m => !m.Zombie);
 
     private void Sample()
     {
         long total = 0;
-        foreach (var member in GroupMembers())
+        foreach (var member in Members(Id))
         {
             total += member.RssPages * s_pageSize;
         }
@@ -197,7 +244,7 @@ internal sealed partial class ProcessGroup : IAsyncDisposable
     }
 
     /// <summary>The processes whose process group is ours, read from <c>/proc/[pid]/stat</c>.</summary>
-    private IEnumerable<(int Pid, long RssPages, bool Zombie)> GroupMembers()
+    private static IEnumerable<(int Pid, long RssPages, bool Zombie)> Members(int pgid)
     {
         string[] entries;
         try
@@ -238,7 +285,7 @@ internal sealed partial class ProcessGroup : IAsyncDisposable
 
             var fields = stat[(close + 2)..].Split(' ');
             // fields[0] = state, [2] = pgrp, [21] = rss (pages).
-            if (fields.Length > 21 && int.TryParse(fields[2], CultureInfo.InvariantCulture, out var pgrp) && pgrp == Id)
+            if (fields.Length > 21 && int.TryParse(fields[2], CultureInfo.InvariantCulture, out var pgrp) && pgrp == pgid)
             {
                 _ = long.TryParse(fields[21], CultureInfo.InvariantCulture, out var rss);
                 yield return (int.Parse(name, CultureInfo.InvariantCulture), rss, fields[0] == "Z");
@@ -262,9 +309,6 @@ internal sealed partial class ProcessGroup : IAsyncDisposable
             _log.WriteLine(line);
         }
     }
-
-    /// <summary>Whether the group was signalled (by timeout, cancellation or clean-up of leftovers).</summary>
-    public bool WasKilled => _killed;
 
     private const int SigTerm = 15;
     private const int SigKill = 9;
