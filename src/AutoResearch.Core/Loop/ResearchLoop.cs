@@ -213,6 +213,8 @@ public sealed partial class ResearchLoop
             }
         }
 
+        // Re-read: a candidate re-run above may have been kept and moved the branch.
+        tip = await _workspace.BranchTipAsync(session.Run.Branch, cancellationToken).ConfigureAwait(false) ?? tip;
         var best = session.Best(_ledger);
         if (best is not null && (best.CandidateCommit ?? best.ParentCommit) != tip)
         {

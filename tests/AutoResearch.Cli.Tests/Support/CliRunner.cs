@@ -1,0 +1,36 @@
+using System.Diagnostics;
+using Spectre.Console.Testing;
+
+namespace AutoResearch.Cli.Tests.Support;
+
+/// <summary>Runs the CLI in-process with a test console, or as a real child process.</summary>
+internal static class CliRunner
+{
+    /// <summary>Runs <c>autoresearch ARGS</c> in-process; returns the exit code and what it printed.</summary>
+    public static async Task<(int ExitCode, string Output)> RunAsync(params string[] args)
+    {
+        var console = new TestConsole().Width(250);
+        var code = await Entry.RunAsync(args, console);
+        return (code, console.Output);
+    }
+
+    /// <summary>The built tool, for tests that need a real process (kill -9).</summary>
+    public static string Dll => Path.Combine(AppContext.BaseDirectory, "autoresearch.dll");
+
+    /// <summary>Starts <c>dotnet autoresearch.dll ARGS</c> with output to <paramref name="logPath"/>.</summary>
+    public static Process Start(string logPath, params string[] args)
+    {
+        var info = new ProcessStartInfo("bash") { UseShellExecute = false };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add("exec dotnet \"$@\" > \"$LOG\" 2>&1");
+        info.ArgumentList.Add("bash");
+        info.ArgumentList.Add(Dll);
+        foreach (var a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        info.Environment["LOG"] = logPath;
+        return Process.Start(info)!;
+    }
+}
