@@ -311,21 +311,20 @@ public sealed partial class ResearchLoop
             throw;
         }
 
-        var changed = await session.Worktree.ChangedPathsAsync(cancellationToken).ConfigureAwait(false);
+        var proposeSeconds = _time.GetElapsedTime(clock).TotalSeconds;
+
+        // Committed even when it will be refused, so the patch is on record.
+        var change = await session.Worktree.CommitChangesAsync(parent, CommitMessage(experiment.Seq, proposal.Description), cancellationToken)
+            .ConfigureAwait(false);
+        var changed = change?.ChangedPaths ?? [];
         experiment = experiment with
         {
             Description = proposal.Description,
-            ProposeSeconds = _time.GetElapsedTime(clock).TotalSeconds,
+            ProposeSeconds = proposeSeconds,
             ChangedPaths = changed,
+            CandidateCommit = change?.Commit,
+            Patch = change?.Patch,
         };
-
-        if (changed.Count > 0)
-        {
-            // Committed even when it will be refused, so the patch is on record.
-            var candidate = await session.Worktree.CommitAllAsync(CommitMessage(experiment), cancellationToken).ConfigureAwait(false);
-            var patch = await session.Worktree.DiffAsync(parent, candidate, cancellationToken).ConfigureAwait(false);
-            experiment = experiment with { CandidateCommit = candidate, Patch = patch };
-        }
 
         var outside = changed.Where(p => !_spec.Scope.IsEditable(p)).ToList();
         ExperimentRecord? refused = null;
@@ -363,11 +362,19 @@ public sealed partial class ResearchLoop
     {
         var candidate = experiment.CandidateCommit!;
         var best = session.Best(_ledger);
-        await session.Worktree.ResetAsync(candidate, cancellationToken).ConfigureAwait(false);
+        if (experiment.Attempts > 0)
+        {
+            // A retry after an interruption; a fresh candidate is already checked out, clean, from its commit.
+            await session.Worktree.ResetAsync(candidate, cancellationToken).ConfigureAwait(false);
+        }
+
         experiment = experiment with { Attempts = experiment.Attempts + 1, LogPath = Path.Combine(RunDirectory(experiment), "run.log") };
         _ledger.Save(experiment);
 
-        var before = await session.Worktree.FingerprintReadOnlyAsync(_spec.Scope, cancellationToken).ConfigureAwait(false);
+        // Kept commits never touch read-only files, so one fingerprint per session is the truth for every run.
+        session.ReadOnlyFiles ??= await session.Worktree.ReadOnlyFilesAsync(_spec.Scope, cancellationToken).ConfigureAwait(false);
+        session.ReadOnly ??= await session.Worktree.FingerprintAsync(session.ReadOnlyFiles, cancellationToken).ConfigureAwait(false);
+        var before = session.ReadOnly;
         _observer.OnRunning(experiment, _spec.Run.Timeout);
         var current = experiment;
         var result = await _runner.RunAsync(
@@ -381,7 +388,7 @@ public sealed partial class ResearchLoop
             cancellationToken.ThrowIfCancellationRequested();
         }
 
-        var after = await session.Worktree.FingerprintReadOnlyAsync(_spec.Scope, cancellationToken).ConfigureAwait(false);
+        var after = await session.Worktree.FingerprintAsync(session.ReadOnlyFiles, cancellationToken).ConfigureAwait(false);
         var tampered = Worktree.Differences(before, after);
         var (status, error) = Decide(experiment, result, best, tampered);
         experiment = experiment with
@@ -487,12 +494,15 @@ public sealed partial class ResearchLoop
         return ExperimentRunner.Tail(File.ReadAllText(crash.LogPath), 50);
     }
 
-    private static string CommitMessage(ExperimentRecord experiment) =>
-        $"autoresearch: experiment {experiment.Seq}: {experiment.Description}";
+    private static string CommitMessage(int seq, string description) => $"autoresearch: experiment {seq}: {description}";
 
-    /// <summary>The run being worked on and its worktree.</summary>
+    /// <summary>The run being worked on, its worktree, and what its read-only files must look like.</summary>
     private sealed record Session(RunRecord Run, Worktree Worktree)
     {
+        public IReadOnlyList<string>? ReadOnlyFiles { get; set; }
+
+        public IReadOnlyDictionary<string, string>? ReadOnly { get; set; }
+
         public IReadOnlyList<ExperimentRecord> Experiments(Ledger ledger) => ledger.Experiments(Run.Tag);
 
         /// <summary>The last kept experiment: the branch tip.</summary>

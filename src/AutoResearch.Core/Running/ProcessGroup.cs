@@ -14,6 +14,7 @@ internal sealed partial class ProcessGroup : IAsyncDisposable
 {
     private static readonly TimeSpan s_killGrace = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan s_sampleInterval = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan s_firstSample = TimeSpan.FromMilliseconds(50);
     private static readonly long s_pageSize = Environment.SystemPageSize;
 
     private readonly Process _process;
@@ -145,6 +146,8 @@ internal sealed partial class ProcessGroup : IAsyncDisposable
         using var timeoutSource = new CancellationTokenSource(timeout);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeoutSource.Token, cancellationToken);
         var exited = _process.WaitForExitAsync(linked.Token);
+        // Commands that finish at once never pay for a scan of /proc.
+        await Task.WhenAny(exited, Task.Delay(s_firstSample, CancellationToken.None)).ConfigureAwait(false);
         while (!exited.IsCompleted)
         {
             Sample();

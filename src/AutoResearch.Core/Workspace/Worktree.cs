@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Text.RegularExpressions;
 using AutoResearch.Core.Spec;
 
 namespace AutoResearch.Core.Workspace;
@@ -8,7 +9,7 @@ namespace AutoResearch.Core.Workspace;
 /// user's own checkout is never touched mid-run. Candidates are commits on a detached HEAD; only a keep
 /// moves the run's branch.
 /// </summary>
-public sealed class Worktree
+public sealed partial class Worktree
 {
     internal Worktree(string path) => Path = path;
 
@@ -22,69 +23,86 @@ public sealed class Worktree
         await Git.RunAsync(Path, ["clean", "-fdq"], cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Paths changed against HEAD: modified, added, deleted, renamed (both names) and untracked.</summary>
-    public async Task<IReadOnlyList<string>> ChangedPathsAsync(CancellationToken cancellationToken = default)
-    {
-        var status = await Git.RunAsync(Path, ["status", "--porcelain=v1", "-z", "--untracked-files=all"], cancellationToken)
-            .ConfigureAwait(false);
-        var paths = new List<string>();
-        var entries = status.Split('\0', StringSplitOptions.RemoveEmptyEntries);
-        for (var i = 0; i < entries.Length; i++)
-        {
-            var entry = entries[i];
-            if (entry.Length < 4)
-            {
-                continue;
-            }
-
-            paths.Add(entry[3..]);
-            // A rename or copy is followed by its source path as the next entry.
-            if (entry[0] is 'R' or 'C' && i + 1 < entries.Length)
-            {
-                paths.Add(entries[++i]);
-            }
-        }
-
-        return paths.Distinct(StringComparer.Ordinal).ToList();
-    }
-
-    /// <summary>Commits every change on the detached HEAD and returns the new commit's id.</summary>
-    public async Task<string> CommitAllAsync(string message, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Commits whatever the proposer changed (untracked files too) on the detached HEAD, and returns the commit,
+    /// the changed paths (a rename counts as both names) and the patch from <paramref name="parent"/>; or null when
+    /// nothing changed. One commit and one diff: the loop pays for this on every experiment.
+    /// </summary>
+    public async Task<CommittedChange?> CommitChangesAsync(string parent, string message, CancellationToken cancellationToken = default)
     {
         await Git.RunAsync(Path, ["add", "-A"], cancellationToken).ConfigureAwait(false);
-        await Git.RunAsync(Path, ["commit", "-q", "--no-verify", "--allow-empty", "-m", message], cancellationToken)
+        // With full-length abbreviations git's summary line carries the id, which saves a rev-parse.
+        var (exit, stdout, stderr) = await Git.TryRunAsync(
+            Path, ["-c", "core.abbrev=40", "commit", "--no-verify", "--no-status", "-m", message], cancellationToken).ConfigureAwait(false);
+        if (exit != 0)
+        {
+            var said = stdout + stderr;
+            if (said.Contains("nothing to commit", StringComparison.Ordinal) || said.Contains("nothing added to commit", StringComparison.Ordinal))
+            {
+                return null;
+            }
+
+            throw new WorkspaceException($"git commit failed in {Path} (exit {exit}): {said.Trim()}", isUsageError: false);
+        }
+
+        var match = CommitLine().Match(stdout);
+        var candidate = match.Success ? match.Groups["id"].Value : await HeadAsync(cancellationToken).ConfigureAwait(false);
+        var diff = await Git.RunAsync(Path, ["diff", "-z", "--raw", "-p", "--binary", "--no-renames", parent, candidate], cancellationToken)
             .ConfigureAwait(false);
-        return await HeadAsync(cancellationToken).ConfigureAwait(false);
+        var (paths, patch) = SplitRawDiff(diff);
+        return new CommittedChange(candidate, paths, patch);
+    }
+
+    /// <summary>Splits <c>git diff -z --raw -p</c> output into the paths of its raw records and the patch after them.</summary>
+    internal static (IReadOnlyList<string> Paths, string Patch) SplitRawDiff(string diff)
+    {
+        var paths = new List<string>();
+        var i = 0;
+        while (i < diff.Length && diff[i] == ':')
+        {
+            var metaEnd = diff.IndexOf('\0', i);
+            var pathEnd = metaEnd < 0 ? -1 : diff.IndexOf('\0', metaEnd + 1);
+            if (pathEnd < 0)
+            {
+                break;
+            }
+
+            paths.Add(diff[(metaEnd + 1)..pathEnd]);
+            i = pathEnd + 1;
+        }
+
+        // A NUL separates the raw records from the patch.
+        if (i < diff.Length && diff[i] == '\0')
+        {
+            i++;
+        }
+
+        return (paths, diff[i..]);
     }
 
     /// <summary>The commit HEAD points at.</summary>
     public async Task<string> HeadAsync(CancellationToken cancellationToken = default) =>
         (await Git.RunAsync(Path, ["rev-parse", "HEAD"], cancellationToken).ConfigureAwait(false)).Trim();
 
-    /// <summary>The patch from <paramref name="parent"/> to <paramref name="candidate"/>, binary-safe.</summary>
-    public async Task<string> DiffAsync(string parent, string candidate, CancellationToken cancellationToken = default) =>
-        await Git.RunAsync(Path, ["diff", "--binary", parent, candidate], cancellationToken).ConfigureAwait(false);
-
-    /// <summary>
-    /// A SHA-256 per tracked file that <paramref name="scope"/> does not make editable, read from disk.
-    /// Compare two fingerprints with <see cref="Differences"/> to see what a run changed.
-    /// </summary>
-    public async Task<IReadOnlyDictionary<string, string>> FingerprintReadOnlyAsync(
-        EditableScope scope,
-        CancellationToken cancellationToken = default)
+    /// <summary>The tracked files that <paramref name="scope"/> does not make editable.</summary>
+    public async Task<IReadOnlyList<string>> ReadOnlyFilesAsync(EditableScope scope, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(scope);
         var listing = await Git.RunAsync(Path, ["ls-files", "-z"], cancellationToken).ConfigureAwait(false);
-        var hashes = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var file in listing.Split('\0', StringSplitOptions.RemoveEmptyEntries))
-        {
-            if (scope.IsEditable(file))
-            {
-                continue;
-            }
+        return listing.Split('\0', StringSplitOptions.RemoveEmptyEntries).Where(f => !scope.IsEditable(f)).ToList();
+    }
 
-            var full = System.IO.Path.Combine(Path, file);
-            hashes[file] = await HashAsync(full, cancellationToken).ConfigureAwait(false);
+    /// <summary>
+    /// A SHA-256 per file of <paramref name="files"/>, read from disk now. Compare two fingerprints with
+    /// <see cref="Differences"/> to see what a run changed.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, string>> FingerprintAsync(IReadOnlyList<string> files, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        var hashes = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var file in files)
+        {
+            hashes[file] = await HashAsync(System.IO.Path.Combine(Path, file), cancellationToken).ConfigureAwait(false);
         }
 
         return hashes;
@@ -118,4 +136,7 @@ public sealed class Worktree
         var hash = await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false);
         return Convert.ToHexString(hash);
     }
+
+    [GeneratedRegex(@"^\[[^\]]*?(?<id>[0-9a-f]{40})\]", RegexOptions.Multiline)]
+    private static partial Regex CommitLine();
 }
