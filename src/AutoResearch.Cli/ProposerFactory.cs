@@ -1,10 +1,11 @@
 using AutoResearch.Core;
 using AutoResearch.Core.Proposers;
+using AutoResearch.Core.Proposers.Search;
 using AutoResearch.Core.Spec;
 
 namespace AutoResearch.Cli;
 
-/// <summary>Chooses the proposer from the command line, then <c>[agent]</c>, then the default.</summary>
+/// <summary>Chooses the proposer from the command line, then <c>[agent]</c>, then the default (<c>search</c>).</summary>
 internal static class ProposerFactory
 {
     public static IProposer Create(ResearchSpec spec, string? kind, string? command)
@@ -21,11 +22,10 @@ internal static class ProposerFactory
                 }
 
                 return new CliProposer(command, spec.Agent.Timeout);
-            case null:
-                throw new SpecException(spec.Source, [
-                    "no agent configured: pass --agent cli --agent-command \"...\" or set [agent] kind and command"]);
+            case "search" or null:
+                return new SearchProposer();
             default:
-                throw new SpecException(spec.Source, [$"unknown agent \"{kind}\" (known: cli)"]);
+                throw new SpecException(spec.Source, [$"unknown agent \"{kind}\" (known: search, cli)"]);
         }
     }
 }

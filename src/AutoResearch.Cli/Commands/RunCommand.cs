@@ -18,7 +18,7 @@ internal sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand
     internal sealed class Settings : WorkspaceSettings
     {
         [CommandOption("--agent <KIND>")]
-        [Description("The proposer: cli (an external coding agent). Overrides [agent] kind.")]
+        [Description("The proposer: search (built in, the default) or cli (an external coding agent). Overrides [agent] kind.")]
         public string? Agent { get; init; }
 
         [CommandOption("--agent-command <TEMPLATE>")]

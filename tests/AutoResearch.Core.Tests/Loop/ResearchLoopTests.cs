@@ -149,7 +149,7 @@ public sealed class ResearchLoopTests
     public async Task Agent_command_that_does_not_exist_stops_the_run_with_a_clear_message()
     {
         using var toy = new ToyWorkspace(x: 10);
-        var proposer = new Proposers.CliProposer("no-such-agent-xyz {prompt}", TimeSpan.FromSeconds(10));
+        var proposer = new Core.Proposers.CliProposer("no-such-agent-xyz {prompt}", TimeSpan.FromSeconds(10));
 
         var error = await Assert.ThrowsAsync<ResearchException>(() => LoopHarness.RunAsync(toy, 3, proposer: proposer));
 

@@ -1,5 +1,5 @@
-using AutoResearch.Core.Spec;
 using AutoResearch.Core.Running;
+using AutoResearch.Core.Spec;
 using AutoResearch.Tests.Support;
 
 namespace AutoResearch.Core.Tests.Running;
