@@ -33,7 +33,27 @@ public sealed class CommandTests
             var (showCode, show) = await CliRunner.RunAsync("show", "2", dir);
             Assert.Equal(0, showCode);
             Assert.Contains("+X=3.5", show, StringComparison.Ordinal);
-            Assert.Contains("score: 1.980000", show, StringComparison.Ordinal);
+            Assert.Contains("score: 4.140000", show, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Run_without_an_agent_uses_the_built_in_search()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "autoresearch-tests", "search-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            Assert.Equal(0, (await CliRunner.RunAsync("init", dir)).ExitCode);
+
+            var (code, output) = await CliRunner.RunAsync("run", dir, "--max-experiments", "4", "--plain");
+
+            Assert.Equal(0, code);
+            Assert.Contains("proposer search", output, StringComparison.Ordinal);
+            Assert.Matches(@"\[1\] \w+ score=[0-9.]+ best=[0-9.]+ \S+ [XY] 1\.0 -> |\[1\] \w+ score=[0-9.]+ best=[0-9.]+ \S+ [XY] 0\.8 -> ", output);
         }
         finally
         {
