@@ -209,7 +209,7 @@ public sealed partial class ResearchLoop
             else if (!e.IsBaseline)
             {
                 _observer.OnMessage($"experiment {e.Seq} was interrupted while running; running it again");
-                await RunCandidateAsync(session, e, cancellationToken).ConfigureAwait(false);
+                await RunCandidateAsync(session, e, checkedOut: false, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -274,7 +274,7 @@ public sealed partial class ResearchLoop
                 Seed = _spec.Run.Seed,
             });
         _observer.OnExperimentStarted(baseline);
-        await RunCandidateAsync(session, baseline, cancellationToken).ConfigureAwait(false);
+        await RunCandidateAsync(session, baseline, checkedOut: false, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>One proposal: propose, guard, commit, run, decide. Returns the decided record.</summary>
@@ -354,17 +354,17 @@ public sealed partial class ResearchLoop
 
         experiment = experiment with { Phase = ExperimentPhase.Running };
         _ledger.Save(experiment);
-        return await RunCandidateAsync(session, experiment, cancellationToken).ConfigureAwait(false);
+        return await RunCandidateAsync(session, experiment, checkedOut: true, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Runs a committed candidate (or the baseline), decides, moves the branch on a keep, records.</summary>
-    private async Task<ExperimentRecord> RunCandidateAsync(Session session, ExperimentRecord experiment, CancellationToken cancellationToken)
+    /// <param name="checkedOut">True when the worktree already holds the candidate, clean, as right after its commit.</param>
+    private async Task<ExperimentRecord> RunCandidateAsync(Session session, ExperimentRecord experiment, bool checkedOut, CancellationToken cancellationToken)
     {
         var candidate = experiment.CandidateCommit!;
         var best = session.Best(_ledger);
-        if (experiment.Attempts > 0)
+        if (!checkedOut)
         {
-            // A retry after an interruption; a fresh candidate is already checked out, clean, from its commit.
             await session.Worktree.ResetAsync(candidate, cancellationToken).ConfigureAwait(false);
         }
 
