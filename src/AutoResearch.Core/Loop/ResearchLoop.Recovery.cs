@@ -1,10 +1,8 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using AutoResearch.Core.Proposers;
 using AutoResearch.Core.Records;
 using AutoResearch.Core.Running;
-using AutoResearch.Core.Spec;
 using AutoResearch.Core.Workspace;
 
 namespace AutoResearch.Core.Loop;

@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using AutoResearch.Core.Proposers;
 using AutoResearch.Core.Records;
 using AutoResearch.Core.Running;

@@ -10,15 +10,7 @@ public sealed class ExperimentRunnerTests
     public async Task Run_gets_its_environment_and_its_output_goes_to_the_log()
     {
         using var toy = new ToyWorkspace();
-        var spec = SpecLoader.FromToml(toy.Root, "t", """
-            [objective]
-            metric = "score"
-            direction = "minimize"
-            [run]
-            command = 'echo "seed=$AUTORESEARCH_SEED exp=$AUTORESEARCH_EXPERIMENT dir=$AUTORESEARCH_RUN_DIR lib=$AUTORESEARCH_LIB"; echo oops >&2; echo "score: 1.5"'
-            [scope]
-            editable = ["knobs.sh"]
-            """);
+        var spec = SpecWith(toy, """'echo "seed=$AUTORESEARCH_SEED exp=$AUTORESEARCH_EXPERIMENT dir=$AUTORESEARCH_RUN_DIR lib=$AUTORESEARCH_LIB"; echo oops >&2; echo "score: 1.5"'""");
         var runDir = Path.Combine(toy.Scratch, "run");
         var lines = new List<string>();
 
@@ -39,18 +31,16 @@ public sealed class ExperimentRunnerTests
     {
         using var toy = new ToyWorkspace();
         // python3 holds ~100 MB for a second; bash's own RSS is a few MB.
-        var spec = SpecLoader.FromToml(toy.Root, "t", """
-            [objective]
-            metric = "score"
-            direction = "minimize"
-            [run]
-            command = "python3 -c 'import time; b = bytearray(100_000_000); b[::4096] = b\"x\" * len(b[::4096]); time.sleep(1.2)'; echo 'score: 1'"
-            [scope]
-            editable = ["knobs.sh"]
-            """);
+        var spec = SpecWith(toy, """'''python3 -c 'import time; b = bytearray(100_000_000); b[::4096] = b"x" * len(b[::4096]); time.sleep(1.2)'; echo 'score: 1' '''""");
 
         var result = await new ExperimentRunner(spec).RunAsync(toy.Root, Path.Combine(toy.Scratch, "run"), 1, 1);
 
         Assert.InRange(result.PeakMemoryMb, 90, 400);
     }
+
+    /// <summary>A spec whose run command is <paramref name="command"/>, a TOML string as written.</summary>
+    private static ResearchSpec SpecWith(ToyWorkspace toy, string command) => SpecLoader.FromToml(
+        toy.Root,
+        "t",
+        $"[objective]\nmetric = \"score\"\ndirection = \"minimize\"\n[run]\ncommand = {command}\n[scope]\neditable = [\"knobs.sh\"]\n");
 }
