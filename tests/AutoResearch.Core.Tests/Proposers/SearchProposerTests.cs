@@ -83,8 +83,14 @@ public sealed class SearchProposerTests
     {
         ExperimentRecord Done(ExperimentStatus status) => new()
         {
-            Tag = "t", Seq = 1, Phase = ExperimentPhase.Done, Status = status, ParentCommit = "p", Proposer = "search",
-            StartedAt = DateTimeOffset.UnixEpoch, Seed = 1,
+            Tag = "t",
+            Seq = 1,
+            Phase = ExperimentPhase.Done,
+            Status = status,
+            ParentCommit = "p",
+            Proposer = "search",
+            StartedAt = DateTimeOffset.UnixEpoch,
+            Seed = 1,
         };
 
         Assert.True(SearchProposer.Step([Done(ExperimentStatus.Keep)]) > SearchProposer.Step([]));
