@@ -18,7 +18,7 @@ internal static class ProposerFactory
                 if (string.IsNullOrWhiteSpace(command))
                 {
                     throw new SpecException(spec.Source, [
-                        "the cli agent needs a command: --agent-command \"claude -p \\\"$(cat {prompt})\\\" --dangerously-skip-permissions\" or [agent] command"]);
+                        "the cli agent needs a command: --agent-command \"claude -p \\\"$(cat {prompt})\\\" --permission-mode acceptEdits\" or [agent] command"]);
                 }
 
                 return new CliProposer(command, spec.Agent.Timeout);
