@@ -214,4 +214,22 @@ public sealed class ResearchLoopTests
         Assert.Matches("^[a-z]{3}[0-9]{2}$", first.Run.Tag);
         Assert.Equal(first.Run.Tag + "-2", second.Run.Tag);
     }
+
+    [Fact]
+    public async Task Time_limit_stops_starting_new_experiments()
+    {
+        using var toy = new ToyWorkspace(x: 10);
+        toy.Plan(ToyWorkspace.SetX(7), ToyWorkspace.SetX(6));
+        var workspace = await Core.Workspace.GitWorkspace.OpenAsync(toy.Root);
+        var spec = Core.Spec.SpecLoader.Load(toy.Root);
+        using var ledger = Ledger.Open(LoopHarness.LedgerPath(toy));
+        var loop = new Core.Loop.ResearchLoop(
+            spec, workspace, ledger, new Core.Proposers.CliProposer(toy.AgentCommand, TimeSpan.FromSeconds(30)), new Core.Running.ExperimentRunner(spec));
+
+        var summary = await loop.RunAsync(new Core.Loop.LoopOptions { Tag = "h", Duration = TimeSpan.FromMilliseconds(1) });
+
+        Assert.Equal("reached --hours 0", summary.StopReason);
+        Assert.Single(summary.Experiments);
+        Assert.NotNull(summary.Run.FinishedAt);
+    }
 }
