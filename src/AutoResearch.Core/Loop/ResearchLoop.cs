@@ -56,16 +56,23 @@ public sealed partial class ResearchLoop
             throw new SpecException("command line", problems);
         }
 
+        if (_spec.Run.Gpus.Count > 0 && options.Parallel > _spec.Run.Gpus.Count)
+        {
+            throw new SpecException("command line", [
+                $"--parallel {options.Parallel} needs a GPU per slot, but [run] gpus lists {_spec.Run.Gpus.Count}; lower --parallel or list more gpus"]);
+        }
+
         var started = _time.GetTimestamp();
         await _workspace.EnsureExcludedAsync(cancellationToken).ConfigureAwait(false);
         await _workspace.EnsureCleanAsync(cancellationToken).ConfigureAwait(false);
         var (run, resumed) = await OpenRunAsync(options.Tag, cancellationToken).ConfigureAwait(false);
         var tip = await _workspace.BranchTipAsync(run.Branch, cancellationToken).ConfigureAwait(false)
             ?? throw new WorkspaceException($"branch {run.Branch} of run {run.Tag} is gone; start a new run with another --tag");
-        var worktree = await _workspace.WorktreeAsync(run.Tag, tip, cancellationToken).ConfigureAwait(false);
+        var worktree = await _workspace.WorktreeAsync(run.Tag, tip, 0, cancellationToken).ConfigureAwait(false);
         _observer.OnRunStarted(run, resumed, worktree.Path);
 
-        var session = new Session(run, worktree);
+        var cores = Environment.ProcessorCount;
+        var session = new Session(run, new Slot(worktree, SlotResources.For(0, options.Parallel, _spec.Run.Gpus, cores)));
         await RecoverAsync(session, tip, cancellationToken).ConfigureAwait(false);
         await SetupAsync(worktree, cancellationToken).ConfigureAwait(false);
 
@@ -81,36 +88,122 @@ public sealed partial class ResearchLoop
                 $"the baseline of run {run.Tag} failed ({baseline.Error}); fix the code, commit, and start a new run (`--tag` another name)");
         }
 
-        string reason;
-        var agentFailures = 0;
-        while (true)
+        var slots = new List<Slot> { session.Main };
+        for (var i = 1; i < options.Parallel; i++)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var proposals = session.Experiments(_ledger).Count(e => !e.IsBaseline);
-            if (options.MaxExperiments is { } max && proposals >= max)
-            {
-                reason = $"reached --max-experiments {max}";
-                break;
-            }
-
-            if (options.Duration is { } limit && _time.GetElapsedTime(started) >= limit)
-            {
-                reason = $"reached --hours {limit.TotalHours.ToString("0.##", CultureInfo.InvariantCulture)}";
-                break;
-            }
-
-            var decided = await ProposeAndRunAsync(session, cancellationToken).ConfigureAwait(false);
-            agentFailures = decided.Status == ExperimentStatus.Crash && decided.ExitCode is null ? agentFailures + 1 : 0;
-            if (agentFailures >= options.MaxConsecutiveAgentFailures)
-            {
-                throw new ResearchException(
-                    $"the {_proposer.Name} proposer failed {agentFailures} times in a row (last: {decided.Error}); fix the agent and run again to resume");
-            }
+            var path = await _workspace.WorktreeAsync(run.Tag, session.BestCommit(_ledger), i, cancellationToken).ConfigureAwait(false);
+            slots.Add(new Slot(path, SlotResources.For(i, options.Parallel, _spec.Run.Gpus, cores)));
         }
 
+        var reason = await RunSlotsAsync(session, slots, options, started, cancellationToken).ConfigureAwait(false);
         _ledger.FinishRun(run.Tag, _time.GetUtcNow());
         _observer.OnMessage($"stopped: {reason}");
         return Summary(session, reason);
+    }
+
+    /// <summary>
+    /// Runs proposals in every slot at once until a limit, each against the best at the moment it starts. Allocation of the
+    /// next experiment (limits checked, sequence number taken) is atomic, so N slots never overshoot --max-experiments.
+    /// The first slot to fail stops the others; their interrupted experiments resume like after Ctrl-C.
+    /// </summary>
+    private async Task<string> RunSlotsAsync(Session session, IReadOnlyList<Slot> slots, LoopOptions options, long started, CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var gate = new Lock();
+        string? reason = null;
+        var agentFailures = 0;
+
+        async Task SlotAsync(Slot slot)
+        {
+            while (true)
+            {
+                stop.Token.ThrowIfCancellationRequested();
+                ExperimentRecord experiment;
+                ExperimentRecord best;
+                lock (gate)
+                {
+                    reason ??= LimitReached(session, options, started);
+                    if (reason is not null)
+                    {
+                        return;
+                    }
+
+                    best = session.Best(_ledger) ?? throw new InvalidOperationException("no baseline");
+                    experiment = _ledger.InsertNext(new ExperimentRecord
+                    {
+                        Tag = session.Run.Tag,
+                        Seq = 0,
+                        Phase = ExperimentPhase.Proposing,
+                        ParentCommit = best.CandidateCommit ?? best.ParentCommit,
+                        Proposer = _proposer.Name,
+                        StartedAt = _time.GetUtcNow(),
+                        Seed = _spec.Run.Seed,
+                        Slot = slot.Resources.Index,
+                    });
+                }
+
+                var decided = await ProposeAndRunAsync(session, slot, experiment, best, stop.Token).ConfigureAwait(false);
+                int failures;
+                lock (gate)
+                {
+                    agentFailures = decided.Status == ExperimentStatus.Crash && decided.ExitCode is null ? agentFailures + 1 : 0;
+                    failures = agentFailures;
+                }
+
+                if (failures >= options.MaxConsecutiveAgentFailures)
+                {
+                    throw new ResearchException(
+                        $"the {_proposer.Name} proposer failed {failures} times in a row (last: {decided.Error}); fix the agent and run again to resume");
+                }
+            }
+        }
+
+        var tasks = slots.Select(slot => Task.Run(async () =>
+        {
+            try
+            {
+                await SlotAsync(slot).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Not handled here: the first failing slot stops its siblings, then the failure surfaces below.
+                await stop.CancelAsync().ConfigureAwait(false);
+                throw;
+            }
+        }, CancellationToken.None)).ToList();
+        try
+        {
+            await Task.WhenAll(tasks).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Report a sibling's real failure rather than the cancellation it caused.
+            var failure = tasks.Where(t => t.IsFaulted).SelectMany(t => t.Exception!.InnerExceptions).FirstOrDefault();
+            if (failure is not null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+            }
+
+            throw;
+        }
+
+        return reason ?? "stopped";
+    }
+
+    private string? LimitReached(Session session, LoopOptions options, long started)
+    {
+        var proposals = session.Experiments(_ledger).Count(e => !e.IsBaseline);
+        if (options.MaxExperiments is { } max && proposals >= max)
+        {
+            return $"reached --max-experiments {max}";
+        }
+
+        if (options.Duration is { } limit && _time.GetElapsedTime(started) >= limit)
+        {
+            return $"reached --hours {limit.TotalHours.ToString("0.##", CultureInfo.InvariantCulture)}";
+        }
+
+        return null;
     }
 
     /// <summary>Finds the run to continue, or creates one (branch from the user's HEAD).</summary>
@@ -181,8 +274,8 @@ public sealed partial class ResearchLoop
 
     private static string CommitMessage(int seq, string description) => $"autoresearch: experiment {seq}: {description}";
 
-    /// <summary>The run being worked on, its worktree, and what its read-only files must look like.</summary>
-    private sealed record Session(RunRecord Run, Worktree Worktree)
+    /// <summary>The run being worked on, its main slot (slot 0, where the baseline and resumed experiments run), and what its read-only files must look like.</summary>
+    private sealed record Session(RunRecord Run, Slot Main)
     {
         public IReadOnlyList<string>? ReadOnlyFiles { get; set; }
 
@@ -190,9 +283,34 @@ public sealed partial class ResearchLoop
 
         public IReadOnlyList<ExperimentRecord> Experiments(Ledger ledger) => ledger.Experiments(Run.Tag);
 
-        /// <summary>The last kept experiment: the branch tip.</summary>
+        /// <summary>The last kept experiment: the branch tip. Kept in the order they were decided, which with parallel slots need not be their order.</summary>
         public ExperimentRecord? Best(Ledger ledger) =>
-            Experiments(ledger).LastOrDefault(e => e.Phase == ExperimentPhase.Done && e.Status == ExperimentStatus.Keep);
+            Experiments(ledger).Where(e => e.Phase == ExperimentPhase.Done && e.Status == ExperimentStatus.Keep)
+                .OrderBy(e => e.FinishedAt).ThenBy(e => e.Id).LastOrDefault();
+
+        /// <summary>The commit of <see cref="Best"/>.</summary>
+        public string BestCommit(Ledger ledger) =>
+            Best(ledger) is { } best ? best.CandidateCommit ?? best.ParentCommit : throw new InvalidOperationException("no baseline");
+    }
+
+    /// <summary>A parallel slot: its worktree, its resources, and the commit its worktree holds (to skip needless resets).</summary>
+    private sealed class Slot(Worktree worktree, SlotResources resources)
+    {
+        public Worktree Worktree { get; } = worktree;
+
+        public SlotResources Resources { get; } = resources;
+
+        public string? Head { get; private set; }
+
+        public async Task ResetAsync(string commit, CancellationToken cancellationToken)
+        {
+            Head = null;
+            await Worktree.ResetAsync(commit, cancellationToken).ConfigureAwait(false);
+            Head = commit;
+        }
+
+        /// <summary>Notes that the worktree now holds <paramref name="commit"/> (after a commit made in it).</summary>
+        public void Holds(string? commit) => Head = commit;
     }
 
     private sealed class NullObserver : IResearchObserver;
