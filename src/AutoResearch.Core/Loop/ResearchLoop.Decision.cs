@@ -31,7 +31,10 @@ public sealed partial class ResearchLoop
             verdict = AcceptanceRule.Decide(
                 _spec.Acceptance, _spec.Objective, sigma, best.Metric!.Value, experiment.Runs.Select(r => r.Value).ToList(),
                 AcceptanceRule.IsNetDeletion(experiment.Patch));
-            experiment = experiment with { Sigma = sigma, Threshold = verdict.Threshold, Margin = verdict.Margin, Decision = verdict.Reason };
+            var reason = experiment.RebasedFrom is { } from
+                ? $"{verdict.Reason} (rebased onto {experiment.ParentCommit[..7]} from {from[..7]}, won on a stale parent)"
+                : verdict.Reason;
+            experiment = experiment with { Sigma = sigma, Threshold = verdict.Threshold, Margin = verdict.Margin, Decision = reason };
             switch (verdict.Outcome)
             {
                 case VerdictOutcome.Confirm:
