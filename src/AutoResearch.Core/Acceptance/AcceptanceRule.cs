@@ -35,7 +35,7 @@ public static class AcceptanceRule
         var mean = candidate.Average();
         var margin = objective.Improvement(mean, best);
         var inv = CultureInfo.InvariantCulture;
-        var against = string.Create(inv, $"{Show(margin)} vs threshold {Show(threshold)}");
+        var against = string.Create(inv, $"{Show(margin)} vs threshold {threshold:0.000000}");
         if (candidate.Count == 1)
         {
             if (margin > 2 * threshold)
