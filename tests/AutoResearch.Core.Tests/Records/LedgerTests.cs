@@ -59,10 +59,21 @@ public sealed class LedgerTests : IDisposable
         ledger.CreateRun(new RunRecord("t", "autoresearch/t", "abc", "m", "minimize", DateTimeOffset.UnixEpoch, null));
         var e = ledger.Insert(new ExperimentRecord
         {
-            Tag = "t", Seq = 0, Phase = ExperimentPhase.Done, Status = ExperimentStatus.Stopped, ParentCommit = "abc", Proposer = "p",
-            StartedAt = DateTimeOffset.UnixEpoch, Seed = 1,
+            Tag = "t",
+            Seq = 0,
+            Phase = ExperimentPhase.Done,
+            Status = ExperimentStatus.Stopped,
+            ParentCommit = "abc",
+            Proposer = "p",
+            StartedAt = DateTimeOffset.UnixEpoch,
+            Seed = 1,
             Runs = [new Measurement(42, 1.5, 3.25, [new CurvePoint(10, 4)]), new Measurement(43, 1.7, 3.5, [])],
-            Sigma = 0.1, Threshold = 0.2, Margin = -0.05, Decision = "why", RebasedFrom = "def", Slot = 3,
+            Sigma = 0.1,
+            Threshold = 0.2,
+            Margin = -0.05,
+            Decision = "why",
+            RebasedFrom = "def",
+            Slot = 3,
         });
 
         var read = ledger.Get(e.Id)!;
@@ -80,7 +91,13 @@ public sealed class LedgerTests : IDisposable
         ledger.CreateRun(new RunRecord("t", "autoresearch/t", "abc", "m", "minimize", DateTimeOffset.UnixEpoch, null));
         var template = new ExperimentRecord
         {
-            Tag = "t", Seq = 0, Phase = ExperimentPhase.Proposing, ParentCommit = "abc", Proposer = "p", StartedAt = DateTimeOffset.UnixEpoch, Seed = 1,
+            Tag = "t",
+            Seq = 0,
+            Phase = ExperimentPhase.Proposing,
+            ParentCommit = "abc",
+            Proposer = "p",
+            StartedAt = DateTimeOffset.UnixEpoch,
+            Seed = 1,
         };
 
         var inserted = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() =>
