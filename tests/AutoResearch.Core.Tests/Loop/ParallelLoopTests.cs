@@ -70,4 +70,22 @@ public sealed class ParallelLoopTests
         Assert.Equal(kept, noisy.Repo.Git("rev-list", "--reverse", $"{summary.Baseline.CandidateCommit}..autoresearch/m").Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Equal(13, File.ReadAllLines(Path.Combine(noisy.Root, "results.tsv")).Length - 1);
     }
+
+    [Fact]
+    public async Task Each_slot_runs_pinned_to_its_share_of_the_cores_and_is_told_its_thread_count()
+    {
+        using var repo = new TempGitRepo(new Dictionary<string, string>
+        {
+            ["autoresearch.toml"] = "[objective]\nmetric = \"score\"\ndirection = \"minimize\"\n[run]\ncommand = \"bash experiment.sh\"\n[scope]\neditable = [\"knobs.sh\"]\n",
+            ["experiment.sh"] = "source ./knobs.sh\necho ---\necho \"threads: ${AUTORESEARCH_THREADS:-0}\"\necho \"cpus: $(nproc)\"\necho \"score: $X\"\n",
+            ["knobs.sh"] = "X=10\n",
+        });
+        var plan = Enumerable.Range(1, 4).Select(i => NoisyWorkspace.Set("X", 10 + i)).ToArray();
+
+        var summary = await LoopHarness.RunAsync(repo.Root, new PlanProposer(plan), new LoopOptions { Tag = "cpu", MaxExperiments = 4, Parallel = 2 });
+
+        var share = Math.Max(1, Environment.ProcessorCount / 2);
+        Assert.All(summary.Experiments, e => Assert.Equal(share, e.Metrics["threads"]));
+        Assert.All(summary.Experiments, e => Assert.Equal(share, e.Metrics["cpus"]));
+    }
 }
