@@ -7,8 +7,9 @@ namespace AutoResearch.Core.Acceptance;
 /// Decides whether a measured candidate beats the best by more than the noise. With threshold T = max(min_delta, z·σ)
 /// and the candidate's improvement Δ (its mean over its runs against the best's mean):
 /// <list type="bullet">
-/// <item>one run, Δ &gt; 2T: keep (a clear win); one run, T &lt; Δ ≤ 2T: confirm (run again with a fresh seed);</item>
-/// <item>after confirmation (two or more runs): keep when the mean still beats the best by more than T;</item>
+/// <item>one run, Δ &gt; 2T: keep (a clear win); one run, T &lt; Δ ≤ 2T: confirm (run again with a fresh seed,
+/// <c>confirm_runs</c> times);</item>
+/// <item>after confirmation (1 + <c>confirm_runs</c> runs): keep when the mean of all runs still beats the best by more than T;</item>
 /// <item>|Δ| ≤ T and the change deletes more lines than it adds: keep as a simplification;</item>
 /// <item>otherwise discard.</item>
 /// </list>
@@ -49,6 +50,11 @@ public static class AcceptanceRule
                     ? new Verdict(VerdictOutcome.Confirm, margin, threshold, $"borderline win ({against}): confirming with a fresh seed")
                     : new Verdict(VerdictOutcome.Discard, margin, threshold, $"borderline win ({against}), [acceptance] confirm = false");
             }
+        }
+        else if (candidate.Count < 1 + spec.ConfirmRuns)
+        {
+            return new Verdict(VerdictOutcome.Confirm, margin, threshold,
+                string.Create(inv, $"confirming: {candidate.Count} of {1 + spec.ConfirmRuns} runs so far, mean {against}"));
         }
         else if (margin > threshold)
         {

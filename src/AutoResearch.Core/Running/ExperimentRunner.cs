@@ -58,14 +58,21 @@ public sealed class ExperimentRunner
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var stopped = 0;
         var lines = onLine;
+        var gate = new Lock();
         if (stopWhen is not null)
         {
             lines = line =>
             {
                 onLine?.Invoke(line);
                 var match = _spec.Run.Progress.Match(line);
-                if (match.Success && Volatile.Read(ref stopped) == 0)
+                // stdout and stderr are pumped on two threads; the rule sees one point at a time.
+                lock (gate)
                 {
+                    if (!match.Success || Volatile.Read(ref stopped) != 0)
+                    {
+                        return;
+                    }
+
                     var point = new CurvePoint(
                         ObjectiveSpec.ParseNumber(match.Groups["progress"].Value), ObjectiveSpec.ParseNumber(match.Groups["value"].Value));
                     if (double.IsFinite(point.Progress) && stopWhen(point) && Interlocked.Exchange(ref stopped, 1) == 0)

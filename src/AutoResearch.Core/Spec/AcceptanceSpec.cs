@@ -25,6 +25,13 @@ public sealed record AcceptanceSpec
     /// </summary>
     public bool Confirm { get; init; } = true;
 
+    /// <summary>
+    /// <c>confirm_runs</c>: how many fresh-seed runs confirm a borderline win. Default 1. With 2 or more, the confirmation runs of
+    /// each borderline candidate are also repeats of one code that were not selected for looking good, so σ is re-estimated
+    /// from them as they accumulate (the first run is never used: it was chosen for being lucky and would inflate σ).
+    /// </summary>
+    public int ConfirmRuns { get; init; } = 1;
+
     /// <summary><c>simplicity</c>: keep a change that ties within the threshold and deletes more lines than it adds. Default true.</summary>
     public bool Simplicity { get; init; } = true;
 

@@ -21,7 +21,7 @@ public static class SpecLoader
         ["objective"] = ["metric", "direction", "pattern", "memory_metric"],
         ["run"] = ["command", "setup", "timeout_seconds", "progress", "seed", "gpus"],
         ["scope"] = ["editable"],
-        ["acceptance"] = ["baseline_repeats", "min_delta", "z", "confirm", "simplicity", "sigma"],
+        ["acceptance"] = ["baseline_repeats", "min_delta", "z", "confirm", "confirm_runs", "simplicity", "sigma"],
         ["early_stop"] = ["enabled", "min_fraction", "z", "min_delta", "min_points"],
     };
 
@@ -170,6 +170,7 @@ public static class SpecLoader
             MinDelta = OptionalNumber(acceptanceTable, "acceptance", "min_delta", v => v >= 0, "0 or more", problems) ?? defaultAcceptance.MinDelta,
             Z = OptionalNumber(acceptanceTable, "acceptance", "z", v => v is > 0 and <= 100, "above 0 (e.g. 2)", problems) ?? defaultAcceptance.Z,
             Confirm = OptionalBool(acceptanceTable, "acceptance", "confirm", problems) ?? defaultAcceptance.Confirm,
+            ConfirmRuns = OptionalInteger(acceptanceTable, "acceptance", "confirm_runs", 1, 10, problems) ?? defaultAcceptance.ConfirmRuns,
             Simplicity = OptionalBool(acceptanceTable, "acceptance", "simplicity", problems) ?? defaultAcceptance.Simplicity,
             Sigma = OptionalNumber(acceptanceTable, "acceptance", "sigma", v => v >= 0, "0 or more", problems),
         };

@@ -32,6 +32,17 @@ public sealed class AcceptanceRuleTests
     }
 
     [Fact]
+    public void Confirm_runs_asks_for_that_many_fresh_runs_before_deciding()
+    {
+        var spec = s_spec with { ConfirmRuns = 2 };
+
+        Assert.Equal(VerdictOutcome.Confirm, AcceptanceRule.Decide(spec, s_minimize, 0.5, 10, [8.5], false).Outcome);
+        Assert.Equal(VerdictOutcome.Confirm, AcceptanceRule.Decide(spec, s_minimize, 0.5, 10, [8.5, 8.9], false).Outcome);
+        Assert.Equal(VerdictOutcome.Keep, AcceptanceRule.Decide(spec, s_minimize, 0.5, 10, [8.5, 8.9, 8.8], false).Outcome);
+        Assert.Equal(VerdictOutcome.Discard, AcceptanceRule.Decide(spec, s_minimize, 0.5, 10, [8.5, 9.9, 9.8], false).Outcome);
+    }
+
+    [Fact]
     public void Tie_within_noise_is_kept_only_when_it_deletes_code_and_the_rule_is_on()
     {
         Assert.Equal(VerdictOutcome.Keep, AcceptanceRule.Decide(s_spec, s_minimize, 0.5, 10, [10.8], netDeletion: true).Outcome);

@@ -1,3 +1,4 @@
+using AutoResearch.Core.Acceptance;
 using AutoResearch.Core.Loop;
 using AutoResearch.Core.Records;
 using AutoResearch.Tests.Support;
@@ -101,5 +102,25 @@ public sealed class NoiseAwareLoopTests
         Assert.Equal(["keep", "keep", "discard"], LoopHarness.Statuses(summary.Experiments));
         Assert.Equal(0, summary.Experiments[1].Threshold);
         Assert.Equal(0, summary.Baseline.Sigma);
+    }
+
+    [Fact]
+    public async Task Sigma_is_refreshed_from_confirmation_runs_of_one_code_but_never_from_the_selected_first_run()
+    {
+        // Baseline: seeds 42, 43 score 20 and 21 (JITTER 1): σ = 1.0484, threshold 2.097. The candidate scores 17 on seed 42
+        // (a borderline win of 3.5), then 18.5 and 17 on its two confirmation runs: their spread (1.5) joins the baseline's (1).
+        using var noisy = new NoisyWorkspace(noise: 0, extraToml: "[acceptance]\nbaseline_repeats = 2\nconfirm_runs = 2\n");
+        noisy.Repo.Write("knobs.sh", noisy.Repo.Read("knobs.sh").Replace("JITTER=0", "JITTER=1", StringComparison.Ordinal));
+        noisy.Repo.Git("commit", "-qam", "jitter");
+        var plan = new[] { NoisyWorkspace.Set("X", 7) + " && " + NoisyWorkspace.Set("JITTER", 1.5) };
+
+        var summary = await LoopHarness.RunAsync(noisy.Root, new PlanProposer(plan), new LoopOptions { Tag = "r", MaxExperiments = 1 });
+
+        Assert.Equal(Noise.PairToSigma, summary.Baseline.Sigma!.Value, 9);
+        var e = summary.Experiments[1];
+        Assert.Equal([17, 18.5, 17], e.Runs.Select(r => r.Value));
+        Assert.Equal(Noise.PairToSigma * 1.25, e.Sigma!.Value, 9);
+        Assert.Equal(ExperimentStatus.Keep, e.Status);
+        Assert.Equal(3, e.Margin!.Value, 9);
     }
 }

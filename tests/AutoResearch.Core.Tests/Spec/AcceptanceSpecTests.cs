@@ -24,6 +24,7 @@ public sealed class AcceptanceSpecTests
             min_delta = 0.001
             z = 2.5
             confirm = false
+            confirm_runs = 2
             simplicity = false
             sigma = 0.01
 
@@ -35,7 +36,7 @@ public sealed class AcceptanceSpecTests
             min_points = 3
             """);
 
-        Assert.Equal(new AcceptanceSpec { BaselineRepeats = 3, MinDelta = 0.001, Z = 2.5, Confirm = false, Simplicity = false, Sigma = 0.01 }, spec.Acceptance);
+        Assert.Equal(new AcceptanceSpec { BaselineRepeats = 3, MinDelta = 0.001, Z = 2.5, Confirm = false, ConfirmRuns = 2, Simplicity = false, Sigma = 0.01 }, spec.Acceptance);
         Assert.Equal(new EarlyStopSpec { Enabled = true, MinFraction = 0.4, Z = 4, MinDelta = 0.05, MinPoints = 3 }, spec.EarlyStop);
         Assert.Equal(0.025, spec.Acceptance.Threshold(0.01), 12);
     }
