@@ -18,6 +18,15 @@ internal static class Tables
         console.MarkupLineInterpolated($"[bold]{summary.Run.Tag}[/]: {summary.StopReason}; {proposals} proposals, {kept} kept");
         console.MarkupLineInterpolated(
             $"{metric}: baseline {Format.Metric(summary.Baseline.Metric)} -> best [green]{Format.Metric(summary.Best.Metric)}[/] (commit {Format.Commit(summary.Best.CandidateCommit)} on branch {summary.Run.Branch})");
+        var latest = summary.Experiments.Where(e => e.Threshold is not null && e.Status != ExperimentStatus.Stopped).MaxBy(e => e.FinishedAt);
+        if (latest is not null)
+        {
+            var stopped = summary.Experiments.Count(e => e.Status == ExperimentStatus.Stopped);
+            var confirmed = summary.Experiments.Count(e => !e.IsBaseline && e.Runs.Count > 1);
+            console.MarkupLineInterpolated(
+                $"noise σ {(latest.Sigma is > 0 ? Format.Metric(latest.Sigma) : "unknown")}, keep threshold {Format.Metric(latest.Threshold)}; {confirmed} confirmed by re-runs, {stopped} stopped early");
+        }
+
         console.MarkupLineInterpolated($"see it: git log {summary.Run.Branch}; autoresearch log");
     }
 
