@@ -6,16 +6,3 @@ namespace AutoResearch.Core.Acceptance;
 /// <param name="Threshold">The improvement a keep had to beat: max(min_delta, z·σ).</param>
 /// <param name="Reason">The decision in words, for the ledger and <c>log</c>.</param>
 public sealed record Verdict(VerdictOutcome Outcome, double Margin, double Threshold, string Reason);
-
-/// <summary>The three answers of the acceptance rule.</summary>
-public enum VerdictOutcome
-{
-    /// <summary>A real improvement (or a simplification that ties): keep it.</summary>
-    Keep,
-
-    /// <summary>Not better beyond the noise: throw it away.</summary>
-    Discard,
-
-    /// <summary>A borderline win: run it again with a fresh seed, then decide on the mean.</summary>
-    Confirm,
-}
