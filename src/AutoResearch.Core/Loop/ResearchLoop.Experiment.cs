@@ -161,7 +161,9 @@ public sealed partial class ResearchLoop
         var best = session.Best(_ledger);
         var index = experiment.Runs.Count;
         var seed = _spec.Run.Seed + index;
-        var logName = index == 0 ? "run.log" : string.Create(CultureInfo.InvariantCulture, $"run-{index + 1}.log");
+        // run.log, run-2.log, ...; a win rebased onto a newer best keeps the logs of its runs on the stale parent.
+        var logName = string.Create(CultureInfo.InvariantCulture,
+            $"run{(experiment.RebasedFrom is null ? "" : "-rebased")}{(index == 0 ? "" : $"-{index + 1}")}.log");
         experiment = experiment with
         {
             Attempts = experiment.Attempts + 1,

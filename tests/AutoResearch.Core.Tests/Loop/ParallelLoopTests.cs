@@ -28,6 +28,8 @@ public sealed class ParallelLoopTests
         // Measured again on the new best: both changes together.
         Assert.Equal(9, second.Metric);
         Assert.Single(second.Runs);
+        Assert.EndsWith("run-rebased.log", second.LogPath, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(Path.GetDirectoryName(second.LogPath)!, "run.log")), "the run on the stale parent keeps its log");
         Assert.Equal(9, summary.Best.Metric);
         Assert.Equal(["keep", "keep", "keep"], LoopHarness.Statuses(summary.Experiments));
         Assert.Equal([0, 1, 2], summary.Experiments.Select(e => e.Seq));
