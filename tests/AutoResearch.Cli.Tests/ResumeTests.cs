@@ -61,14 +61,17 @@ public sealed class ResumeTests
         Assert.Equal(6, File.ReadAllLines(Path.Combine(toy.Root, "results.tsv")).Length);
     }
 
+    private static string ReadIfAny(string path) => File.Exists(path) ? File.ReadAllText(path) : "(no log yet)";
+
     private static async Task KillWhenRunningAsync(string[] args, string marker, string logPath)
     {
         using var harness = CliRunner.Start(logPath, args);
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (Processes.WithArgument(marker).Count == 0)
         {
-            Assert.True(DateTime.UtcNow < deadline, $"never reached the sleep {marker}: {File.ReadAllText(logPath)}");
-            Assert.False(harness.HasExited, $"the harness exited early: {File.ReadAllText(logPath)}");
+            // The messages are built on every pass, before the harness may have created its log.
+            Assert.True(DateTime.UtcNow < deadline, $"never reached the sleep {marker}: {ReadIfAny(logPath)}");
+            Assert.False(harness.HasExited, $"the harness exited early: {ReadIfAny(logPath)}");
             await Task.Delay(50);
         }
 

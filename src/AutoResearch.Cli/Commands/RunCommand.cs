@@ -37,6 +37,10 @@ internal sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand
         [Description("The run's name (branch autoresearch/TAG); an existing tag is resumed. Default: the latest unfinished run, else today's date.")]
         public string? Tag { get; init; }
 
+        [CommandOption("--parallel <N>")]
+        [Description("Run N experiments at once, each in its own worktree against the current best (one GPU each with [run] gpus, else a share of the cores). Default 1.")]
+        public int? Parallel { get; init; }
+
         [CommandOption("--plain")]
         [Description("Plain lines instead of the live view, even in a terminal.")]
         public bool Plain { get; init; }
@@ -52,6 +56,7 @@ internal sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand
             Tag = settings.Tag,
             MaxExperiments = settings.MaxExperiments,
             Duration = settings.Hours is { } h ? TimeSpan.FromHours(h) : null,
+            Parallel = settings.Parallel ?? 1,
         };
         var problems = options.Validate();
         if (problems.Count > 0)

@@ -20,6 +20,12 @@ internal sealed class StatusCommand(IAnsiConsole console) : AsyncCommand<Workspa
         console.MarkupLineInterpolated($"[bold]objective[/] {metric}, {spec.Objective.Direction.ToString().ToLowerInvariant()}");
         console.MarkupLineInterpolated($"[bold]command[/]   {spec.Run.Command} (timeout {spec.Run.Timeout.TotalSeconds:0}s)");
         console.MarkupLineInterpolated($"[bold]editable[/]  {string.Join(", ", spec.Scope.Globs)}");
+        var acceptance = spec.Acceptance;
+        console.MarkupLineInterpolated(
+            $"[bold]keep rule[/] beat the best by max(min_delta {acceptance.MinDelta}, z {acceptance.Z} × σ); baseline runs {acceptance.BaselineRepeats}; confirm {(acceptance.Confirm ? "on" : "off")}; simplicity {(acceptance.Simplicity ? "on" : "off")}{(acceptance.Sigma is { } fixedSigma ? $"; σ fixed at {fixedSigma}" : "")}");
+        var early = spec.EarlyStop;
+        console.MarkupLineInterpolated(
+            $"[bold]early stop[/] {(early.Enabled ? $"on from {early.MinFraction:P0} of the budget, behind by max(min_delta {early.MinDelta}, z {early.Z} × σ) on {early.MinPoints} lines in a row" : "off ([early_stop] enabled = true)")}");
 
         var ledgerPath = Path.Combine(workspace.StateDirectory, "ledger.db");
         if (!File.Exists(ledgerPath))
@@ -29,12 +35,14 @@ internal sealed class StatusCommand(IAnsiConsole console) : AsyncCommand<Workspa
         }
 
         using var ledger = Ledger.Open(ledgerPath);
-        var table = new Table().Border(TableBorder.Rounded).AddColumns("run", "branch", "state", "proposals", "kept", "baseline", "best", "gain");
+        var table = new Table().Border(TableBorder.Rounded).AddColumns("run", "branch", "state", "proposals", "kept", "stopped", "baseline", "best", "gain", "noise σ", "threshold");
         foreach (var run in ledger.Runs())
         {
             var experiments = ledger.Experiments(run.Tag);
             var baseline = experiments.FirstOrDefault(e => e.IsBaseline && e.Status == ExperimentStatus.Keep);
-            var best = experiments.LastOrDefault(e => e.Status == ExperimentStatus.Keep);
+            var best = experiments.Where(e => e.Status == ExperimentStatus.Keep).OrderBy(e => e.FinishedAt).ThenBy(e => e.Id).LastOrDefault();
+            // The noise the latest decision used (the baseline's, before any proposal was decided).
+            var latest = experiments.Where(e => e.Phase == ExperimentPhase.Done && e.Threshold is not null).OrderBy(e => e.FinishedAt).LastOrDefault();
             var gain = baseline?.Metric is { } b && best?.Metric is { } m ? spec.Objective.Improvement(m, b) : (double?)null;
             table.AddRow(
                 run.Tag,
@@ -42,9 +50,12 @@ internal sealed class StatusCommand(IAnsiConsole console) : AsyncCommand<Workspa
                 run.FinishedAt is null ? "[yellow]open[/]" : "finished",
                 experiments.Count(e => !e.IsBaseline).ToString(System.Globalization.CultureInfo.InvariantCulture),
                 experiments.Count(e => !e.IsBaseline && e.Status == ExperimentStatus.Keep).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                experiments.Count(e => e.Status == ExperimentStatus.Stopped).ToString(System.Globalization.CultureInfo.InvariantCulture),
                 Format.Metric(baseline?.Metric),
                 Format.Metric(best?.Metric),
-                Format.Metric(gain));
+                Format.Metric(gain),
+                latest?.Sigma is { } sigma && sigma > 0 ? Format.Metric(sigma) : "unknown",
+                Format.Metric(latest?.Threshold));
         }
 
         console.Write(table);

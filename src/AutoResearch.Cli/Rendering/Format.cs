@@ -8,6 +8,9 @@ internal static class Format
 {
     public static string Metric(double? value) => value is { } v ? v.ToString("0.000000", CultureInfo.InvariantCulture) : "-";
 
+    /// <summary>A difference with its sign, e.g. <c>+0.012300</c>.</summary>
+    public static string Signed(double value) => value.ToString("+0.000000;-0.000000;0", CultureInfo.InvariantCulture);
+
     public static string Seconds(double? value) => value is { } v ? v.ToString("0.0", CultureInfo.InvariantCulture) + "s" : "-";
 
     public static string MemoryGb(double? mb) => mb is { } v ? (v / 1024).ToString("0.0", CultureInfo.InvariantCulture) : "-";
@@ -23,6 +26,7 @@ internal static class Format
         ExperimentStatus.Rejected => "magenta",
         ExperimentStatus.Timeout => "yellow",
         ExperimentStatus.Crash => "red",
+        ExperimentStatus.Stopped => "olive",
         _ => "blue",
     };
 }

@@ -16,14 +16,11 @@ internal sealed class LiveView(ResearchSpec spec) : IResearchObserver
     private readonly Lock _lock = new();
     private readonly List<ExperimentRecord> _recent = [];
     private readonly List<string> _messages = [];
-    private readonly Stopwatch _phaseClock = new();
+    // In flight, by experiment id: one per parallel slot.
+    private readonly SortedDictionary<long, InFlight> _current = [];
     private RunRecord? _run;
-    private ExperimentRecord? _current;
     private ExperimentRecord? _best;
-    private string _phase = "starting";
     private TimeSpan _timeout;
-    private string? _lastProgress;
-    private string? _lastLine;
 
     /// <summary>Shows the view while <paramref name="work"/> runs; returns its result.</summary>
     public async Task<T> ShowAsync<T>(IAnsiConsole console, Func<Task<T>> work, CancellationToken cancellationToken)
@@ -65,11 +62,7 @@ internal sealed class LiveView(ResearchSpec spec) : IResearchObserver
     {
         lock (_lock)
         {
-            _current = experiment;
-            _phase = experiment.IsBaseline ? "baseline" : "proposing";
-            _lastProgress = null;
-            _lastLine = null;
-            _phaseClock.Restart();
+            _current[experiment.Id] = new InFlight(experiment, experiment.IsBaseline ? "baseline" : "proposing");
         }
     }
 
@@ -77,10 +70,8 @@ internal sealed class LiveView(ResearchSpec spec) : IResearchObserver
     {
         lock (_lock)
         {
-            _current = experiment;
-            _phase = "running";
+            _current[experiment.Id] = new InFlight(experiment, experiment.Runs.Count > 0 && !experiment.IsBaseline ? "confirming" : "running");
             _timeout = timeout;
-            _phaseClock.Restart();
         }
     }
 
@@ -88,10 +79,13 @@ internal sealed class LiveView(ResearchSpec spec) : IResearchObserver
     {
         lock (_lock)
         {
-            _lastLine = line;
-            if (spec.Run.Progress.IsMatch(line))
+            if (_current.TryGetValue(experiment.Id, out var flight))
             {
-                _lastProgress = line.Trim();
+                flight.LastLine = line;
+                if (spec.Run.Progress.IsMatch(line))
+                {
+                    flight.LastProgress = line.Trim();
+                }
             }
         }
     }
@@ -102,8 +96,7 @@ internal sealed class LiveView(ResearchSpec spec) : IResearchObserver
         {
             _recent.Add(experiment);
             _best = best;
-            _current = null;
-            _phase = "deciding";
+            _current.Remove(experiment.Id);
         }
     }
 
@@ -117,27 +110,51 @@ internal sealed class LiveView(ResearchSpec spec) : IResearchObserver
             grid.AddRow(new Markup("[bold]best[/]"), new Text(_best is null
                 ? "-"
                 : $"{metric} = {Format.Metric(_best.Metric)} at {Format.Commit(_best.CandidateCommit)} (#{_best.Seq} {_best.Description})"));
-            if (_current is not null)
+            var noise = _recent.LastOrDefault(e => e.Threshold is not null && e.Status != Core.Records.ExperimentStatus.Stopped);
+            if (noise is not null)
             {
-                var elapsed = _phaseClock.Elapsed;
-                var clock = _phase == "running" ? $"{elapsed.TotalSeconds:0}s / {_timeout.TotalSeconds:0}s" : $"{elapsed.TotalSeconds:0}s";
-                grid.AddRow(new Markup("[bold]now[/]"), new Text($"#{_current.Seq} {_phase} {clock}  {_current.Description ?? ""}"));
-                grid.AddRow(new Markup("[bold]progress[/]"), new Text(_lastProgress ?? _lastLine ?? "-"));
+                grid.AddRow(new Markup("[bold]noise[/]"), new Text(
+                    $"σ {(noise.Sigma is > 0 ? Format.Metric(noise.Sigma) : "unknown")}, a keep must beat the best by {Format.Metric(noise.Threshold)}"));
             }
 
-            var table = new Table().Border(TableBorder.Simple).AddColumns("#", "status", metric, "time", "description");
+            foreach (var flight in _current.Values)
+            {
+                var elapsed = flight.Clock.Elapsed;
+                var clock = flight.Phase is "running" or "confirming" ? $"{elapsed.TotalSeconds:0}s / {_timeout.TotalSeconds:0}s" : $"{elapsed.TotalSeconds:0}s";
+                var slot = flight.Experiment.Slot > 0 || _current.Count > 1 ? $"slot {flight.Experiment.Slot} " : "";
+                grid.AddRow(new Markup("[bold]now[/]"), new Text($"{slot}#{flight.Experiment.Seq} {flight.Phase} {clock}  {flight.Experiment.Description ?? ""}"));
+                grid.AddRow(new Markup("[bold]progress[/]"), new Text(flight.LastProgress ?? flight.LastLine ?? "-"));
+            }
+
+            var table = new Table().Border(TableBorder.Simple).AddColumns("#", "status", metric, "margin", "time", "description", "decision");
             foreach (var e in _recent.TakeLast(10))
             {
                 table.AddRow(
                     new Text(e.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture)),
                     new Markup($"[{Format.Color(e)}]{Format.Status(e)}[/]"),
                     new Text(Format.Metric(e.Metric)),
+                    new Text(e.Margin is { } margin ? Format.Signed(margin) : ""),
                     new Text(Format.Seconds(e.RunSeconds)),
-                    new Text(e.Description ?? e.Error ?? ""));
+                    new Text(e.Description ?? e.Error ?? ""),
+                    new Text(e.Decision ?? ""));
             }
 
             var messages = new Rows(_messages.TakeLast(3).Select(m => new Markup($"[dim]{Markup.Escape(m)}[/]")));
             return new Rows(new Panel(grid).Header("autoresearch").Expand(), table, messages);
         }
+    }
+
+    /// <summary>An experiment in flight: what it is doing, since when, and the last line it printed.</summary>
+    private sealed class InFlight(ExperimentRecord experiment, string phase)
+    {
+        public ExperimentRecord Experiment { get; } = experiment;
+
+        public string Phase { get; } = phase;
+
+        public Stopwatch Clock { get; } = Stopwatch.StartNew();
+
+        public string? LastLine { get; set; }
+
+        public string? LastProgress { get; set; }
     }
 }

@@ -18,27 +18,41 @@ internal static class Tables
         console.MarkupLineInterpolated($"[bold]{summary.Run.Tag}[/]: {summary.StopReason}; {proposals} proposals, {kept} kept");
         console.MarkupLineInterpolated(
             $"{metric}: baseline {Format.Metric(summary.Baseline.Metric)} -> best [green]{Format.Metric(summary.Best.Metric)}[/] (commit {Format.Commit(summary.Best.CandidateCommit)} on branch {summary.Run.Branch})");
+        var latest = summary.Experiments.Where(e => e.Threshold is not null && e.Status != ExperimentStatus.Stopped).MaxBy(e => e.FinishedAt);
+        if (latest is not null)
+        {
+            var stopped = summary.Experiments.Count(e => e.Status == ExperimentStatus.Stopped);
+            var confirmed = summary.Experiments.Count(e => !e.IsBaseline && e.Runs.Count > 1);
+            console.MarkupLineInterpolated(
+                $"noise σ {(latest.Sigma is > 0 ? Format.Metric(latest.Sigma) : "unknown")}, keep threshold {Format.Metric(latest.Threshold)}; {confirmed} confirmed by re-runs, {stopped} stopped early");
+        }
+
         console.MarkupLineInterpolated($"see it: git log {summary.Run.Branch}; autoresearch log");
     }
 
     public static Table Experiments(string metric, IReadOnlyList<ExperimentRecord> experiments)
     {
         var table = new Table().Border(TableBorder.Rounded)
-            .AddColumns("#", "id", "commit", "status", metric, "delta", "mem GB", "time", "description");
+            .AddColumns("#", "id", "commit", "status", metric, "runs", "margin", "threshold", "mem GB", "time", "description", "decision");
         double? best = null;
         foreach (var e in experiments)
         {
-            var delta = e.Metric is { } m && best is { } b && !e.IsBaseline ? (m - b).ToString("+0.000000;-0.000000;0", CultureInfo.InvariantCulture) : "";
+            // The margin the decision used (positive is better); rows from before noise-aware decisions show the raw delta.
+            var margin = e.Margin is { } g ? Format.Signed(g)
+                : e.Metric is { } m && best is { } b && !e.IsBaseline ? Format.Signed(m - b) : "";
             table.AddRow(
                 new Text(e.Seq.ToString(CultureInfo.InvariantCulture)),
                 new Text(e.Id.ToString(CultureInfo.InvariantCulture)),
                 new Text(Format.Commit(e.CandidateCommit)),
                 new Markup($"[{Format.Color(e)}]{Format.Status(e)}[/]"),
                 new Text(Format.Metric(e.Metric)),
-                new Text(delta),
+                new Text(e.Runs.Count > 1 ? e.Runs.Count.ToString(CultureInfo.InvariantCulture) : ""),
+                new Text(margin),
+                new Text(e.Threshold is { } t ? Format.Metric(t) : ""),
                 new Text(Format.MemoryGb(e.PeakMemoryMb)),
                 new Text(Format.Seconds(e.RunSeconds)),
-                new Text(e.IsBaseline ? "baseline" : e.Description ?? e.Error ?? ""));
+                new Text(e.IsBaseline ? "baseline" : e.Description ?? e.Error ?? ""),
+                new Text(e.Decision ?? ""));
             if (e.Status == ExperimentStatus.Keep)
             {
                 best = e.Metric;
@@ -62,6 +76,32 @@ internal static class Tables
         Row("propose time", Format.Seconds(e.ProposeSeconds));
         Row("run time", Format.Seconds(e.RunSeconds));
         Row("exit code", e.ExitCode?.ToString(CultureInfo.InvariantCulture));
+        if (e.Runs.Count > 0)
+        {
+            Row("runs", string.Join("  ", e.Runs.Select(r => $"seed {r.Seed}: {Format.Metric(r.Value)}")));
+        }
+
+        if (e.Sigma is not null || e.Threshold is not null)
+        {
+            Row("noise σ", e.Sigma is { } sigma ? Format.Metric(sigma) : null);
+            Row("threshold", e.Threshold is { } threshold ? Format.Metric(threshold) : null);
+            Row("margin", e.Margin is { } margin ? Format.Signed(margin) : null);
+        }
+
+        if (e.Decision is not null)
+        {
+            Row("decision", e.Decision);
+        }
+
+        if (e.RebasedFrom is not null)
+        {
+            Row("rebased from", e.RebasedFrom);
+        }
+
+        if (e.Slot > 0)
+        {
+            Row("slot", e.Slot.ToString(CultureInfo.InvariantCulture));
+        }
         Row("peak memory", e.PeakMemoryMb is { } mb ? $"{mb:0.0} MB" : null);
         Row("log", e.LogPath);
         if (e.Error is not null)

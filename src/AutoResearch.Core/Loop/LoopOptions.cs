@@ -17,6 +17,9 @@ public sealed partial record LoopOptions
     /// <summary>Stop after this many agent failures in a row; default 5.</summary>
     public int MaxConsecutiveAgentFailures { get; init; } = 5;
 
+    /// <summary>How many experiments run at once, each in its own worktree (<c>--parallel</c>); default 1, at most 64.</summary>
+    public int Parallel { get; init; } = 1;
+
     /// <summary>Every problem with these options; empty when valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -34,6 +37,11 @@ public sealed partial record LoopOptions
         if (Duration is { } d && d <= TimeSpan.Zero)
         {
             problems.Add($"--hours {d.TotalHours} must be positive");
+        }
+
+        if (Parallel is < 1 or > 64)
+        {
+            problems.Add($"--parallel {Parallel} must be from 1 to 64");
         }
 
         if (MaxConsecutiveAgentFailures < 1)

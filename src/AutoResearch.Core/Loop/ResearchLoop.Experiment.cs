@@ -3,7 +3,6 @@ using AutoResearch.Core.Proposers;
 using AutoResearch.Core.Records;
 using AutoResearch.Core.Running;
 using AutoResearch.Core.Spec;
-using AutoResearch.Core.Workspace;
 
 namespace AutoResearch.Core.Loop;
 
@@ -26,48 +25,45 @@ public sealed partial class ResearchLoop
                 Seed = _spec.Run.Seed,
             });
         _observer.OnExperimentStarted(baseline);
-        await RunCandidateAsync(session, baseline, checkedOut: false, cancellationToken).ConfigureAwait(false);
+        await RunCandidateAsync(session, session.Main, baseline, checkedOut: false, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>One proposal: propose, guard, commit, run, decide. Returns the decided record.</summary>
-    private async Task<ExperimentRecord> ProposeAndRunAsync(Session session, CancellationToken cancellationToken)
+    /// <summary>One proposal in <paramref name="slot"/>: propose, guard, commit, run, decide. Returns the decided record.</summary>
+    /// <param name="experiment">The allocated row, in phase proposing, whose parent is <paramref name="best"/>'s commit.</param>
+    private async Task<ExperimentRecord> ProposeAndRunAsync(
+        Session session, Slot slot, ExperimentRecord experiment, ExperimentRecord best, CancellationToken cancellationToken)
     {
-        var best = session.Best(_ledger) ?? throw new InvalidOperationException("no baseline");
-        var parent = best.CandidateCommit ?? best.ParentCommit;
-        var history = session.Experiments(_ledger).Where(e => e.Phase == ExperimentPhase.Done).ToList();
-        var experiment = _ledger.Insert(new ExperimentRecord
-        {
-            Tag = session.Run.Tag,
-            Seq = session.Experiments(_ledger).Max(e => e.Seq) + 1,
-            Phase = ExperimentPhase.Proposing,
-            ParentCommit = parent,
-            Proposer = _proposer.Name,
-            StartedAt = _time.GetUtcNow(),
-            Seed = _spec.Run.Seed,
-        });
+        var parent = experiment.ParentCommit;
         _observer.OnExperimentStarted(experiment);
-
-        var runDirectory = RunDirectory(experiment);
-        var context = new ProposalContext(_spec, session.Worktree.Path, runDirectory, experiment, best, history, LastCrashTail(history));
-        var clock = _time.GetTimestamp();
         Proposal proposal;
+        var clock = _time.GetTimestamp();
         try
         {
+            if (slot.Head != parent)
+            {
+                // Another slot moved the best since this worktree was last reset.
+                await slot.ResetAsync(parent, cancellationToken).ConfigureAwait(false);
+            }
+
+            var history = session.Experiments(_ledger).Where(e => e.Phase == ExperimentPhase.Done).ToList();
+            var runDirectory = RunDirectory(experiment);
+            var context = new ProposalContext(_spec, slot.Worktree.Path, runDirectory, experiment, best, history, LastCrashTail(history));
             proposal = await _proposer.ProposeAsync(context, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
             // Ctrl-C mid-proposal: forget the half-made change, as a resume after a kill would.
             _ledger.Delete(experiment.Id);
-            await session.Worktree.ResetAsync(parent, CancellationToken.None).ConfigureAwait(false);
+            await slot.ResetAsync(parent, CancellationToken.None).ConfigureAwait(false);
             throw;
         }
 
         var proposeSeconds = _time.GetElapsedTime(clock).TotalSeconds;
 
         // Committed even when it will be refused, so the patch is on record.
-        var change = await session.Worktree.CommitChangesAsync(parent, CommitMessage(experiment.Seq, proposal.Description), cancellationToken)
+        var change = await slot.Worktree.CommitChangesAsync(parent, CommitMessage(experiment.Seq, proposal.Description), cancellationToken)
             .ConfigureAwait(false);
+        slot.Holds(change?.Commit ?? parent);
         var changed = change?.ChangedPaths ?? [];
         experiment = experiment with
         {
@@ -100,91 +96,157 @@ public sealed partial class ResearchLoop
         if (refused is not null)
         {
             var done = Finish(session, refused);
-            await session.Worktree.ResetAsync(parent, cancellationToken).ConfigureAwait(false);
+            await slot.ResetAsync(parent, cancellationToken).ConfigureAwait(false);
             return done;
         }
 
         experiment = experiment with { Phase = ExperimentPhase.Running };
         _ledger.Save(experiment);
-        return await RunCandidateAsync(session, experiment, checkedOut: true, cancellationToken).ConfigureAwait(false);
+        return await RunCandidateAsync(session, slot, experiment, checkedOut: true, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Runs a committed candidate (or the baseline), decides, moves the branch on a keep, records.</summary>
+    /// <summary>
+    /// Measures a committed candidate (or the baseline) as often as the acceptance rule asks, decides, moves the branch on a
+    /// keep, records. Driven by the runs already recorded, so a resumed experiment picks up where the killed one stopped.
+    /// </summary>
     /// <param name="checkedOut">True when the worktree already holds the candidate, clean, as right after its commit.</param>
-    private async Task<ExperimentRecord> RunCandidateAsync(Session session, ExperimentRecord experiment, bool checkedOut, CancellationToken cancellationToken)
+    private async Task<ExperimentRecord> RunCandidateAsync(
+        Session session, Slot slot, ExperimentRecord experiment, bool checkedOut, CancellationToken cancellationToken)
     {
-        var candidate = experiment.CandidateCommit!;
-        var best = session.Best(_ledger);
-        if (!checkedOut)
+        if (!checkedOut || slot.Head != experiment.CandidateCommit)
         {
-            await session.Worktree.ResetAsync(candidate, cancellationToken).ConfigureAwait(false);
+            await slot.ResetAsync(experiment.CandidateCommit!, cancellationToken).ConfigureAwait(false);
         }
 
-        experiment = experiment with { Attempts = experiment.Attempts + 1, LogPath = Path.Combine(RunDirectory(experiment), "run.log") };
+        while (true)
+        {
+            if (experiment.IsBaseline && experiment.Runs.Count >= _spec.Acceptance.BaselineRepeats)
+            {
+                var sigma = Sigma(session.Experiments(_ledger).Select(e => e.Id == experiment.Id ? experiment : e));
+                return Finish(session, experiment with
+                {
+                    Status = ExperimentStatus.Keep,
+                    Sigma = sigma,
+                    Threshold = _spec.Acceptance.Threshold(sigma),
+                    Decision = string.Create(CultureInfo.InvariantCulture,
+                        $"baseline: mean of {experiment.Runs.Count} run(s), noise σ {(sigma > 0 ? sigma.ToString("0.000000", CultureInfo.InvariantCulture) : "unknown")}"),
+                });
+            }
+
+            if (!experiment.IsBaseline && experiment.Runs.Count > 0)
+            {
+                var (done, next) = await DecideAsync(session, slot, experiment, cancellationToken).ConfigureAwait(false);
+                if (done is not null)
+                {
+                    return done;
+                }
+
+                experiment = next!;
+            }
+
+            var (measured, failed) = await MeasureAsync(session, slot, experiment, cancellationToken).ConfigureAwait(false);
+            if (failed is not null)
+            {
+                return failed;
+            }
+
+            experiment = measured!;
+        }
+    }
+
+    /// <summary>One run of the candidate the slot's worktree holds. Returns the experiment with the run added, or the finished failure.</summary>
+    private async Task<(ExperimentRecord? Measured, ExperimentRecord? Failed)> MeasureAsync(
+        Session session, Slot slot, ExperimentRecord experiment, CancellationToken cancellationToken)
+    {
+        var best = session.Best(_ledger);
+        var index = experiment.Runs.Count;
+        var seed = _spec.Run.Seed + index;
+        // run.log, run-2.log, ...; a win rebased onto a newer best keeps the logs of its runs on the stale parent.
+        var logName = string.Create(CultureInfo.InvariantCulture,
+            $"run{(experiment.RebasedFrom is null ? "" : "-rebased")}{(index == 0 ? "" : $"-{index + 1}")}.log");
+        experiment = experiment with
+        {
+            Attempts = experiment.Attempts + 1,
+            LogPath = Path.Combine(RunDirectory(experiment), logName),
+            Seed = index == 0 ? seed : experiment.Seed,
+        };
         _ledger.Save(experiment);
 
-        // Kept commits never touch read-only files, so one fingerprint per session is the truth for every run.
-        session.ReadOnlyFiles ??= await session.Worktree.ReadOnlyFilesAsync(_spec.Scope, cancellationToken).ConfigureAwait(false);
-        session.ReadOnly ??= await session.Worktree.FingerprintAsync(session.ReadOnlyFiles, cancellationToken).ConfigureAwait(false);
+        // Kept commits never touch read-only files, so one fingerprint per session is the truth for every run and slot.
+        session.ReadOnlyFiles ??= await slot.Worktree.ReadOnlyFilesAsync(_spec.Scope, cancellationToken).ConfigureAwait(false);
+        session.ReadOnly ??= await slot.Worktree.FingerprintAsync(session.ReadOnlyFiles, cancellationToken).ConfigureAwait(false);
         var before = session.ReadOnly;
+
+        // Only a first run is stopped early: the baseline and confirmations are measurements the rule needs whole.
+        var stopRule = !experiment.IsBaseline && index == 0 && _spec.EarlyStop.Enabled && best is not null ? EarlyStopFor(session, best) : null;
         _observer.OnRunning(experiment, _spec.Run.Timeout);
         var current = experiment;
         var result = await _runner.RunAsync(
-            session.Worktree.Path, RunDirectory(experiment), experiment.Id, experiment.Seed,
-            line => _observer.OnOutput(current, line), cancellationToken).ConfigureAwait(false);
+            slot.Worktree.Path, RunDirectory(experiment), experiment.Id, seed,
+            line => _observer.OnOutput(current, line), stopRule is null ? null : stopRule.Observe, slot.Resources, cancellationToken)
+            .ConfigureAwait(false);
         if (result.Cancelled)
         {
             // Ctrl-C: this attempt does not count; a later run resumes the candidate.
             _ledger.Save(experiment with { Attempts = experiment.Attempts - 1 });
-            await session.Worktree.ResetAsync(best?.CandidateCommit ?? candidate, CancellationToken.None).ConfigureAwait(false);
+            await slot.ResetAsync(best?.CandidateCommit ?? experiment.CandidateCommit!, CancellationToken.None).ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
         }
 
-        var after = await session.Worktree.FingerprintAsync(session.ReadOnlyFiles, cancellationToken).ConfigureAwait(false);
-        var tampered = Worktree.Differences(before, after);
-        var (status, error) = Decide(experiment, result, best, tampered);
+        var after = await slot.Worktree.FingerprintAsync(session.ReadOnlyFiles, cancellationToken).ConfigureAwait(false);
+        var tampered = Workspace.Worktree.Differences(before, after);
+        var (status, error) = Failure(result, tampered);
         experiment = experiment with
         {
-            Metric = result.Metric,
             Metrics = result.Output.Metrics,
-            Curve = result.Output.Curve,
+            Curve = index == 0 ? result.Output.Curve : experiment.Curve,
             ExitCode = result.ExitCode,
-            PeakMemoryMb = result.PeakMemoryMb,
-            RunSeconds = result.Wall.TotalSeconds,
+            PeakMemoryMb = Math.Max(experiment.PeakMemoryMb ?? 0, result.PeakMemoryMb),
+            RunSeconds = (experiment.RunSeconds ?? 0) + result.Wall.TotalSeconds,
             Error = error,
         };
 
+        if (result.Stopped)
+        {
+            (status, error) = (ExperimentStatus.Stopped, null);
+            experiment = experiment with { Error = null, Decision = stopRule!.Reason, Threshold = stopRule.Margin };
+        }
+
+        if (status is { } failedStatus)
+        {
+            var failed = Finish(session, experiment with { Status = failedStatus, Metric = index == 0 ? null : experiment.Metric });
+            await slot.ResetAsync(session.Best(_ledger) is null ? experiment.ParentCommit : session.BestCommit(_ledger), cancellationToken)
+                .ConfigureAwait(false);
+            if (experiment.IsBaseline)
+            {
+                // A run without a baseline cannot go on; close it so a plain `run` starts afresh once fixed.
+                _ledger.FinishRun(session.Run.Tag, _time.GetUtcNow());
+                throw new ResearchException($"the baseline failed: {error}\n{result.LogTail}");
+            }
+
+            return (null, failed);
+        }
+
+        var runs = experiment.Runs.Append(new Measurement(seed, result.Metric!.Value, result.Wall.TotalSeconds, result.Output.Curve)).ToList();
+        experiment = experiment with { Runs = runs, Metric = runs.Average(r => r.Value) };
         // Metrics are durable before the branch moves, so a kill in between is recovered as a keep.
         _ledger.Save(experiment);
-        if (status == ExperimentStatus.Keep && !experiment.IsBaseline)
-        {
-            await _workspace.AdvanceBranchAsync(session.Run.Branch, candidate, experiment.ParentCommit, cancellationToken).ConfigureAwait(false);
-        }
-
-        var done = Finish(session, experiment with { Status = status });
-        var resetTo = session.Best(_ledger)?.CandidateCommit ?? experiment.ParentCommit;
-        await session.Worktree.ResetAsync(resetTo, cancellationToken).ConfigureAwait(false);
-        if (experiment.IsBaseline && status != ExperimentStatus.Keep)
-        {
-            // A run without a baseline cannot go on; close it so a plain `run` starts afresh once fixed.
-            _ledger.FinishRun(session.Run.Tag, _time.GetUtcNow());
-            throw new ResearchException($"the baseline failed: {error}\n{result.LogTail}");
-        }
-
-        return done;
+        return (experiment, null);
     }
 
-    private (ExperimentStatus Status, string? Error) Decide(
-        ExperimentRecord experiment,
-        RunResult result,
-        ExperimentRecord? best,
-        IReadOnlyList<string> tampered)
+    /// <summary>Why a run failed (crash, timeout, tampering, no metric), or a null status when it produced a usable metric.</summary>
+    private (ExperimentStatus? Status, string? Error) Failure(RunResult result, IReadOnlyList<string> tampered)
     {
         var metric = _spec.Objective.Metric;
         var lastLine = result.LogTail.Split('\n').LastOrDefault() ?? "";
         if (tampered.Count > 0)
         {
             return (ExperimentStatus.Crash, $"integrity: the run changed read-only files: {string.Join(", ", tampered)}");
+        }
+
+        if (result.Stopped)
+        {
+            return (null, null);
         }
 
         if (result.TimedOut)
@@ -208,21 +270,20 @@ public sealed partial class ResearchLoop
             return (ExperimentStatus.Crash, $"{metric} was {value.ToString(CultureInfo.InvariantCulture)}");
         }
 
-        if (experiment.IsBaseline || best?.Metric is not { } incumbent)
-        {
-            return (ExperimentStatus.Keep, null);
-        }
-
-        return _spec.Objective.IsBetter(value, incumbent) ? (ExperimentStatus.Keep, null) : (ExperimentStatus.Discard, null);
+        return (null, null);
     }
 
-    /// <summary>Marks an experiment done, rewrites results.tsv, tells the observer.</summary>
+    /// <summary>Marks an experiment done, rewrites results.tsv, tells the observer. Safe to call from any slot.</summary>
     private ExperimentRecord Finish(Session session, ExperimentRecord experiment)
     {
         var done = experiment with { Phase = ExperimentPhase.Done, FinishedAt = _time.GetUtcNow() };
-        _ledger.Save(done);
-        ResultsTsv.Write(Path.Combine(_workspace.Root, ResultsTsv.FileName), _spec.Objective.Metric, session.Experiments(_ledger));
-        _observer.OnExperimentFinished(done, session.Best(_ledger) ?? done);
+        lock (_recordGate)
+        {
+            _ledger.Save(done);
+            ResultsTsv.Write(Path.Combine(_workspace.Root, ResultsTsv.FileName), _spec.Objective.Metric, session.Experiments(_ledger));
+            _observer.OnExperimentFinished(done, session.Best(_ledger) ?? done);
+        }
+
         return done;
     }
 }

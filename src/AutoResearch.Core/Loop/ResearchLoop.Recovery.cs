@@ -16,19 +16,20 @@ public sealed partial class ResearchLoop
         var unfinished = session.Experiments(_ledger).Where(e => e.Phase != ExperimentPhase.Done).ToList();
         foreach (var e in unfinished)
         {
-            // A harness killed with -9 leaves its agent or run going in their own process groups.
-            foreach (var log in new[] { "agent.log", "run.log" })
+            // A harness killed with -9 leaves its agent or runs going in their own process groups, in the slot's worktree.
+            var directory = RunDirectory(e);
+            var pidFiles = Directory.Exists(directory) ? Directory.GetFiles(directory, "*.pgid") : [];
+            foreach (var pidFile in pidFiles)
             {
-                var pidFile = ProcessGroup.PidFile(Path.Combine(RunDirectory(e), log));
-                if (await ProcessGroup.KillLeftoverAsync(pidFile, session.Worktree.Path).ConfigureAwait(false))
+                if (await ProcessGroup.KillLeftoverAsync(pidFile, _workspace.WorktreePath(session.Run.Tag, e.Slot)).ConfigureAwait(false))
                 {
-                    _observer.OnMessage($"killed the {Path.GetFileNameWithoutExtension(log)} process group left by the interrupted session");
+                    _observer.OnMessage($"killed the {Path.GetFileNameWithoutExtension(pidFile)} process group left by the interrupted session");
                 }
             }
         }
 
         // Whatever a killed session left half-done in the worktree goes; the branch is the truth.
-        await session.Worktree.ResetAsync(tip, cancellationToken).ConfigureAwait(false);
+        await session.Main.ResetAsync(tip, cancellationToken).ConfigureAwait(false);
         foreach (var e in unfinished)
         {
             if (e.Phase == ExperimentPhase.Proposing)
@@ -43,7 +44,7 @@ public sealed partial class ResearchLoop
                 Finish(session, e with { Status = ExperimentStatus.Keep });
                 _observer.OnMessage($"experiment {e.Seq} was kept just before the interruption; recorded");
             }
-            else if (e.Attempts >= 2)
+            else if (e.Attempts - e.Runs.Count >= 2)
             {
                 Finish(session, e with
                 {
@@ -58,7 +59,7 @@ public sealed partial class ResearchLoop
             else if (!e.IsBaseline)
             {
                 _observer.OnMessage($"experiment {e.Seq} was interrupted while running; running it again");
-                await RunCandidateAsync(session, e, checkedOut: false, cancellationToken).ConfigureAwait(false);
+                await RunCandidateAsync(session, session.Main, e, checkedOut: false, cancellationToken).ConfigureAwait(false);
             }
         }
 

@@ -56,16 +56,23 @@ public sealed partial class ResearchLoop
             throw new SpecException("command line", problems);
         }
 
+        if (_spec.Run.Gpus.Count > 0 && options.Parallel > _spec.Run.Gpus.Count)
+        {
+            throw new SpecException("command line", [
+                $"--parallel {options.Parallel} needs a GPU per slot, but [run] gpus lists {_spec.Run.Gpus.Count}; lower --parallel or list more gpus"]);
+        }
+
         var started = _time.GetTimestamp();
         await _workspace.EnsureExcludedAsync(cancellationToken).ConfigureAwait(false);
         await _workspace.EnsureCleanAsync(cancellationToken).ConfigureAwait(false);
         var (run, resumed) = await OpenRunAsync(options.Tag, cancellationToken).ConfigureAwait(false);
         var tip = await _workspace.BranchTipAsync(run.Branch, cancellationToken).ConfigureAwait(false)
             ?? throw new WorkspaceException($"branch {run.Branch} of run {run.Tag} is gone; start a new run with another --tag");
-        var worktree = await _workspace.WorktreeAsync(run.Tag, tip, cancellationToken).ConfigureAwait(false);
+        var worktree = await _workspace.WorktreeAsync(run.Tag, tip, 0, cancellationToken).ConfigureAwait(false);
         _observer.OnRunStarted(run, resumed, worktree.Path);
 
-        var session = new Session(run, worktree);
+        var cores = Environment.ProcessorCount;
+        var session = new Session(run, new Slot(worktree, SlotResources.For(0, options.Parallel, _spec.Run.Gpus, cores)));
         await RecoverAsync(session, tip, cancellationToken).ConfigureAwait(false);
         await SetupAsync(worktree, cancellationToken).ConfigureAwait(false);
 
@@ -81,33 +88,14 @@ public sealed partial class ResearchLoop
                 $"the baseline of run {run.Tag} failed ({baseline.Error}); fix the code, commit, and start a new run (`--tag` another name)");
         }
 
-        string reason;
-        var agentFailures = 0;
-        while (true)
+        var slots = new List<Slot> { session.Main };
+        for (var i = 1; i < options.Parallel; i++)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var proposals = session.Experiments(_ledger).Count(e => !e.IsBaseline);
-            if (options.MaxExperiments is { } max && proposals >= max)
-            {
-                reason = $"reached --max-experiments {max}";
-                break;
-            }
-
-            if (options.Duration is { } limit && _time.GetElapsedTime(started) >= limit)
-            {
-                reason = $"reached --hours {limit.TotalHours.ToString("0.##", CultureInfo.InvariantCulture)}";
-                break;
-            }
-
-            var decided = await ProposeAndRunAsync(session, cancellationToken).ConfigureAwait(false);
-            agentFailures = decided.Status == ExperimentStatus.Crash && decided.ExitCode is null ? agentFailures + 1 : 0;
-            if (agentFailures >= options.MaxConsecutiveAgentFailures)
-            {
-                throw new ResearchException(
-                    $"the {_proposer.Name} proposer failed {agentFailures} times in a row (last: {decided.Error}); fix the agent and run again to resume");
-            }
+            var path = await _workspace.WorktreeAsync(run.Tag, session.BestCommit(_ledger), i, cancellationToken).ConfigureAwait(false);
+            slots.Add(new Slot(path, SlotResources.For(i, options.Parallel, _spec.Run.Gpus, cores)));
         }
 
+        var reason = await RunSlotsAsync(session, slots, options, started, cancellationToken).ConfigureAwait(false);
         _ledger.FinishRun(run.Tag, _time.GetUtcNow());
         _observer.OnMessage($"stopped: {reason}");
         return Summary(session, reason);
@@ -181,8 +169,8 @@ public sealed partial class ResearchLoop
 
     private static string CommitMessage(int seq, string description) => $"autoresearch: experiment {seq}: {description}";
 
-    /// <summary>The run being worked on, its worktree, and what its read-only files must look like.</summary>
-    private sealed record Session(RunRecord Run, Worktree Worktree)
+    /// <summary>The run being worked on, its main slot (slot 0, where the baseline and resumed experiments run), and what its read-only files must look like.</summary>
+    private sealed record Session(RunRecord Run, Slot Main)
     {
         public IReadOnlyList<string>? ReadOnlyFiles { get; set; }
 
@@ -190,9 +178,14 @@ public sealed partial class ResearchLoop
 
         public IReadOnlyList<ExperimentRecord> Experiments(Ledger ledger) => ledger.Experiments(Run.Tag);
 
-        /// <summary>The last kept experiment: the branch tip.</summary>
+        /// <summary>The last kept experiment: the branch tip. Kept in the order they were decided, which with parallel slots need not be their order.</summary>
         public ExperimentRecord? Best(Ledger ledger) =>
-            Experiments(ledger).LastOrDefault(e => e.Phase == ExperimentPhase.Done && e.Status == ExperimentStatus.Keep);
+            Experiments(ledger).Where(e => e.Phase == ExperimentPhase.Done && e.Status == ExperimentStatus.Keep)
+                .OrderBy(e => e.FinishedAt).ThenBy(e => e.Id).LastOrDefault();
+
+        /// <summary>The commit of <see cref="Best"/>.</summary>
+        public string BestCommit(Ledger ledger) =>
+            Best(ledger) is { } best ? best.CandidateCommit ?? best.ParentCommit : throw new InvalidOperationException("no baseline");
     }
 
     private sealed class NullObserver : IResearchObserver;

@@ -67,4 +67,28 @@ public sealed record ExperimentRecord
     public int Attempts { get; init; }
 
     public required int Seed { get; init; }
+
+    /// <summary>
+    /// Every finished run of this code (baseline repeats, the first run, confirmations), oldest first. When there are
+    /// several, <see cref="Metric"/> is their mean.
+    /// </summary>
+    public IReadOnlyList<Measurement> Runs { get; init; } = [];
+
+    /// <summary>The noise σ of the metric the decision used (0 when unknown).</summary>
+    public double? Sigma { get; init; }
+
+    /// <summary>The improvement a keep had to beat: max(<c>min_delta</c>, z·σ).</summary>
+    public double? Threshold { get; init; }
+
+    /// <summary>The candidate's improvement over the best at the decision (positive is better), in metric units.</summary>
+    public double? Margin { get; init; }
+
+    /// <summary>Why it was kept, discarded or stopped, in words (e.g. "confirmed: mean of 2 runs beat the best by 0.0120 &gt; 0.0080").</summary>
+    public string? Decision { get; init; }
+
+    /// <summary>When a win on a stale parent was rebased onto the new best: the original candidate commit.</summary>
+    public string? RebasedFrom { get; init; }
+
+    /// <summary>The parallel slot that ran it (0 without <c>--parallel</c>).</summary>
+    public int Slot { get; init; }
 }

@@ -17,4 +17,7 @@ public enum ExperimentStatus
 
     /// <summary>The proposal changed files outside the editable scope; undone, never run.</summary>
     Rejected,
+
+    /// <summary>Stopped early: its learning curve was clearly worse than the best's at the same point of the budget.</summary>
+    Stopped,
 }

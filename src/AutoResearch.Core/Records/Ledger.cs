@@ -8,19 +8,26 @@ namespace AutoResearch.Core.Records;
 /// <summary>
 /// The SQLite ledger at <c>.autoresearch/ledger.db</c>: every run and every experiment, its patch, metrics,
 /// curve, status and timings. Schema versioned with <c>PRAGMA user_version</c>; WAL journal so a kill at
-/// any moment leaves the last committed write intact.
+/// any moment leaves the last committed write intact. Safe to share between the loop's parallel slots: every call
+/// holds one lock, and <see cref="InsertNext"/> allocates sequence numbers atomically.
 /// </summary>
 public sealed class Ledger : IDisposable
 {
     /// <summary>The schema version this code reads and writes.</summary>
-    public const int SchemaVersion = 1;
+    public const int SchemaVersion = 2;
 
     private const string Columns =
         "id, tag, seq, phase, status, parent_commit, candidate_commit, description, proposer, patch, changed_paths, " +
         "metric, metrics, curve, exit_code, peak_memory_mb, started_at, finished_at, propose_seconds, run_seconds, " +
-        "log_path, error, attempts, seed";
+        "log_path, error, attempts, seed, runs, sigma, threshold, margin, decision, rebased_from, slot";
+
+    private const string Values =
+        "$tag, $seq, $phase, $status, $parent, $candidate, $description, $proposer, $patch, $changed, $metric, $metrics, $curve, $exit, " +
+        "$memory, $started, $finished, $propose, $run, $log, $error, $attempts, $seed, $runs, $sigma, $threshold, $margin, $decision, " +
+        "$rebased, $slot";
 
     private readonly SqliteConnection _connection;
+    private readonly Lock _gate = new();
 
     private Ledger(SqliteConnection connection, string path)
     {
@@ -72,30 +79,55 @@ public sealed class Ledger : IDisposable
     public ExperimentRecord Insert(ExperimentRecord experiment)
     {
         ArgumentNullException.ThrowIfNull(experiment);
-        using var command = _connection.CreateCommand();
-        command.CommandText =
-            $"INSERT INTO experiments({Columns[4..]}) VALUES ($tag, $seq, $phase, $status, $parent, $candidate, $description, $proposer, $patch, " +
-            "$changed, $metric, $metrics, $curve, $exit, $memory, $started, $finished, $propose, $run, $log, $error, $attempts, $seed) RETURNING id";
-        Bind(command, experiment);
-        var id = (long)command.ExecuteScalar()!;
-        return experiment with { Id = id };
+        lock (_gate)
+        {
+            using var command = _connection.CreateCommand();
+            command.CommandText = $"INSERT INTO experiments({Columns[4..]}) VALUES ({Values}) RETURNING id";
+            Bind(command, experiment);
+            var id = (long)command.ExecuteScalar()!;
+            return experiment with { Id = id };
+        }
+    }
+
+    /// <summary>
+    /// Inserts <paramref name="experiment"/> with the run's next sequence number (its own <c>Seq</c> is ignored),
+    /// atomically, so concurrent slots never share or skip a number.
+    /// </summary>
+    public ExperimentRecord InsertNext(ExperimentRecord experiment)
+    {
+        ArgumentNullException.ThrowIfNull(experiment);
+        lock (_gate)
+        {
+            using var command = _connection.CreateCommand();
+            command.CommandText =
+                $"INSERT INTO experiments({Columns[4..]}) VALUES ({Values.Replace("$seq", "(SELECT COALESCE(MAX(seq), -1) + 1 FROM experiments WHERE tag = $tag)", StringComparison.Ordinal)}) " +
+                "RETURNING id, seq";
+            Bind(command, experiment);
+            using var reader = command.ExecuteReader();
+            reader.Read();
+            return experiment with { Id = reader.GetInt64(0), Seq = reader.GetInt32(1) };
+        }
     }
 
     /// <summary>Writes every field of <paramref name="experiment"/> (matched by id).</summary>
     public void Save(ExperimentRecord experiment)
     {
         ArgumentNullException.ThrowIfNull(experiment);
-        using var command = _connection.CreateCommand();
-        command.CommandText =
-            "UPDATE experiments SET tag=$tag, seq=$seq, phase=$phase, status=$status, parent_commit=$parent, candidate_commit=$candidate, " +
-            "description=$description, proposer=$proposer, patch=$patch, changed_paths=$changed, metric=$metric, metrics=$metrics, curve=$curve, " +
-            "exit_code=$exit, peak_memory_mb=$memory, started_at=$started, finished_at=$finished, propose_seconds=$propose, run_seconds=$run, " +
-            "log_path=$log, error=$error, attempts=$attempts, seed=$seed WHERE id=$id";
-        Bind(command, experiment);
-        command.Parameters.AddWithValue("$id", experiment.Id);
-        if (command.ExecuteNonQuery() != 1)
+        lock (_gate)
         {
-            throw new InvalidOperationException($"experiment {experiment.Id} is not in the ledger");
+            using var command = _connection.CreateCommand();
+            command.CommandText =
+                "UPDATE experiments SET tag=$tag, seq=$seq, phase=$phase, status=$status, parent_commit=$parent, candidate_commit=$candidate, " +
+                "description=$description, proposer=$proposer, patch=$patch, changed_paths=$changed, metric=$metric, metrics=$metrics, curve=$curve, " +
+                "exit_code=$exit, peak_memory_mb=$memory, started_at=$started, finished_at=$finished, propose_seconds=$propose, run_seconds=$run, " +
+                "log_path=$log, error=$error, attempts=$attempts, seed=$seed, runs=$runs, sigma=$sigma, threshold=$threshold, margin=$margin, " +
+                "decision=$decision, rebased_from=$rebased, slot=$slot WHERE id=$id";
+            Bind(command, experiment);
+            command.Parameters.AddWithValue("$id", experiment.Id);
+            if (command.ExecuteNonQuery() != 1)
+            {
+                throw new InvalidOperationException($"experiment {experiment.Id} is not in the ledger");
+            }
         }
     }
 
@@ -167,6 +199,24 @@ public sealed class Ledger : IDisposable
                 """);
             transaction.Commit();
         }
+
+        if (version < 2)
+        {
+            // Version 2: repeated runs and the noise-aware decision. Added columns only, so version-1 rows read as
+            // experiments with no repeats and no recorded noise.
+            using var transaction = _connection.BeginTransaction();
+            Execute("""
+                ALTER TABLE experiments ADD COLUMN runs TEXT NOT NULL DEFAULT '[]';
+                ALTER TABLE experiments ADD COLUMN sigma REAL;
+                ALTER TABLE experiments ADD COLUMN threshold REAL;
+                ALTER TABLE experiments ADD COLUMN margin REAL;
+                ALTER TABLE experiments ADD COLUMN decision TEXT;
+                ALTER TABLE experiments ADD COLUMN rebased_from TEXT;
+                ALTER TABLE experiments ADD COLUMN slot INTEGER NOT NULL DEFAULT 0;
+                PRAGMA user_version = 2;
+                """);
+            transaction.Commit();
+        }
     }
 
     private static void Bind(SqliteCommand command, ExperimentRecord e)
@@ -195,9 +245,28 @@ public sealed class Ledger : IDisposable
         p.AddWithValue("$error", (object?)e.Error ?? DBNull.Value);
         p.AddWithValue("$attempts", e.Attempts);
         p.AddWithValue("$seed", e.Seed);
+        p.AddWithValue("$runs", JsonSerializer.Serialize(e.Runs.Where(m => double.IsFinite(m.Value)).Select(m => new StoredRun(
+            m.Seed, m.Value, m.Seconds, m.Curve.Where(c => double.IsFinite(c.Value)).Select(c => new[] { c.Progress, c.Value }).ToList()))));
+        p.AddWithValue("$sigma", (object?)e.Sigma ?? DBNull.Value);
+        p.AddWithValue("$threshold", (object?)e.Threshold ?? DBNull.Value);
+        p.AddWithValue("$margin", (object?)e.Margin ?? DBNull.Value);
+        p.AddWithValue("$decision", (object?)e.Decision ?? DBNull.Value);
+        p.AddWithValue("$rebased", (object?)e.RebasedFrom ?? DBNull.Value);
+        p.AddWithValue("$slot", e.Slot);
     }
 
+    /// <summary>A measurement as stored in the <c>runs</c> column (curves as [progress, value] pairs, like <c>curve</c>).</summary>
+    private sealed record StoredRun(int Seed, double Value, double Seconds, List<double[]> Curve);
+
     private List<ExperimentRecord> Read(string where, params (string Name, object Value)[] parameters)
+    {
+        lock (_gate)
+        {
+            return ReadLocked(where, parameters);
+        }
+    }
+
+    private List<ExperimentRecord> ReadLocked(string where, (string Name, object Value)[] parameters)
     {
         using var command = _connection.CreateCommand();
         command.CommandText = $"SELECT {Columns} FROM experiments {where}";
@@ -236,6 +305,15 @@ public sealed class Ledger : IDisposable
                 Error = NullableString(r, 21),
                 Attempts = r.GetInt32(22),
                 Seed = r.GetInt32(23),
+                Runs = (JsonSerializer.Deserialize<List<StoredRun>>(r.GetString(24)) ?? [])
+                    .Select(m => new Measurement(m.Seed, m.Value, m.Seconds, m.Curve.Select(c => new CurvePoint(c[0], c[1])).ToList()))
+                    .ToList(),
+                Sigma = r.IsDBNull(25) ? null : r.GetDouble(25),
+                Threshold = r.IsDBNull(26) ? null : r.GetDouble(26),
+                Margin = r.IsDBNull(27) ? null : r.GetDouble(27),
+                Decision = NullableString(r, 28),
+                RebasedFrom = NullableString(r, 29),
+                Slot = r.GetInt32(30),
             });
         }
 
@@ -243,6 +321,14 @@ public sealed class Ledger : IDisposable
     }
 
     private List<RunRecord> ReadRuns(string where, params (string Name, object Value)[] parameters)
+    {
+        lock (_gate)
+        {
+            return ReadRunsLocked(where, parameters);
+        }
+    }
+
+    private List<RunRecord> ReadRunsLocked(string where, (string Name, object Value)[] parameters)
     {
         using var command = _connection.CreateCommand();
         command.CommandText = $"SELECT tag, branch, base_commit, metric, direction, started_at, finished_at FROM runs {where}";
@@ -266,26 +352,32 @@ public sealed class Ledger : IDisposable
 
     private void Execute(string sql, params (string Name, object Value)[] parameters)
     {
-        using var command = _connection.CreateCommand();
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters)
+        lock (_gate)
         {
-            command.Parameters.AddWithValue(name, value);
-        }
+            using var command = _connection.CreateCommand();
+            command.CommandText = sql;
+            foreach (var (name, value) in parameters)
+            {
+                command.Parameters.AddWithValue(name, value);
+            }
 
-        command.ExecuteNonQuery();
+            command.ExecuteNonQuery();
+        }
     }
 
     private object? Scalar(string sql, params (string Name, object Value)[] parameters)
     {
-        using var command = _connection.CreateCommand();
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters)
+        lock (_gate)
         {
-            command.Parameters.AddWithValue(name, value);
-        }
+            using var command = _connection.CreateCommand();
+            command.CommandText = sql;
+            foreach (var (name, value) in parameters)
+            {
+                command.Parameters.AddWithValue(name, value);
+            }
 
-        return command.ExecuteScalar();
+            return command.ExecuteScalar();
+        }
     }
 
     private static string? NullableString(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);

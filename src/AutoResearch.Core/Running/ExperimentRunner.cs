@@ -27,12 +27,19 @@ public sealed class ExperimentRunner
     /// <param name="experiment">The experiment's id, passed as <c>AUTORESEARCH_EXPERIMENT</c>.</param>
     /// <param name="seed">Passed as <c>AUTORESEARCH_SEED</c>.</param>
     /// <param name="onLine">Called with each output line as it comes.</param>
+    /// <param name="stopWhen">
+    /// Called with each learning-curve point as it is printed; returning true stops the run at once (its whole process group
+    /// is killed) and the result says <see cref="RunResult.Stopped"/>.
+    /// </param>
+    /// <param name="slot">Where the run may execute: extra variables (<c>CUDA_VISIBLE_DEVICES</c>, <c>AUTORESEARCH_THREADS</c>) and CPU affinity.</param>
     public async Task<RunResult> RunAsync(
         string worktree,
         string runDirectory,
         long experiment,
         int seed,
         Action<string>? onLine = null,
+        Func<CurvePoint, bool>? stopWhen = null,
+        SlotResources? slot = null,
         CancellationToken cancellationToken = default)
     {
         Directory.CreateDirectory(runDirectory);
@@ -43,11 +50,49 @@ public sealed class ExperimentRunner
             ["AUTORESEARCH_RUN_DIR"] = Path.GetFullPath(runDirectory),
             ["AUTORESEARCH_EXPERIMENT"] = experiment.ToString(CultureInfo.InvariantCulture),
         };
+        foreach (var (key, value) in slot?.Environment ?? new Dictionary<string, string?>())
+        {
+            environment[key] = value;
+        }
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var stopped = 0;
+        var lines = onLine;
+        var gate = new Lock();
+        if (stopWhen is not null)
+        {
+            lines = line =>
+            {
+                onLine?.Invoke(line);
+                var match = _spec.Run.Progress.Match(line);
+                // stdout and stderr are pumped on two threads; the rule sees one point at a time.
+                lock (gate)
+                {
+                    if (!match.Success || Volatile.Read(ref stopped) != 0)
+                    {
+                        return;
+                    }
+
+                    var point = new CurvePoint(
+                        ObjectiveSpec.ParseNumber(match.Groups["progress"].Value), ObjectiveSpec.ParseNumber(match.Groups["value"].Value));
+                    if (double.IsFinite(point.Progress) && stopWhen(point) && Interlocked.Exchange(ref stopped, 1) == 0)
+                    {
+                        stop.Cancel();
+                    }
+                }
+            };
+        }
 
         ProcessOutcome outcome;
-        await using (var group = ProcessGroup.Start(_spec.Run.Command, worktree, logPath, environment, onLine))
+        await using (var group = ProcessGroup.Start(_spec.Run.Command, worktree, logPath, environment, lines, slot?.Cpus))
         {
-            outcome = await group.WaitAsync(_spec.Run.Timeout, cancellationToken).ConfigureAwait(false);
+            outcome = await group.WaitAsync(_spec.Run.Timeout, stop.Token).ConfigureAwait(false);
+        }
+
+        var wasStopped = Volatile.Read(ref stopped) == 1 && !cancellationToken.IsCancellationRequested;
+        if (wasStopped)
+        {
+            outcome = outcome with { Cancelled = false };
         }
 
         var log = await File.ReadAllTextAsync(logPath, CancellationToken.None).ConfigureAwait(false);
@@ -60,7 +105,10 @@ public sealed class ExperimentRunner
             PeakMemoryMb(output, outcome),
             output,
             logPath,
-            Tail(log, TailLines));
+            Tail(log, TailLines))
+        {
+            Stopped = wasStopped,
+        };
     }
 
     /// <summary>The last <paramref name="lines"/> non-empty lines of <paramref name="text"/>.</summary>

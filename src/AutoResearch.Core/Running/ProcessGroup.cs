@@ -44,12 +44,14 @@ internal sealed partial class ProcessGroup : IAsyncDisposable
     /// <param name="logPath">Receives stdout and stderr, line by line, as they come.</param>
     /// <param name="environment">Variables added to (or, when null-valued, removed from) the inherited environment.</param>
     /// <param name="onLine">Called with each output line (from a pump thread).</param>
+    /// <param name="cpus">A CPU list for <c>taskset -c</c> (e.g. <c>0-3</c>) that the command and its children are pinned to; null for any CPU.</param>
     public static ProcessGroup Start(
         string command,
         string workingDirectory,
         string logPath,
         IReadOnlyDictionary<string, string?>? environment = null,
-        Action<string>? onLine = null)
+        Action<string>? onLine = null,
+        string? cpus = null)
     {
         var info = new ProcessStartInfo("setsid")
         {
@@ -59,6 +61,13 @@ internal sealed partial class ProcessGroup : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (cpus is not null)
+        {
+            info.ArgumentList.Add("taskset");
+            info.ArgumentList.Add("-c");
+            info.ArgumentList.Add(cpus);
+        }
+
         info.ArgumentList.Add("bash");
         info.ArgumentList.Add("-c");
         info.ArgumentList.Add(command);

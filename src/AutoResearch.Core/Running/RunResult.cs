@@ -19,6 +19,9 @@ public sealed record RunResult(
     string LogPath,
     string LogTail)
 {
+    /// <summary>Stopped early on its learning curve (its process group was killed); it has no metric.</summary>
+    public bool Stopped { get; init; }
+
     /// <summary>The metric when the run finished cleanly and printed a finite one; otherwise null.</summary>
-    public double? Metric => !TimedOut && !Cancelled && ExitCode == 0 && Output.Metric is { } m && double.IsFinite(m) ? m : null;
+    public double? Metric => !TimedOut && !Cancelled && !Stopped && ExitCode == 0 && Output.Metric is { } m && double.IsFinite(m) ? m : null;
 }

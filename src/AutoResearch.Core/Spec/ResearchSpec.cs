@@ -29,7 +29,13 @@ public sealed record ResearchSpec
     /// <summary>The instructions for agents (<c>program.md</c>), relative to the root, when present.</summary>
     public string? ProgramFile { get; init; }
 
-    /// <summary>Sections this version does not interpret itself (<c>[acceptance]</c>, <c>[search]</c>, ...), as parsed.</summary>
+    /// <summary>The <c>[acceptance]</c> section: when a change is a real improvement.</summary>
+    public AcceptanceSpec Acceptance { get; init; } = AcceptanceSpec.Default;
+
+    /// <summary>The <c>[early_stop]</c> section: when a run is stopped on its learning curve.</summary>
+    public EarlyStopSpec EarlyStop { get; init; } = EarlyStopSpec.Default;
+
+    /// <summary>Sections this version does not interpret itself (<c>[search]</c>, <c>[swarm]</c>, ...), as parsed.</summary>
     public IReadOnlyDictionary<string, IReadOnlyDictionary<string, object>> Extra { get; init; } =
         new Dictionary<string, IReadOnlyDictionary<string, object>>();
 }

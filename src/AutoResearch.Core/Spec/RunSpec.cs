@@ -10,6 +10,12 @@ namespace AutoResearch.Core.Spec;
 /// <param name="Seed">The seed passed as <c>AUTORESEARCH_SEED</c>; default 42.</param>
 public sealed record RunSpec(string Command, string? Setup, TimeSpan Timeout, Regex Progress, int Seed)
 {
+    /// <summary>
+    /// <c>gpus</c>: the GPU device ids experiments may use (<c>gpus = 2</c> means 0 and 1, or a list <c>gpus = [0, 3]</c>).
+    /// With <c>--parallel N</c>, slot i gets <c>CUDA_VISIBLE_DEVICES</c> = the i-th id. Empty: no GPUs (slots share the cores).
+    /// </summary>
+    public IReadOnlyList<string> Gpus { get; init; } = [];
+
     /// <summary>The default progress line: <c>progress: 12.5% loss: 3.21</c>.</summary>
     public static Regex DefaultProgress { get; } = new(
         $@"^\s*progress:\s*(?<progress>{ObjectiveSpec.NumberPattern})\s*%\s+loss:\s*(?<value>{ObjectiveSpec.NumberPattern})",

@@ -14,14 +14,17 @@ public static class SpecLoader
 {
     /// <summary>Sections that later features read; accepted here so a spec written for them still loads.</summary>
     private static readonly HashSet<string> s_laterSections =
-        ["acceptance", "early_stop", "search", "score", "notify", "swarm", "dashboard"];
+        ["search", "score", "notify", "swarm", "dashboard"];
 
     private static readonly Dictionary<string, string[]> s_knownKeys = new()
     {
         ["objective"] = ["metric", "direction", "pattern", "memory_metric"],
-        ["run"] = ["command", "setup", "timeout_seconds", "progress", "seed"],
+        ["run"] = ["command", "setup", "timeout_seconds", "progress", "seed", "gpus"],
         ["scope"] = ["editable"],
+        ["acceptance"] = ["baseline_repeats", "min_delta", "z", "confirm", "confirm_runs", "simplicity", "sigma"],
+        ["early_stop"] = ["enabled", "min_fraction", "z", "min_delta", "min_points"],
     };
+
 
     /// <summary>Loads and validates the spec of the workspace rooted at <paramref name="root"/>.</summary>
     /// <exception cref="SpecException">The spec is missing, malformed or invalid; every problem is listed.</exception>
@@ -78,6 +81,7 @@ public static class SpecLoader
         {
             if (s_knownKeys.ContainsKey(key) || key == "agent")
             {
+                // [acceptance] and [early_stop] are optional; the others are checked for presence below.
                 if (value is not TomlTable)
                 {
                     problems.Add($"[{key}] must be a table");
@@ -89,13 +93,15 @@ public static class SpecLoader
             }
             else
             {
-                problems.Add($"unknown section or key `{key}` (known: objective, run, scope, agent, {string.Join(", ", s_laterSections)})");
+                problems.Add($"unknown section or key `{key}` (known: objective, run, scope, agent, acceptance, early_stop, {string.Join(", ", s_laterSections)})");
             }
         }
 
         var objective = Section(model, "objective", problems);
         var run = Section(model, "run", problems);
         var scope = Section(model, "scope", problems);
+        var acceptanceTable = OptionalSection(model, "acceptance");
+        var earlyStopTable = OptionalSection(model, "early_stop");
         var agent = model.TryGetValue("agent", out var a) && a is TomlTable at ? at : new TomlTable();
 
         var metric = RequiredString(objective, "objective", "metric", problems);
@@ -140,6 +146,44 @@ public static class SpecLoader
             }
         }
 
+        var gpus = new List<string>();
+        if (run.TryGetValue("gpus", out var gpusValue))
+        {
+            if (gpusValue is long count && count is >= 0 and <= 64)
+            {
+                gpus.AddRange(Enumerable.Range(0, (int)count).Select(i => i.ToString(CultureInfo.InvariantCulture)));
+            }
+            else if (gpusValue is TomlArray ids && ids.All(x => x is long l && l >= 0 || x is string { Length: > 0 }))
+            {
+                gpus.AddRange(ids.Select(x => Convert.ToString(x, CultureInfo.InvariantCulture)!));
+            }
+            else
+            {
+                problems.Add($"[run] gpus = {Show(gpusValue)} must be a count (gpus = 2) or a list of device ids (gpus = [0, 3])");
+            }
+        }
+
+        var defaultAcceptance = AcceptanceSpec.Default;
+        var acceptance = new AcceptanceSpec
+        {
+            BaselineRepeats = OptionalInteger(acceptanceTable, "acceptance", "baseline_repeats", 1, 20, problems) ?? defaultAcceptance.BaselineRepeats,
+            MinDelta = OptionalNumber(acceptanceTable, "acceptance", "min_delta", v => v >= 0, "0 or more", problems) ?? defaultAcceptance.MinDelta,
+            Z = OptionalNumber(acceptanceTable, "acceptance", "z", v => v is > 0 and <= 100, "above 0 (e.g. 2)", problems) ?? defaultAcceptance.Z,
+            Confirm = OptionalBool(acceptanceTable, "acceptance", "confirm", problems) ?? defaultAcceptance.Confirm,
+            ConfirmRuns = OptionalInteger(acceptanceTable, "acceptance", "confirm_runs", 1, 10, problems) ?? defaultAcceptance.ConfirmRuns,
+            Simplicity = OptionalBool(acceptanceTable, "acceptance", "simplicity", problems) ?? defaultAcceptance.Simplicity,
+            Sigma = OptionalNumber(acceptanceTable, "acceptance", "sigma", v => v >= 0, "0 or more", problems),
+        };
+        var defaultEarlyStop = EarlyStopSpec.Default;
+        var earlyStop = new EarlyStopSpec
+        {
+            Enabled = OptionalBool(earlyStopTable, "early_stop", "enabled", problems) ?? defaultEarlyStop.Enabled,
+            MinFraction = OptionalNumber(earlyStopTable, "early_stop", "min_fraction", v => v is > 0 and < 1, "between 0 and 1 (e.g. 0.3)", problems) ?? defaultEarlyStop.MinFraction,
+            Z = OptionalNumber(earlyStopTable, "early_stop", "z", v => v is > 0 and <= 100, "above 0 (e.g. 3)", problems) ?? defaultEarlyStop.Z,
+            MinDelta = OptionalNumber(earlyStopTable, "early_stop", "min_delta", v => v >= 0, "0 or more", problems) ?? defaultEarlyStop.MinDelta,
+            MinPoints = OptionalInteger(earlyStopTable, "early_stop", "min_points", 1, 1000, problems) ?? defaultEarlyStop.MinPoints,
+        };
+
         var editable = new List<string>();
         if (!scope.TryGetValue("editable", out var editableValue))
         {
@@ -162,7 +206,14 @@ public static class SpecLoader
 
         foreach (var (section, keys) in s_knownKeys)
         {
-            var table = section switch { "objective" => objective, "run" => run, _ => scope };
+            var table = section switch
+            {
+                "objective" => objective,
+                "run" => run,
+                "acceptance" => acceptanceTable,
+                "early_stop" => earlyStopTable,
+                _ => scope,
+            };
             foreach (var key in table.Keys.Where(k => !keys.Contains(k)))
             {
                 problems.Add($"unknown key [{section}] {key} (known: {string.Join(", ", keys)})");
@@ -179,13 +230,68 @@ public static class SpecLoader
             Root = root,
             Source = path,
             Objective = new ObjectiveSpec(metric!, direction, pattern ?? ObjectiveSpec.DefaultPattern(metric!)),
-            Run = new RunSpec(command!, setup, timeout, progress, seed),
+            Run = new RunSpec(command!, setup, timeout, progress, seed) { Gpus = gpus },
             Scope = new EditableScope(editable),
             Agent = new AgentSpec(agentKind, agentCommand, agentTimeout, settings),
             MemoryMetric = memoryMetric,
             ProgramFile = File.Exists(Path.Combine(root, "program.md")) ? "program.md" : null,
+            Acceptance = acceptance,
+            EarlyStop = earlyStop,
             Extra = extra,
         };
+    }
+
+    private static TomlTable OptionalSection(TomlTable model, string name) =>
+        model.TryGetValue(name, out var value) && value is TomlTable table ? table : new TomlTable();
+
+    private static double? OptionalNumber(
+        TomlTable table, string section, string key, Func<double, bool> valid, string requirement, List<string> problems)
+    {
+        if (!table.TryGetValue(key, out var value))
+        {
+            return null;
+        }
+
+        double? number = value switch { long l => l, double d => d, _ => null };
+        if (number is { } n && double.IsFinite(n) && valid(n))
+        {
+            return n;
+        }
+
+        problems.Add($"[{section}] {key} = {Show(value)} must be a number {requirement}");
+        return null;
+    }
+
+    private static int? OptionalInteger(TomlTable table, string section, string key, int low, int high, List<string> problems)
+    {
+        if (!table.TryGetValue(key, out var value))
+        {
+            return null;
+        }
+
+        if (value is long l && l >= low && l <= high)
+        {
+            return (int)l;
+        }
+
+        problems.Add($"[{section}] {key} = {Show(value)} must be a whole number from {low} to {high}");
+        return null;
+    }
+
+    private static bool? OptionalBool(TomlTable table, string section, string key, List<string> problems)
+    {
+        if (!table.TryGetValue(key, out var value))
+        {
+            return null;
+        }
+
+        if (value is bool b)
+        {
+            return b;
+        }
+
+        problems.Add($"[{section}] {key} = {Show(value)} must be true or false");
+        return null;
     }
 
     private static TomlTable Section(TomlTable model, string name, List<string> problems)

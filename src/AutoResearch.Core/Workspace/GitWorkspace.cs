@@ -109,9 +109,10 @@ public sealed class GitWorkspace
         Git.RunAsync(Root, ["update-ref", "-m", "autoresearch: keep", $"refs/heads/{branch}", commit, expected], cancellationToken);
 
     /// <summary>The worktree for run <paramref name="tag"/>, created detached at <paramref name="commit"/> when missing.</summary>
-    public async Task<Worktree> WorktreeAsync(string tag, string commit, CancellationToken cancellationToken = default)
+    /// <param name="slot">The parallel slot: 0 is <c>.autoresearch/worktrees/&lt;tag&gt;</c>, slot i is <c>.autoresearch/slots/&lt;tag&gt;/&lt;i&gt;</c>.</param>
+    public async Task<Worktree> WorktreeAsync(string tag, string commit, int slot = 0, CancellationToken cancellationToken = default)
     {
-        var path = Path.Combine(StateDirectory, "worktrees", tag);
+        var path = WorktreePath(tag, slot);
         if (Directory.Exists(path))
         {
             var (exit, stdout, _) = await Git.TryRunAsync(path, ["rev-parse", "--show-toplevel"], cancellationToken).ConfigureAwait(false);
@@ -124,9 +125,16 @@ public sealed class GitWorkspace
             Directory.Delete(path, recursive: true);
         }
 
+        // Callers create worktrees one at a time: concurrent `git worktree` commands race on .git/worktrees.
         await Git.RunAsync(Root, ["worktree", "prune"], cancellationToken).ConfigureAwait(false);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         await Git.RunAsync(Root, ["worktree", "add", "-q", "--detach", "-f", path, commit], cancellationToken).ConfigureAwait(false);
         return new Worktree(path);
     }
+
+    /// <summary>Where the worktree of <paramref name="slot"/> of run <paramref name="tag"/> lives.</summary>
+    public string WorktreePath(string tag, int slot) =>
+        slot == 0
+            ? Path.Combine(StateDirectory, "worktrees", tag)
+            : Path.Combine(StateDirectory, "slots", tag, slot.ToString(System.Globalization.CultureInfo.InvariantCulture));
 }

@@ -53,6 +53,25 @@ public sealed partial class Worktree
         return new CommittedChange(candidate, paths, patch);
     }
 
+    /// <summary>
+    /// Re-applies the change of <paramref name="candidate"/> (against its own parent) on top of <paramref name="onto"/> and commits it,
+    /// leaving the worktree at the new commit. Returns null, with the worktree back at <paramref name="onto"/>, when the change
+    /// conflicts with <paramref name="onto"/> or is already in it.
+    /// </summary>
+    public async Task<CommittedChange?> RebaseAsync(string candidate, string onto, string message, CancellationToken cancellationToken = default)
+    {
+        await ResetAsync(onto, cancellationToken).ConfigureAwait(false);
+        var (exit, _, _) = await Git.TryRunAsync(Path, ["cherry-pick", "--no-commit", candidate], cancellationToken).ConfigureAwait(false);
+        if (exit != 0)
+        {
+            // A conflict: the reset also clears the cherry-pick's state.
+            await ResetAsync(onto, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+
+        return await CommitChangesAsync(onto, message, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Splits <c>git diff -z --raw -p</c> output into the paths of its raw records and the patch after them.</summary>
     internal static (IReadOnlyList<string> Paths, string Patch) SplitRawDiff(string diff)
     {

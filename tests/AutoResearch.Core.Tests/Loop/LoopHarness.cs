@@ -31,6 +31,16 @@ internal static class LoopHarness
         return await loop.RunAsync(new LoopOptions { Tag = tag, MaxExperiments = maxExperiments }, cancellationToken);
     }
 
+    /// <summary>Runs a loop over any workspace with <paramref name="proposer"/> and <paramref name="options"/>.</summary>
+    public static async Task<RunSummary> RunAsync(string root, IProposer proposer, LoopOptions options, CancellationToken cancellationToken = default)
+    {
+        var workspace = await GitWorkspace.OpenAsync(root, cancellationToken);
+        var spec = SpecLoader.Load(workspace.Root);
+        using var ledger = Ledger.Open(Path.Combine(root, ".autoresearch", "ledger.db"));
+        var loop = new ResearchLoop(spec, workspace, ledger, proposer, new ExperimentRunner(spec));
+        return await loop.RunAsync(options, cancellationToken);
+    }
+
     public static string LedgerPath(ToyWorkspace toy) => Path.Combine(toy.Root, ".autoresearch", "ledger.db");
 
     public static IReadOnlyList<ExperimentRecord> Experiments(ToyWorkspace toy, string tag = "t1")

@@ -27,7 +27,7 @@ public sealed class SpecLoaderTests
         model = "some-model"
 
         [acceptance]
-        z = 2.0
+        z = 2.5
         """;
 
     [Fact]
@@ -47,7 +47,8 @@ public sealed class SpecLoaderTests
         Assert.Equal("cli", spec.Agent.Kind);
         Assert.Equal(TimeSpan.FromSeconds(120), spec.Agent.Timeout);
         Assert.Equal("some-model", spec.Agent.Settings["model"]);
-        Assert.True(spec.Extra.ContainsKey("acceptance"));
+        Assert.Equal(2.5, spec.Acceptance.Z);
+        Assert.False(spec.Extra.ContainsKey("acceptance"));
     }
 
     [Fact]

@@ -1,0 +1,104 @@
+using System.Globalization;
+using AutoResearch.Core.Spec;
+
+namespace AutoResearch.Core.Acceptance;
+
+/// <summary>
+/// Decides whether a measured candidate beats the best by more than the noise. With threshold T = max(min_delta, z·σ)
+/// and the candidate's improvement Δ (its mean over its runs against the best's mean):
+/// <list type="bullet">
+/// <item>one run, Δ &gt; 2T: keep (a clear win); one run, T &lt; Δ ≤ 2T: confirm (run again with a fresh seed,
+/// <c>confirm_runs</c> times);</item>
+/// <item>after confirmation (1 + <c>confirm_runs</c> runs): keep when the mean of all runs still beats the best by more than T;</item>
+/// <item>|Δ| ≤ T and the change deletes more lines than it adds: keep as a simplification;</item>
+/// <item>otherwise discard.</item>
+/// </list>
+/// With σ unknown (0) and min_delta 0, T is 0 and the rule is the plain "keep if strictly better".
+/// </summary>
+public static class AcceptanceRule
+{
+    /// <summary>Decides on <paramref name="candidate"/> (the values of its runs so far, at least one) against <paramref name="best"/>.</summary>
+    /// <param name="spec">The <c>[acceptance]</c> settings.</param>
+    /// <param name="objective">Which direction is better.</param>
+    /// <param name="sigma">The noise σ (0 when unknown).</param>
+    /// <param name="best">The best's value (the mean of its runs).</param>
+    /// <param name="candidate">The candidate's values, one per run, at least one.</param>
+    /// <param name="netDeletion">True when the candidate's diff removes more lines than it adds.</param>
+    public static Verdict Decide(AcceptanceSpec spec, ObjectiveSpec objective, double sigma, double best, IReadOnlyList<double> candidate, bool netDeletion)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(objective);
+        ArgumentNullException.ThrowIfNull(candidate);
+        ArgumentOutOfRangeException.ThrowIfZero(candidate.Count);
+        ArgumentOutOfRangeException.ThrowIfNegative(sigma);
+
+        var threshold = spec.Threshold(sigma);
+        var mean = candidate.Average();
+        var margin = objective.Improvement(mean, best);
+        var inv = CultureInfo.InvariantCulture;
+        var against = string.Create(inv, $"{Show(margin)} vs threshold {threshold:0.000000}");
+        if (candidate.Count == 1)
+        {
+            if (margin > 2 * threshold)
+            {
+                return new Verdict(VerdictOutcome.Keep, margin, threshold, $"clear win: {against}");
+            }
+
+            if (margin > threshold)
+            {
+                return spec.Confirm
+                    ? new Verdict(VerdictOutcome.Confirm, margin, threshold, $"borderline win ({against}): confirming with a fresh seed")
+                    : new Verdict(VerdictOutcome.Discard, margin, threshold, $"borderline win ({against}), [acceptance] confirm = false");
+            }
+        }
+        else if (candidate.Count < 1 + spec.ConfirmRuns)
+        {
+            return new Verdict(VerdictOutcome.Confirm, margin, threshold,
+                string.Create(inv, $"confirming: {candidate.Count} of {1 + spec.ConfirmRuns} runs so far, mean {against}"));
+        }
+        else if (margin > threshold)
+        {
+            return new Verdict(VerdictOutcome.Keep, margin, threshold, string.Create(inv, $"confirmed: mean of {candidate.Count} runs {against}"));
+        }
+
+        if (spec.Simplicity && netDeletion && Math.Abs(margin) <= threshold)
+        {
+            return new Verdict(VerdictOutcome.Keep, margin, threshold, $"simplification: equal within noise ({against}) and deletes code");
+        }
+
+        var what = candidate.Count > 1 ? string.Create(inv, $"not confirmed: mean of {candidate.Count} runs")
+            : threshold > 0 ? "not better beyond noise" : "not better";
+        return new Verdict(VerdictOutcome.Discard, margin, threshold, $"{what}: {against}");
+    }
+
+    /// <summary>True when <paramref name="patch"/> (a unified diff) removes more lines than it adds.</summary>
+    public static bool IsNetDeletion(string? patch)
+    {
+        if (string.IsNullOrEmpty(patch))
+        {
+            return false;
+        }
+
+        int added = 0, removed = 0;
+        foreach (var line in patch.Split('\n'))
+        {
+            if (line.StartsWith("+++", StringComparison.Ordinal) || line.StartsWith("---", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            if (line.StartsWith('+'))
+            {
+                added++;
+            }
+            else if (line.StartsWith('-'))
+            {
+                removed++;
+            }
+        }
+
+        return removed > added;
+    }
+
+    private static string Show(double value) => value.ToString("+0.000000;-0.000000;0", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,129 @@
+using AutoResearch.Core.Acceptance;
+using AutoResearch.Core.Records;
+
+namespace AutoResearch.Core.Loop;
+
+/// <summary>Deciding on a measured candidate: the noise-aware rule, confirmations, and rebasing a win found on a stale parent.</summary>
+public sealed partial class ResearchLoop
+{
+    /// <summary>Serialises decisions and branch moves across slots: read the best, decide, move the branch, record.</summary>
+    private readonly SemaphoreSlim _decideGate = new(1, 1);
+
+    /// <summary>Serialises finishing an experiment (its row, results.tsv, the observer).</summary>
+    private readonly Lock _recordGate = new();
+
+    /// <summary>
+    /// Applies the acceptance rule to a candidate with at least one run. Returns the finished record, or the experiment to
+    /// measure again (a borderline win to confirm, or a win rebased onto a newer best, with the slot's worktree holding it).
+    /// </summary>
+    private async Task<(ExperimentRecord? Done, ExperimentRecord? Next)> DecideAsync(
+        Session session, Slot slot, ExperimentRecord experiment, CancellationToken cancellationToken)
+    {
+        Verdict verdict;
+        string bestCommit;
+        await _decideGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var all = session.Experiments(_ledger);
+            var best = session.Best(_ledger) ?? throw new InvalidOperationException("no baseline");
+            bestCommit = best.CandidateCommit ?? best.ParentCommit;
+            var sigma = Sigma(all);
+            verdict = AcceptanceRule.Decide(
+                _spec.Acceptance, _spec.Objective, sigma, best.Metric!.Value, experiment.Runs.Select(r => r.Value).ToList(),
+                AcceptanceRule.IsNetDeletion(experiment.Patch));
+            var reason = experiment.RebasedFrom is { } from
+                ? $"{verdict.Reason} (rebased onto {experiment.ParentCommit[..7]} from {from[..7]}, won on a stale parent)"
+                : verdict.Reason;
+            experiment = experiment with { Sigma = sigma, Threshold = verdict.Threshold, Margin = verdict.Margin, Decision = reason };
+            switch (verdict.Outcome)
+            {
+                case VerdictOutcome.Confirm:
+                    _ledger.Save(experiment);
+                    _observer.OnMessage($"experiment {experiment.Seq}: {verdict.Reason}");
+                    return (null, experiment);
+                case VerdictOutcome.Discard:
+                    var discarded = Finish(session, experiment with { Status = ExperimentStatus.Discard });
+                    await slot.ResetAsync(bestCommit, cancellationToken).ConfigureAwait(false);
+                    return (discarded, null);
+                case VerdictOutcome.Keep when bestCommit == experiment.ParentCommit:
+                    _ledger.Save(experiment);
+                    await _workspace.AdvanceBranchAsync(session.Run.Branch, experiment.CandidateCommit!, experiment.ParentCommit, cancellationToken)
+                        .ConfigureAwait(false);
+                    var kept = Finish(session, experiment with { Status = ExperimentStatus.Keep });
+                    slot.Holds(experiment.CandidateCommit);
+                    return (kept, null);
+                default:
+                    // A win on a parent that is no longer the best: rebase it below, outside the gate.
+                    break;
+            }
+        }
+        finally
+        {
+            _decideGate.Release();
+        }
+
+        var original = experiment.CandidateCommit!;
+        var stale = $"{verdict.Reason} on parent {experiment.ParentCommit[..7]}, no longer the best";
+        var rebased = await slot.Worktree.RebaseAsync(original, bestCommit, CommitMessage(experiment.Seq, (experiment.Description ?? "") + " (rebased)"), cancellationToken)
+            .ConfigureAwait(false);
+        if (rebased is null)
+        {
+            slot.Holds(bestCommit);
+            var discarded = Finish(session, experiment with
+            {
+                Status = ExperimentStatus.Discard,
+                Decision = $"{stale}; it conflicts with the new best {bestCommit[..7]} (or is already in it), discarded",
+            });
+            return (discarded, null);
+        }
+
+        slot.Holds(rebased.Commit);
+        experiment = experiment with
+        {
+            ParentCommit = bestCommit,
+            CandidateCommit = rebased.Commit,
+            Patch = rebased.Patch,
+            ChangedPaths = rebased.ChangedPaths,
+            RebasedFrom = experiment.RebasedFrom ?? original,
+            Runs = [],
+            Metric = null,
+            Attempts = 0,
+            Decision = $"{stale}; rebased onto {bestCommit[..7]}, confirming there",
+        };
+        _ledger.Save(experiment);
+        _observer.OnMessage($"experiment {experiment.Seq}: {experiment.Decision}");
+        return (null, experiment);
+    }
+
+    /// <summary>
+    /// The noise σ: <c>[acceptance] sigma</c> when set, else measured from the repeated runs of the same code (the baseline's
+    /// repeats, and the confirmation runs of a candidate after its first run, which was selected for looking good and would
+    /// inflate σ). 0 when nothing was repeated.
+    /// </summary>
+    private double Sigma(IEnumerable<ExperimentRecord> experiments)
+    {
+        if (_spec.Acceptance.Sigma is { } fixedSigma)
+        {
+            return fixedSigma;
+        }
+
+        return Noise.Sigma(Unselected(experiments).Select(runs => (IReadOnlyList<double>)runs.Select(r => r.Value).ToList())) ?? 0;
+    }
+
+    /// <summary>The early-stopping rule for a run compared with <paramref name="best"/>.</summary>
+    private EarlyStopRule EarlyStopFor(Session session, ExperimentRecord best)
+    {
+        var all = session.Experiments(_ledger);
+        var curves = best.Runs.Count > 0 ? best.Runs.Select(r => r.Curve).Where(c => c.Count > 0).ToList() : [best.Curve];
+        var curveSigma = Noise.CurveSigma(
+            Unselected(all).Select(runs => (IReadOnlyList<IReadOnlyList<Running.CurvePoint>>)runs.Select(r => r.Curve).ToList()),
+            _spec.EarlyStop.MinFraction * 100);
+        return new EarlyStopRule(_spec.EarlyStop, Noise.MeanCurve(curves), curveSigma ?? Sigma(all));
+    }
+
+    /// <summary>Groups of runs of the same code that were not selected on their outcome.</summary>
+    private static IEnumerable<IReadOnlyList<Measurement>> Unselected(IEnumerable<ExperimentRecord> experiments) =>
+        experiments
+            .Select(e => e.IsBaseline ? e.Runs : e.Runs.Skip(1).ToList())
+            .Where(runs => runs.Count >= 2);
+}
