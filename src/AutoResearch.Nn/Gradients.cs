@@ -1,0 +1,40 @@
+namespace AutoResearch.Nn;
+
+/// <summary>Operations over the gradients of a set of parameters.</summary>
+public static class Gradients
+{
+    /// <summary>The global L2 norm of all gradients, summed in double in parameter order.</summary>
+    public static double Norm(IEnumerable<Tensor> parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        double sum = 0;
+        foreach (var p in parameters)
+        {
+            sum += System.Numerics.Tensors.TensorPrimitives.SumOfSquares(p.Grad);
+        }
+
+        return Math.Sqrt(sum);
+    }
+
+    /// <summary>
+    /// Scales all gradients so that their global L2 norm is at most <paramref name="maxNorm"/>, as PyTorch's
+    /// <c>clip_grad_norm_</c>; returns the norm before clipping.
+    /// </summary>
+    public static double ClipNorm(IEnumerable<Tensor> parameters, double maxNorm)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxNorm);
+        var list = parameters as IReadOnlyList<Tensor> ?? [.. parameters];
+        var norm = Norm(list);
+        if (norm > maxNorm)
+        {
+            var scale = (float)(maxNorm / (norm + 1e-6));
+            foreach (var p in list)
+            {
+                System.Numerics.Tensors.TensorPrimitives.Multiply(p.Grad, scale, p.Grad);
+            }
+        }
+
+        return norm;
+    }
+}

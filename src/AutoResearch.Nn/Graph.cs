@@ -1,0 +1,205 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+
+namespace AutoResearch.Nn;
+
+/// <summary>
+/// A reverse-mode autograd tape with an arena. Each op method computes its output at once and, when
+/// gradients are recorded, appends a node to the tape; <see cref="Backward"/> walks the tape in reverse.
+/// </summary>
+/// <remarks>
+/// Call <see cref="Reset"/> at the start of every step. The arena then hands out the same buffers in the
+/// same order as the previous step, so after the first step a training step allocates nothing.
+/// A graph is used from one thread; the kernels themselves run on <see cref="WorkerPool.Shared"/>.
+/// </remarks>
+public sealed partial class Graph
+{
+    private readonly List<Tensor> _arena = [];
+    private readonly List<bool> _isView = [];
+    private readonly long[] _forwardTicks = new long[Enum.GetValues<Op>().Length];
+    private readonly long[] _backwardTicks = new long[Enum.GetValues<Op>().Length];
+    private Node[] _nodes = new Node[64];
+    private int _nodeCount;
+    private int _cursor;
+
+    /// <summary>Creates a graph.</summary>
+    /// <param name="recordGradients">False for evaluation: nothing is recorded and no gradient buffers are made.</param>
+    /// <param name="seed">Seed of the dropout masks.</param>
+    public Graph(bool recordGradients = true, ulong seed = 0)
+    {
+        RecordsGradients = recordGradients;
+        Seed = seed;
+    }
+
+    /// <summary>Whether ops are recorded for a backward pass (training) or not (evaluation).</summary>
+    public bool RecordsGradients { get; }
+
+    /// <summary>Seed of the dropout masks.</summary>
+    public ulong Seed { get; }
+
+    /// <summary>Number of <see cref="Reset"/> calls so far; dropout masks differ per step.</summary>
+    public long Step { get; private set; }
+
+    /// <summary>When true, time spent in each op kind (forward and backward) is accumulated for <see cref="ProfileReport"/>.</summary>
+    public bool Profile { get; set; }
+
+    /// <summary>Starts a new step: rewinds the arena and clears the tape.</summary>
+    public void Reset()
+    {
+        _cursor = 0;
+        Array.Clear(_nodes, 0, _nodeCount);
+        _nodeCount = 0;
+        Step++;
+    }
+
+    /// <summary>
+    /// Back-propagates from the scalar <paramref name="loss"/>: zeroes the gradients of this step's
+    /// intermediate tensors, sets d loss = 1 and accumulates into every tensor that requires a gradient.
+    /// Parameter gradients accumulate; zero them in the optimizer.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The graph does not record gradients, or the loss is not a recorded scalar.</exception>
+    public void Backward(Tensor loss)
+    {
+        ArgumentNullException.ThrowIfNull(loss);
+        if (!RecordsGradients || loss.GradBuffer is null || loss.Length != 1)
+        {
+            throw new InvalidOperationException($"backward needs a scalar loss recorded by a training graph, got {loss}");
+        }
+
+        var t0 = Stopwatch.GetTimestamp();
+        for (var i = 0; i < _cursor; i++)
+        {
+            if (!_isView[i] && _arena[i].GradBuffer is { } g)
+            {
+                Array.Clear(g);
+            }
+        }
+
+        Tick(_backwardTicks, Op.ZeroGrad, t0);
+        loss.GradBuffer[0] = 1f;
+        for (var i = _nodeCount - 1; i >= 0; i--)
+        {
+            ref var node = ref _nodes[i];
+            t0 = Stopwatch.GetTimestamp();
+            BackwardNode(ref node);
+            Tick(_backwardTicks, node.Op, t0);
+        }
+    }
+
+    /// <summary>Milliseconds spent per op kind since profiling began, forward and backward, largest first.</summary>
+    public string ProfileReport(int steps = 1)
+    {
+        var rows = Enum.GetValues<Op>()
+            .Select(op => (op, fwd: _forwardTicks[(int)op] * 1000.0 / Stopwatch.Frequency / Math.Max(steps, 1), bwd: _backwardTicks[(int)op] * 1000.0 / Stopwatch.Frequency / Math.Max(steps, 1)))
+            .Where(r => r.fwd + r.bwd > 0)
+            .OrderByDescending(r => r.fwd + r.bwd)
+            .ToList();
+        var total = rows.Sum(r => r.fwd + r.bwd);
+        var sb = new StringBuilder();
+        sb.AppendLine(CultureInfo.InvariantCulture, $"{"op",-14} {"fwd ms",9} {"bwd ms",9} {"share",7}");
+        foreach (var (op, fwd, bwd) in rows)
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"{op,-14} {fwd,9:F2} {bwd,9:F2} {(fwd + bwd) / total,7:P1}");
+        }
+
+        sb.Append(CultureInfo.InvariantCulture, $"{"total",-14} {rows.Sum(r => r.fwd),9:F2} {rows.Sum(r => r.bwd),9:F2}");
+        return sb.ToString();
+    }
+
+    /// <summary>Clears the accumulated profile.</summary>
+    public void ClearProfile()
+    {
+        Array.Clear(_forwardTicks);
+        Array.Clear(_backwardTicks);
+    }
+
+    /// <summary>A view of <paramref name="x"/> with another shape of the same length, sharing data and gradient.</summary>
+    public Tensor Reshape(Tensor x, params ReadOnlySpan<int> shape)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (Tensor.CheckedLength(shape) != x.Length)
+        {
+            throw new ArgumentException($"cannot view {x} as [{string.Join(", ", shape.ToArray())}]", nameof(shape));
+        }
+
+        return NextSlot(shape, x.Data, x.GradBuffer, view: true);
+    }
+
+    internal bool NeedsGrad(Tensor a) => RecordsGradients && a.GradBuffer is not null;
+
+    internal bool NeedsGrad(Tensor a, Tensor? b) => RecordsGradients && (a.GradBuffer is not null || b?.GradBuffer is not null);
+
+    internal Tensor NewTensor(ReadOnlySpan<int> shape, bool requiresGrad)
+    {
+        var n = Tensor.CheckedLength(shape);
+        if (_cursor < _arena.Count && !_isView[_cursor])
+        {
+            var t = _arena[_cursor];
+            if (t.Data.Length == n && (t.GradBuffer is not null) == requiresGrad)
+            {
+                t.SetShape(shape);
+                _cursor++;
+                return t;
+            }
+        }
+
+        return NextSlot(shape, new float[n], requiresGrad ? new float[n] : null, view: false);
+    }
+
+    private Tensor NextSlot(ReadOnlySpan<int> shape, float[] data, float[]? grad, bool view)
+    {
+        if (_cursor < _arena.Count && view && _isView[_cursor])
+        {
+            var t = _arena[_cursor];
+            t.Data = data;
+            t.GradBuffer = grad;
+            t.SetShape(shape);
+            _cursor++;
+            return t;
+        }
+
+        var fresh = new Tensor(data, grad, shape);
+        if (_cursor < _arena.Count)
+        {
+            _arena[_cursor] = fresh;
+            _isView[_cursor] = view;
+        }
+        else
+        {
+            _arena.Add(fresh);
+            _isView.Add(view);
+        }
+
+        _cursor++;
+        return fresh;
+    }
+
+    internal void Record(in Node node)
+    {
+        if (_nodeCount == _nodes.Length)
+        {
+            Array.Resize(ref _nodes, _nodes.Length * 2);
+        }
+
+        _nodes[_nodeCount++] = node;
+    }
+
+    internal long Begin() => Profile ? Stopwatch.GetTimestamp() : 0;
+
+    internal void End(Op op, long t0)
+    {
+        if (Profile)
+        {
+            _forwardTicks[(int)op] += Stopwatch.GetTimestamp() - t0;
+        }
+    }
+
+    private void Tick(long[] ticks, Op op, long t0)
+    {
+        if (Profile)
+        {
+            ticks[(int)op] += Stopwatch.GetTimestamp() - t0;
+        }
+    }
+}
