@@ -121,7 +121,7 @@ public sealed partial class Graph
         ArgumentNullException.ThrowIfNull(x);
         var t0 = Begin();
         var needs = NeedsGrad(x);
-        var y = NewTensor([1], needs);
+        var y = NewTensor(s_scalar, needs);
         double s = 0;
         foreach (var v in x.Data)
         {

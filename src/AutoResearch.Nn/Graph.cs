@@ -15,6 +15,7 @@ namespace AutoResearch.Nn;
 /// </remarks>
 public sealed partial class Graph
 {
+    private static readonly int[] s_scalar = [1];
     private readonly List<Tensor> _arena = [];
     private readonly List<bool> _isView = [];
     private readonly long[] _forwardTicks = new long[Enum.GetValues<Op>().Length];
@@ -114,8 +115,32 @@ public sealed partial class Graph
         Array.Clear(_backwardTicks);
     }
 
+    /// <summary>A view of <paramref name="x"/> as a matrix [d0, d1], sharing data and gradient.</summary>
+    public Tensor Reshape(Tensor x, int d0, int d1)
+    {
+        Span<int> shape = stackalloc int[2];
+        (shape[0], shape[1]) = (d0, d1);
+        return Reshape(x, shape);
+    }
+
+    /// <summary>A view of <paramref name="x"/> as [d0, d1, d2], sharing data and gradient.</summary>
+    public Tensor Reshape(Tensor x, int d0, int d1, int d2)
+    {
+        Span<int> shape = stackalloc int[3];
+        (shape[0], shape[1], shape[2]) = (d0, d1, d2);
+        return Reshape(x, shape);
+    }
+
+    /// <summary>A view of <paramref name="x"/> as [d0, d1, d2, d3], sharing data and gradient.</summary>
+    public Tensor Reshape(Tensor x, int d0, int d1, int d2, int d3)
+    {
+        Span<int> shape = stackalloc int[4];
+        (shape[0], shape[1], shape[2], shape[3]) = (d0, d1, d2, d3);
+        return Reshape(x, shape);
+    }
+
     /// <summary>A view of <paramref name="x"/> with another shape of the same length, sharing data and gradient.</summary>
-    public Tensor Reshape(Tensor x, params ReadOnlySpan<int> shape)
+    public Tensor Reshape(Tensor x, ReadOnlySpan<int> shape)
     {
         ArgumentNullException.ThrowIfNull(x);
         if (Tensor.CheckedLength(shape) != x.Length)

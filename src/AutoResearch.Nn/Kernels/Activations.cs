@@ -127,6 +127,11 @@ internal static class Activations
     /// <summary>SiLU forward, <c>x sigmoid(x)</c>.</summary>
     public static void SiluForward(Span<float> y, ReadOnlySpan<float> x)
     {
+        if (x.IsEmpty)
+        {
+            return;
+        }
+
         TensorPrimitives.Sigmoid(x, y);
         TensorPrimitives.Multiply(y, x, y);
     }
@@ -135,6 +140,11 @@ internal static class Activations
     public static void SiluBackward(Span<float> dx, ReadOnlySpan<float> dy, ReadOnlySpan<float> x, Span<float> scratch)
     {
         CheckSameLength(dx.Length, dy.Length, x.Length);
+        if (x.IsEmpty)
+        {
+            return;
+        }
+
         TensorPrimitives.Sigmoid(x, scratch);
         var i = 0;
         for (; i <= x.Length - 8; i += 8)

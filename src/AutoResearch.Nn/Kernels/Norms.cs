@@ -48,7 +48,6 @@ internal static class Norms
         {
             var xr = x.Slice(r * c, c);
             var dyr = dy.Slice(r * c, c);
-            var dxr = dx.Slice(r * c, c);
             TensorPrimitives.Subtract(xr, mean[r], xhat);
             TensorPrimitives.Multiply(xhat, rstd[r], xhat);
             if (!dweight.IsEmpty)
@@ -67,6 +66,7 @@ internal static class Norms
             }
 
             // dxhat = w dy; dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat))
+            var dxr = dx.Slice(r * c, c);
             var meanD = TensorPrimitives.Dot(weight, dyr) / c;
             var meanDx = 0f;
             for (var j = 0; j < c; j++)
