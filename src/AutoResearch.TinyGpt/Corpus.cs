@@ -63,7 +63,7 @@ public sealed class Corpus
         var cached = Path.Combine(CacheDirectory, "tinyshakespeare", "input.txt");
         if (!File.Exists(cached))
         {
-            Download(cached);
+            Download(cached, new Uri(ShakespeareUrl));
         }
 
         return new Corpus(File.ReadAllBytes(cached));
@@ -72,19 +72,19 @@ public sealed class Corpus
     /// <summary>A corpus over the given bytes (tests, other data).</summary>
     public static Corpus FromBytes(byte[] bytes) => new(bytes ?? throw new ArgumentNullException(nameof(bytes)));
 
-    private static void Download(string destination)
+    internal static void Download(string destination, Uri url)
     {
         byte[] bytes;
         try
         {
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-            bytes = http.GetByteArrayAsync(new Uri(ShakespeareUrl)).GetAwaiter().GetResult();
+            bytes = http.GetByteArrayAsync(url).GetAwaiter().GetResult();
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
         {
             // Offline is the common case here; say exactly how to proceed without the network.
             throw new WorkloadException(
-                $"could not download tiny shakespeare from {ShakespeareUrl} ({e.Message}); pass --data PATH or set AUTORESEARCH_DATA to a local copy of the text",
+                $"could not download tiny shakespeare from {url} ({e.Message}); pass --data PATH or set AUTORESEARCH_DATA to a local copy of the text",
                 e);
         }
 
