@@ -62,15 +62,19 @@ public sealed class AdamW
     /// <summary>Sets every parameter gradient to zero.</summary>
     public void ZeroGrad()
     {
+        var t0 = Profiler.Begin();
         foreach (var p in _parameters)
         {
             Array.Clear(p.Grad);
         }
+
+        Profiler.EndBackward(Op.ZeroGrad, t0);
     }
 
     /// <summary>Takes one step with learning rate <paramref name="lr"/>.</summary>
     public void Step(float lr)
     {
+        var t0 = Profiler.Begin();
         StepCount++;
         var bc1 = 1 - Math.Pow(Beta1, StepCount);
         var bc2 = 1 - Math.Pow(Beta2, StepCount);
@@ -81,6 +85,8 @@ public sealed class AdamW
             var decay = _decay[i] ? 1 - (lr * WeightDecay) : 1f;
             Update(_parameters[i].Data, _parameters[i].Grad, _m[i], _v[i], decay, stepSize, rootBc2);
         }
+
+        Profiler.EndBackward(Op.OptimizerStep, t0);
     }
 
     // p = p*decay - stepSize * m / (sqrt(v)/rootBc2 + eps)

@@ -24,6 +24,7 @@ public static class Gradients
     {
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxNorm);
+        var t0 = Profiler.Begin();
         var list = parameters as IReadOnlyList<Tensor> ?? [.. parameters];
         var norm = Norm(list);
         if (norm > maxNorm)
@@ -35,6 +36,7 @@ public static class Gradients
             }
         }
 
+        Profiler.EndBackward(Op.GradientClip, t0);
         return norm;
     }
 }

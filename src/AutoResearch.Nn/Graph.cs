@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Text;
-
 namespace AutoResearch.Nn;
 
 /// <summary>
@@ -18,8 +14,6 @@ public sealed partial class Graph
     private static readonly int[] s_scalar = [1];
     private readonly List<Tensor> _arena = [];
     private readonly List<bool> _isView = [];
-    private readonly long[] _forwardTicks = new long[Enum.GetValues<Op>().Length];
-    private readonly long[] _backwardTicks = new long[Enum.GetValues<Op>().Length];
     private Node[] _nodes = new Node[64];
     private int _nodeCount;
     private int _cursor;
@@ -41,9 +35,6 @@ public sealed partial class Graph
 
     /// <summary>Number of <see cref="Reset"/> calls so far; dropout masks differ per step.</summary>
     public long Step { get; private set; }
-
-    /// <summary>When true, time spent in each op kind (forward and backward) is accumulated for <see cref="ProfileReport"/>.</summary>
-    public bool Profile { get; set; }
 
     /// <summary>Starts a new step: rewinds the arena and clears the tape.</summary>
     public void Reset()
@@ -68,7 +59,7 @@ public sealed partial class Graph
             throw new InvalidOperationException($"backward needs a scalar loss recorded by a training graph, got {loss}");
         }
 
-        var t0 = Stopwatch.GetTimestamp();
+        var t0 = Profiler.Begin();
         for (var i = 0; i < _cursor; i++)
         {
             if (!_isView[i] && _arena[i].GradBuffer is { } g)
@@ -77,42 +68,15 @@ public sealed partial class Graph
             }
         }
 
-        Tick(_backwardTicks, Op.ZeroGrad, t0);
+        Profiler.EndBackward(Op.ZeroGrad, t0);
         loss.GradBuffer[0] = 1f;
         for (var i = _nodeCount - 1; i >= 0; i--)
         {
             ref var node = ref _nodes[i];
-            t0 = Stopwatch.GetTimestamp();
+            t0 = Profiler.Begin();
             BackwardNode(ref node);
-            Tick(_backwardTicks, node.Op, t0);
+            Profiler.EndBackward(node.Op, t0);
         }
-    }
-
-    /// <summary>Milliseconds spent per op kind since profiling began, forward and backward, largest first.</summary>
-    public string ProfileReport(int steps = 1)
-    {
-        var rows = Enum.GetValues<Op>()
-            .Select(op => (op, fwd: _forwardTicks[(int)op] * 1000.0 / Stopwatch.Frequency / Math.Max(steps, 1), bwd: _backwardTicks[(int)op] * 1000.0 / Stopwatch.Frequency / Math.Max(steps, 1)))
-            .Where(r => r.fwd + r.bwd > 0)
-            .OrderByDescending(r => r.fwd + r.bwd)
-            .ToList();
-        var total = rows.Sum(r => r.fwd + r.bwd);
-        var sb = new StringBuilder();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"{"op",-14} {"fwd ms",9} {"bwd ms",9} {"share",7}");
-        foreach (var (op, fwd, bwd) in rows)
-        {
-            sb.AppendLine(CultureInfo.InvariantCulture, $"{op,-14} {fwd,9:F2} {bwd,9:F2} {(fwd + bwd) / total,7:P1}");
-        }
-
-        sb.Append(CultureInfo.InvariantCulture, $"{"total",-14} {rows.Sum(r => r.fwd),9:F2} {rows.Sum(r => r.bwd),9:F2}");
-        return sb.ToString();
-    }
-
-    /// <summary>Clears the accumulated profile.</summary>
-    public void ClearProfile()
-    {
-        Array.Clear(_forwardTicks);
-        Array.Clear(_backwardTicks);
     }
 
     /// <summary>A view of <paramref name="x"/> as a matrix [d0, d1], sharing data and gradient.</summary>
@@ -210,21 +174,7 @@ public sealed partial class Graph
         _nodes[_nodeCount++] = node;
     }
 
-    internal long Begin() => Profile ? Stopwatch.GetTimestamp() : 0;
+    internal static long Begin() => Profiler.Begin();
 
-    internal void End(Op op, long t0)
-    {
-        if (Profile)
-        {
-            _forwardTicks[(int)op] += Stopwatch.GetTimestamp() - t0;
-        }
-    }
-
-    private void Tick(long[] ticks, Op op, long t0)
-    {
-        if (Profile)
-        {
-            ticks[(int)op] += Stopwatch.GetTimestamp() - t0;
-        }
-    }
+    internal static void End(Op op, long t0) => Profiler.EndForward(op, t0);
 }

@@ -62,4 +62,10 @@ public enum Op
 
     /// <summary>Zeroing of gradients before a backward pass.</summary>
     ZeroGrad,
+
+    /// <summary>An optimizer step (not a graph op; profiled alongside).</summary>
+    OptimizerStep,
+
+    /// <summary>Gradient norm and clipping (not a graph op; profiled alongside).</summary>
+    GradientClip,
 }

@@ -89,6 +89,13 @@ public sealed class TrainingRun
         }
 
         _lastLoss = loss;
+        if (Options.Profile && Steps == 1)
+        {
+            // The first step pays for JIT compilation and buffer allocation; profile the steady state.
+            Profiler.Clear();
+            Profiler.Enabled = true;
+        }
+
         if (!float.IsFinite(loss) || (loss > 20 && loss > 4 * _firstLoss))
         {
             Fail($"loss is {loss.ToString(CultureInfo.InvariantCulture)} at step {Steps}");
@@ -129,6 +136,17 @@ public sealed class TrainingRun
         }
 
         var trainingSeconds = Budget.Elapsed;
+        if (Options.Profile && Steps > 1)
+        {
+            Profiler.Enabled = false;
+            foreach (var line in Profiler.Report(Steps - 1).Split('\n'))
+            {
+                _out.WriteLine($"profile: {line}");
+            }
+
+            _out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"profile: step {trainingSeconds * 1000 / Steps:F2} ms on average (wall clock, all steps)"));
+        }
+
         var bpb = EvaluateBpb(forward, context);
         if (!double.IsFinite(bpb))
         {

@@ -29,6 +29,9 @@ public sealed record WorkloadOptions
     /// <summary>Threads for the kernels (<c>AUTORESEARCH_THREADS</c>); default: all processors.</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
 
+    /// <summary>Print time per op kind before the summary (<c>AUTORESEARCH_PROFILE=1</c>); default off.</summary>
+    public bool Profile { get; init; }
+
     /// <summary>
     /// Reads <c>--data PATH</c>, <c>--time-budget SECONDS</c>, <c>--token-budget TOKENS</c>, <c>--seed N</c>,
     /// <c>--threads N</c> and the matching <c>AUTORESEARCH_*</c> variables.
@@ -124,6 +127,11 @@ public sealed record WorkloadOptions
             {
                 errors.Add($"thread count '{threads}' is not a whole number from 1 to 1024 (AUTORESEARCH_THREADS or --threads)");
             }
+        }
+
+        if (environment("AUTORESEARCH_PROFILE") is "1" or "true")
+        {
+            options = options with { Profile = true };
         }
 
         return errors.Count == 0 ? options : throw new WorkloadException(string.Join(Environment.NewLine, errors));
