@@ -4,8 +4,6 @@ namespace AutoResearch.Nn;
 
 public sealed partial class Graph
 {
-    private float[] _rowScratch = [];
-
     /// <summary>Layer normalisation over the last dimension: <c>(x - mean) / sqrt(var + eps) * weight + bias</c>; bias is optional.</summary>
     public Tensor LayerNorm(Tensor x, Tensor weight, Tensor? bias = null, float eps = 1e-5f)
     {
@@ -44,19 +42,14 @@ public sealed partial class Graph
         return y;
     }
 
-    private void NormBackward(ref Node node)
+    private static void NormBackward(ref Node node)
     {
         var (y, x, w) = (node.Out, node.A!, node.B);
         var c = x.Columns;
         if (node.Op == Op.LayerNorm)
         {
-            if (_rowScratch.Length < c)
-            {
-                _rowScratch = new float[c];
-            }
-
             Norms.LayerNormBackward(x.GradBuffer ?? default(Span<float>), w!.GradBuffer ?? default(Span<float>), node.C?.GradBuffer ?? default(Span<float>),
-                y.GradBuffer, x.Data, w.Data, node.Saved0!.Data, node.Saved1!.Data, c, _rowScratch);
+                y.GradBuffer, x.Data, w.Data, node.Saved0!.Data, node.Saved1!.Data, c);
         }
         else
         {

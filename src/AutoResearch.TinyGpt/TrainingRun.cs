@@ -83,6 +83,7 @@ public sealed class TrainingRun
     {
         Budget.Add(tokens);
         Steps++;
+        Profiler.EndStep();
         if (float.IsNaN(_firstLoss))
         {
             _firstLoss = loss;

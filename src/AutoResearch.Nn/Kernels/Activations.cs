@@ -7,15 +7,62 @@ namespace AutoResearch.Nn.Kernels;
 /// Pointwise activations, forward and backward. Backward kernels accumulate: <c>dx += dy * f'(x)</c>.
 /// GELU is the tanh approximation of GPT-2: <c>0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))</c>.
 /// </summary>
-internal static class Activations
+internal static unsafe class Activations
 {
+    private static readonly GeluJob s_gelu = new();
+
     private const float GeluK = 0.7978845608028654f; // sqrt(2/pi)
     private const float GeluC = 0.044715f;
 
-    /// <summary>GELU forward; also writes <c>tanh(...)</c> to <paramref name="tanhOut"/> for the backward pass.</summary>
+    /// <summary>GELU forward; also writes <c>tanh(...)</c> to <paramref name="tanhOut"/> for the backward pass. Parallel over chunks.</summary>
     public static void GeluForward(Span<float> y, Span<float> tanhOut, ReadOnlySpan<float> x)
     {
         CheckSameLength(y.Length, tanhOut.Length, x.Length);
+        var chunks = Chunks.For(x.Length);
+        if (chunks == 1)
+        {
+            GeluForwardSerial(y, tanhOut, x);
+            return;
+        }
+
+        fixed (float* py = y)
+        fixed (float* pt = tanhOut)
+        fixed (float* px = x)
+        {
+            s_gelu.Set(backward: false, px, py, pt, null, x.Length, chunks);
+            WorkerPool.Shared.Run(s_gelu, chunks);
+        }
+    }
+
+    /// <summary>GELU backward from the saved <c>tanh</c> values. Parallel over chunks.</summary>
+    public static void GeluBackward(Span<float> dx, ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> tanhIn)
+    {
+        CheckSameLength(dx.Length, dy.Length, x.Length);
+        CheckSameLength(dx.Length, tanhIn.Length, x.Length);
+        var chunks = Chunks.For(x.Length);
+        if (chunks == 1)
+        {
+            GeluBackwardSerial(dx, dy, x, tanhIn);
+            return;
+        }
+
+        fixed (float* pdx = dx)
+        fixed (float* pdy = dy)
+        fixed (float* px = x)
+        fixed (float* pt = tanhIn)
+        {
+            s_gelu.Set(backward: true, px, pdx, pt, pdy, x.Length, chunks);
+            WorkerPool.Shared.Run(s_gelu, chunks);
+        }
+    }
+
+    private static void GeluForwardSerial(Span<float> y, Span<float> tanhOut, ReadOnlySpan<float> x)
+    {
+        if (x.IsEmpty)
+        {
+            return;
+        }
+
         var i = 0;
         var k = Vector256.Create(GeluK);
         var c = Vector256.Create(GeluC);
@@ -46,11 +93,8 @@ internal static class Activations
         }
     }
 
-    /// <summary>GELU backward from the saved <c>tanh</c> values.</summary>
-    public static void GeluBackward(Span<float> dx, ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> tanhIn)
+    private static void GeluBackwardSerial(Span<float> dx, ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> tanhIn)
     {
-        CheckSameLength(dx.Length, dy.Length, x.Length);
-        CheckSameLength(dx.Length, tanhIn.Length, x.Length);
         var i = 0;
         var half = Vector256.Create(0.5f);
         var k = Vector256.Create(GeluK);
@@ -169,6 +213,36 @@ internal static class Activations
         if (a != b || b != c)
         {
             throw new ArgumentException($"spans differ in length: {a}, {b}, {c}");
+        }
+    }
+
+    private sealed class GeluJob : ParallelJob
+    {
+        private float* _x, _y, _t, _dy;
+        private int _n, _chunks;
+        private bool _backward;
+
+        public void Set(bool backward, float* x, float* yOrDx, float* t, float* dy, int n, int chunks)
+        {
+            (_backward, _n, _chunks) = (backward, n, chunks);
+            _x = x;
+            _y = yOrDx;
+            _t = t;
+            _dy = dy;
+        }
+
+        public override void Execute(int index, int worker)
+        {
+            var (start, end) = Chunks.Range(index, _chunks, _n);
+            var len = end - start;
+            if (_backward)
+            {
+                GeluBackwardSerial(new Span<float>(_y + start, len), new ReadOnlySpan<float>(_dy + start, len), new ReadOnlySpan<float>(_x + start, len), new ReadOnlySpan<float>(_t + start, len));
+            }
+            else
+            {
+                GeluForwardSerial(new Span<float>(_y + start, len), new Span<float>(_t + start, len), new ReadOnlySpan<float>(_x + start, len));
+            }
         }
     }
 }

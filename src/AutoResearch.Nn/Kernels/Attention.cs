@@ -154,36 +154,212 @@ internal static unsafe class Attention
         }
     }
 
-    // s[0..n) = sum_e q[e] * kt[e*stride + 0..n), computed in blocks of 8 (kt is zero-padded to stride).
+    // dst[0..d) = sum_{i<count} coef[i*coefStride] * rows[i*rowStride + 0..d), accumulated in registers.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Combine(float* coef, long coefStride, int count, float* rows, long rowStride, float* dst, int d)
+    {
+        var e = 0;
+        for (; e + 32 <= d; e += 32)
+        {
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
+            var r = rows + e;
+            var c = coef;
+            var i = 0;
+            for (; i + 2 <= count; i += 2)
+            {
+                var w = Vector256.Create(*c);
+                a0 = Vector256.FusedMultiplyAdd(w, Vector256.Load(r), a0);
+                a1 = Vector256.FusedMultiplyAdd(w, Vector256.Load(r + 8), a1);
+                a2 = Vector256.FusedMultiplyAdd(w, Vector256.Load(r + 16), a2);
+                a3 = Vector256.FusedMultiplyAdd(w, Vector256.Load(r + 24), a3);
+                r += rowStride;
+                c += coefStride;
+                w = Vector256.Create(*c);
+                b0 = Vector256.FusedMultiplyAdd(w, Vector256.Load(r), b0);
+                b1 = Vector256.FusedMultiplyAdd(w, Vector256.Load(r + 8), b1);
+                b2 = Vector256.FusedMultiplyAdd(w, Vector256.Load(r + 16), b2);
+                b3 = Vector256.FusedMultiplyAdd(w, Vector256.Load(r + 24), b3);
+                r += rowStride;
+                c += coefStride;
+            }
+
+            if (i < count)
+            {
+                var w = Vector256.Create(*c);
+                a0 = Vector256.FusedMultiplyAdd(w, Vector256.Load(r), a0);
+                a1 = Vector256.FusedMultiplyAdd(w, Vector256.Load(r + 8), a1);
+                a2 = Vector256.FusedMultiplyAdd(w, Vector256.Load(r + 16), a2);
+                a3 = Vector256.FusedMultiplyAdd(w, Vector256.Load(r + 24), a3);
+            }
+
+            Vector256.Store(a0 + b0, dst + e);
+            Vector256.Store(a1 + b1, dst + e + 8);
+            Vector256.Store(a2 + b2, dst + e + 16);
+            Vector256.Store(a3 + b3, dst + e + 24);
+        }
+
+        for (; e + 8 <= d; e += 8)
+        {
+            var a0 = Vector256<float>.Zero;
+            for (var i = 0; i < count; i++)
+            {
+                a0 = Vector256.FusedMultiplyAdd(Vector256.Create(coef[i * coefStride]), Vector256.Load(rows + (i * rowStride) + e), a0);
+            }
+
+            Vector256.Store(a0, dst + e);
+        }
+
+        for (; e < d; e++)
+        {
+            var a = 0f;
+            for (var i = 0; i < count; i++)
+            {
+                a += coef[i * coefStride] * rows[(i * rowStride) + e];
+            }
+
+            dst[e] = a;
+        }
+    }
+
+    // s[0..Pad8(n)) = sum_e q[e] * kt[e*stride + j] (kt is zero-padded to stride; entries past n are junk).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void RowTimesTransposed(float* s, float* q, float* kt, int stride, int n, int d)
     {
         var j = 0;
-        for (; j + 16 <= Pad8(n); j += 16)
+        var end = Pad8(n);
+        for (; j + 32 <= end; j += 32)
         {
-            var a0 = Vector256<float>.Zero;
-            var a1 = Vector256<float>.Zero;
-            for (var e = 0; e < d; e++)
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
+            var e = 0;
+            for (; e + 2 <= d; e += 2)
             {
-                var qe = Vector256.Create(q[e]);
                 var row = kt + ((long)e * stride) + j;
+                var qe = Vector256.Create(q[e]);
                 a0 = Vector256.FusedMultiplyAdd(qe, Vector256.Load(row), a0);
                 a1 = Vector256.FusedMultiplyAdd(qe, Vector256.Load(row + 8), a1);
+                a2 = Vector256.FusedMultiplyAdd(qe, Vector256.Load(row + 16), a2);
+                a3 = Vector256.FusedMultiplyAdd(qe, Vector256.Load(row + 24), a3);
+                row += stride;
+                qe = Vector256.Create(q[e + 1]);
+                b0 = Vector256.FusedMultiplyAdd(qe, Vector256.Load(row), b0);
+                b1 = Vector256.FusedMultiplyAdd(qe, Vector256.Load(row + 8), b1);
+                b2 = Vector256.FusedMultiplyAdd(qe, Vector256.Load(row + 16), b2);
+                b3 = Vector256.FusedMultiplyAdd(qe, Vector256.Load(row + 24), b3);
             }
 
-            Vector256.Store(a0, s + j);
-            Vector256.Store(a1, s + j + 8);
+            for (; e < d; e++)
+            {
+                var row = kt + ((long)e * stride) + j;
+                var qe = Vector256.Create(q[e]);
+                a0 = Vector256.FusedMultiplyAdd(qe, Vector256.Load(row), a0);
+                a1 = Vector256.FusedMultiplyAdd(qe, Vector256.Load(row + 8), a1);
+                a2 = Vector256.FusedMultiplyAdd(qe, Vector256.Load(row + 16), a2);
+                a3 = Vector256.FusedMultiplyAdd(qe, Vector256.Load(row + 24), a3);
+            }
+
+            Vector256.Store(a0 + b0, s + j);
+            Vector256.Store(a1 + b1, s + j + 8);
+            Vector256.Store(a2 + b2, s + j + 16);
+            Vector256.Store(a3 + b3, s + j + 24);
         }
 
-        for (; j < n; j += 8)
+        for (; j < end; j += 8)
         {
-            var a0 = Vector256<float>.Zero;
-            for (var e = 0; e < d; e++)
+            Vector256<float> a0 = default, a1 = default;
+            var e = 0;
+            for (; e + 2 <= d; e += 2)
+            {
+                var row = kt + ((long)e * stride) + j;
+                a0 = Vector256.FusedMultiplyAdd(Vector256.Create(q[e]), Vector256.Load(row), a0);
+                a1 = Vector256.FusedMultiplyAdd(Vector256.Create(q[e + 1]), Vector256.Load(row + stride), a1);
+            }
+
+            for (; e < d; e++)
             {
                 a0 = Vector256.FusedMultiplyAdd(Vector256.Create(q[e]), Vector256.Load(kt + ((long)e * stride) + j), a0);
             }
 
-            Vector256.Store(a0, s + j);
+            Vector256.Store(a0 + a1, s + j);
+        }
+    }
+
+    // In place over s[0..n): s = exp(s - max) / sum, also copied to p[0..n). s must hold Pad8(n) floats.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SoftmaxRow(float* s, float* p, int n)
+    {
+        var end = Pad8(n);
+        for (var j = n; j < end; j++)
+        {
+            s[j] = float.NegativeInfinity;
+        }
+
+        var vmax = Vector256.Create(float.NegativeInfinity);
+        for (var j = 0; j < end; j += 8)
+        {
+            vmax = Vector256.Max(vmax, Vector256.Load(s + j));
+        }
+
+        var max = Vector256.Create(HorizontalMax(vmax));
+        var vsum = Vector256<float>.Zero;
+        for (var j = 0; j < end; j += 8)
+        {
+            var e = Vector256.Exp(Vector256.Load(s + j) - max);
+            Vector256.Store(e, s + j);
+            vsum += e;
+        }
+
+        var inv = Vector256.Create(1f / Vector256.Sum(vsum));
+        var full = n & ~7;
+        for (var j = 0; j < full; j += 8)
+        {
+            var v = Vector256.Load(s + j) * inv;
+            Vector256.Store(v, s + j);
+            Vector256.Store(v, p + j);
+        }
+
+        for (var j = full; j < n; j++)
+        {
+            s[j] *= inv[0];
+            p[j] = s[j];
+        }
+    }
+
+    private static float HorizontalMax(Vector256<float> v)
+    {
+        var m = Vector128.Max(v.GetLower(), v.GetUpper());
+        m = Vector128.Max(m, Vector128.Shuffle(m, Vector128.Create(2, 3, 0, 1)));
+        m = Vector128.Max(m, Vector128.Shuffle(m, Vector128.Create(1, 0, 3, 2)));
+        return m.ToScalar();
+    }
+
+    // ds[0..n) = p * (dp - sum(p dp)), in place over dp (= ds).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SoftmaxBackwardRow(float* ds, float* p, int n)
+    {
+        var full = n & ~7;
+        var vdot = Vector256<float>.Zero;
+        for (var j = 0; j < full; j += 8)
+        {
+            vdot = Vector256.FusedMultiplyAdd(Vector256.Load(p + j), Vector256.Load(ds + j), vdot);
+        }
+
+        var dot = Vector256.Sum(vdot);
+        for (var j = full; j < n; j++)
+        {
+            dot += p[j] * ds[j];
+        }
+
+        var vd = Vector256.Create(dot);
+        for (var j = 0; j < full; j += 8)
+        {
+            Vector256.Store(Vector256.Load(p + j) * (Vector256.Load(ds + j) - vd), ds + j);
+        }
+
+        for (var j = full; j < n; j++)
+        {
+            ds[j] = p[j] * (ds[j] - dot);
         }
     }
 
@@ -202,7 +378,7 @@ internal static unsafe class Attention
             Dqkv = dqkv;
             Cos = cos;
             Sin = sin;
-            var need = (6 * T * D) + (D * Stride) + Stride + D;
+            var need = (3 * T * D) + (D * Stride) + (T * Stride) + Stride + (2 * D) + 16;
             var threads = WorkerPool.Shared.Threads;
             if (_scratch.Length < threads || _scratch[0].Length < need)
             {
@@ -281,7 +457,6 @@ internal static unsafe class Attention
             var v = k + (T * D);
             var kt = v + (T * D);
             var scores = kt + (D * Stride);
-            var acc = scores + Stride;
             var scale = 1f / MathF.Sqrt(D);
             LoadRows(q, b, h, 0, scale);
             LoadRows(k, b, h, C, 1f);
@@ -291,25 +466,9 @@ internal static unsafe class Attention
             {
                 var n = t + 1;
                 RowTimesTransposed(scores, q + ((long)t * D), kt, Stride, n, D);
-                var max = float.NegativeInfinity;
-                for (var j = 0; j < n; j++)
-                {
-                    max = MathF.Max(max, scores[j]);
-                }
-
-                var span = new Span<float>(scores, n);
-                System.Numerics.Tensors.TensorPrimitives.Subtract(span, max, span);
-                System.Numerics.Tensors.TensorPrimitives.Exp(span, span);
-                var inv = 1f / System.Numerics.Tensors.TensorPrimitives.Sum(span);
                 var p = Probs + ((((long)b * H) + h) * T * T) + ((long)t * T);
-                System.Numerics.Tensors.TensorPrimitives.Multiply(span, inv, new Span<float>(p, n));
-                new Span<float>(acc, D).Clear();
-                for (var j = 0; j < n; j++)
-                {
-                    Axpy(p[j], v + ((long)j * D), acc, D);
-                }
-
-                Buffer.MemoryCopy(acc, Out + ((long)(b * T + t) * C) + (h * D), D * 4L, D * 4L);
+                SoftmaxRow(scores, p, n);
+                Combine(scores, 1, n, v, D, Out + ((long)(b * T + t) * C) + (h * D), D);
             }
         }
     }
@@ -324,44 +483,40 @@ internal static unsafe class Attention
             var q = s;
             var k = q + (T * D);
             var v = k + (T * D);
-            var dq = v + (T * D);
-            var dk = dq + (T * D);
-            var dv = dk + (T * D);
-            var vt = dv + (T * D);
-            var dp = vt + (D * Stride);
-            var tmp = dp + Stride;
+            var vt = v + (T * D);
+            var ds = vt + (D * Stride);
+            var row = ds + ((long)T * Stride);
+            var tmp = row + D;
             var scale = 1f / MathF.Sqrt(D);
             LoadRows(q, b, h, 0, scale);
             LoadRows(k, b, h, C, 1f);
             LoadValues(v, b, h);
             Transpose(vt, v);
-            new Span<float>(dq, 3 * T * D).Clear();
+            var probs = Probs + ((((long)b * H) + h) * T * T);
+            var dout = Out + ((long)b * T * C) + (h * D);
+            var cos = new ReadOnlySpan<float>(Cos, Cos == null ? 0 : T * D / 2);
+            var sin = new ReadOnlySpan<float>(Sin, Sin == null ? 0 : T * D / 2);
+
+            // Rows: dP = dO V^T, dS = P (dP - rowsum(P dP)), dQ = dS K (times the scale folded into q).
             for (var t = 0; t < T; t++)
             {
                 var n = t + 1;
-                var dout = Out + ((long)(b * T + t) * C) + (h * D);
-                var p = Probs + ((((long)b * H) + h) * T * T) + ((long)t * T);
-                RowTimesTransposed(dp, dout, vt, Stride, n, D);
-                var dot = System.Numerics.Tensors.TensorPrimitives.Dot(new ReadOnlySpan<float>(p, n), new ReadOnlySpan<float>(dp, n));
-                var qt = q + ((long)t * D);
-                var dqt = dq + ((long)t * D);
-                for (var j = 0; j < n; j++)
-                {
-                    var ds = p[j] * (dp[j] - dot);
-                    Axpy(ds, k + ((long)j * D), dqt, D);
-                    Axpy(ds, qt, dk + ((long)j * D), D);
-                    Axpy(p[j], dout, dv + ((long)j * D), D);
-                }
+                var p = probs + ((long)t * T);
+                var dst = ds + ((long)t * Stride);
+                RowTimesTransposed(dst, dout + ((long)t * C), vt, Stride, n, D);
+                SoftmaxBackwardRow(dst, p, n);
+                Combine(dst, 1, n, k, D, row, D);
+                Accumulate(Dqkv + ((long)(b * T + t) * 3 * C) + (h * D), row, scale, tmp, cos, sin, t);
             }
 
-            var cos = new ReadOnlySpan<float>(Cos, Cos == null ? 0 : T * D / 2);
-            var sin = new ReadOnlySpan<float>(Sin, Sin == null ? 0 : T * D / 2);
-            for (var t = 0; t < T; t++)
+            // Columns: dK[j] = sum_{t>=j} dS[t,j] q_t, dV[j] = sum_{t>=j} P[t,j] dO_t.
+            for (var j = 0; j < T; j++)
             {
-                var baseRow = Dqkv + ((long)(b * T + t) * 3 * C) + (h * D);
-                Accumulate(baseRow, dq + ((long)t * D), scale, tmp, cos, sin, t);
-                Accumulate(baseRow + C, dk + ((long)t * D), 1f, tmp, cos, sin, t);
-                Accumulate(baseRow + (2 * C), dv + ((long)t * D), 1f, null, default, default, t);
+                var baseRow = Dqkv + ((long)(b * T + j) * 3 * C) + (h * D);
+                Combine(ds + ((long)j * Stride) + j, Stride, T - j, q + ((long)j * D), D, row, D);
+                Accumulate(baseRow + C, row, 1f, tmp, cos, sin, j);
+                Combine(probs + ((long)j * T) + j, T, T - j, dout + ((long)j * C), C, row, D);
+                Accumulate(baseRow + (2 * C), row, 1f, null, default, default, j);
             }
         }
 

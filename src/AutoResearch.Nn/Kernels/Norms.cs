@@ -8,14 +8,85 @@ namespace AutoResearch.Nn.Kernels;
 /// LayerNorm: <c>y = (x - mean) rstd w + b</c>, <c>rstd = 1/sqrt(var + eps)</c> (biased variance).
 /// RMSNorm: <c>y = x rstd w</c>, <c>rstd = 1/sqrt(mean(x^2) + eps)</c>.
 /// </summary>
-internal static class Norms
+internal static unsafe class Norms
 {
-    /// <summary>LayerNorm forward; <paramref name="bias"/> may be empty.</summary>
+    private static readonly NormJob s_layerNorm = new(backward: false);
+    private static readonly NormJob s_layerNormBackward = new(backward: true);
+    private static float[] s_partials = [];
+
+    /// <summary>LayerNorm forward; <paramref name="bias"/> may be empty. Parallel over rows.</summary>
     public static void LayerNormForward(Span<float> y, Span<float> mean, Span<float> rstd, ReadOnlySpan<float> x,
         ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int c, float eps)
     {
         var n = Check(x.Length, y.Length, c, weight.Length);
-        for (var r = 0; r < n; r++)
+        var chunks = Chunks.For(x.Length);
+        if (chunks == 1)
+        {
+            LayerNormForwardRows(y, mean, rstd, x, weight, bias, c, eps, 0, n);
+            return;
+        }
+
+        fixed (float* py = y)
+        fixed (float* pm = mean)
+        fixed (float* pr = rstd)
+        fixed (float* px = x)
+        fixed (float* pw = weight)
+        fixed (float* pb = bias)
+        {
+            var job = s_layerNorm;
+            job.Set(py, pm, pr, px, pw, bias.IsEmpty ? null : pb, null, null, null, c, n, chunks, eps);
+            WorkerPool.Shared.Run(job, chunks);
+        }
+    }
+
+    /// <summary>
+    /// LayerNorm backward; <paramref name="dbias"/>, <paramref name="dweight"/> and <paramref name="dx"/> may be
+    /// empty. Parallel over a fixed number of row chunks; the weight and bias gradients are summed per chunk,
+    /// then over chunks in order, so the result does not depend on the thread count.
+    /// </summary>
+    public static void LayerNormBackward(Span<float> dx, Span<float> dweight, Span<float> dbias, ReadOnlySpan<float> dy,
+        ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> mean, ReadOnlySpan<float> rstd, int c)
+    {
+        var n = Check(x.Length, dy.Length, c, weight.Length);
+        var chunks = Chunks.For(x.Length);
+        var need = chunks * 4 * c;
+        if (s_partials.Length < need)
+        {
+            s_partials = GC.AllocateArray<float>(need, pinned: true);
+        }
+
+        fixed (float* pdx = dx)
+        fixed (float* pdy = dy)
+        fixed (float* px = x)
+        fixed (float* pw = weight)
+        fixed (float* pm = mean)
+        fixed (float* pr = rstd)
+        fixed (float* partials = s_partials)
+        {
+            var job = s_layerNormBackward;
+            job.Set(pdx, pm, pr, px, pw, null, pdy, partials, dx.IsEmpty ? null : pdx, c, n, chunks, 0);
+            WorkerPool.Shared.Run(job, chunks);
+            for (var k = 0; k < chunks; k++)
+            {
+                var dw = new ReadOnlySpan<float>(partials + ((long)k * 4 * c), c);
+                var db = new ReadOnlySpan<float>(partials + ((long)k * 4 * c) + c, c);
+                if (!dweight.IsEmpty)
+                {
+                    TensorPrimitives.Add(dweight, dw, dweight);
+                }
+
+                if (!dbias.IsEmpty)
+                {
+                    TensorPrimitives.Add(dbias, db, dbias);
+                }
+            }
+        }
+    }
+
+    private static void LayerNormForwardRows(Span<float> y, Span<float> mean, Span<float> rstd, ReadOnlySpan<float> x,
+        ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int c, float eps, int r0, int r1)
+    {
+        for (var r = r0; r < r1; r++)
         {
             var xr = x.Slice(r * c, c);
             var yr = y.Slice(r * c, c);
@@ -38,48 +109,29 @@ internal static class Norms
         }
     }
 
-    /// <summary>LayerNorm backward; <paramref name="dbias"/> may be empty. Needs a scratch span of length C.</summary>
-    public static void LayerNormBackward(Span<float> dx, Span<float> dweight, Span<float> dbias, ReadOnlySpan<float> dy,
-        ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> mean, ReadOnlySpan<float> rstd, int c, Span<float> scratch)
+    // Rows [r0, r1): dw += dy xhat, db += dy, dx += rstd (g - mean(g) - xhat mean(g xhat)) with g = w dy.
+    private static void LayerNormBackwardRows(Span<float> dx, Span<float> dw, Span<float> db, Span<float> xhat, Span<float> g,
+        ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> mean, ReadOnlySpan<float> rstd, int c, int r0, int r1)
     {
-        var n = Check(x.Length, dy.Length, c, weight.Length);
-        var xhat = scratch[..c];
-        for (var r = 0; r < n; r++)
+        for (var r = r0; r < r1; r++)
         {
-            var xr = x.Slice(r * c, c);
             var dyr = dy.Slice(r * c, c);
-            TensorPrimitives.Subtract(xr, mean[r], xhat);
+            TensorPrimitives.Subtract(x.Slice(r * c, c), mean[r], xhat);
             TensorPrimitives.Multiply(xhat, rstd[r], xhat);
-            if (!dweight.IsEmpty)
-            {
-                TensorPrimitives.FusedMultiplyAdd(dyr, xhat, dweight, dweight);
-            }
-
-            if (!dbias.IsEmpty)
-            {
-                TensorPrimitives.Add(dbias, dyr, dbias);
-            }
-
+            TensorPrimitives.FusedMultiplyAdd(dyr, xhat, dw, dw);
+            TensorPrimitives.Add(db, dyr, db);
             if (dx.IsEmpty)
             {
                 continue;
             }
 
-            // dxhat = w dy; dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat))
+            TensorPrimitives.Multiply(weight, dyr, g);
+            var meanG = TensorPrimitives.Sum(g) / c;
+            var meanGx = TensorPrimitives.Dot(g, xhat) / c;
+            TensorPrimitives.Subtract(g, meanG, g);
+            TensorPrimitives.MultiplyAdd(xhat, -meanGx, g, g);
             var dxr = dx.Slice(r * c, c);
-            var meanD = TensorPrimitives.Dot(weight, dyr) / c;
-            var meanDx = 0f;
-            for (var j = 0; j < c; j++)
-            {
-                meanDx += weight[j] * dyr[j] * xhat[j];
-            }
-
-            meanDx /= c;
-            var s = rstd[r];
-            for (var j = 0; j < c; j++)
-            {
-                dxr[j] += s * ((weight[j] * dyr[j]) - meanD - (xhat[j] * meanDx));
-            }
+            TensorPrimitives.MultiplyAdd(g, rstd[r], dxr, dxr);
         }
     }
 
@@ -195,5 +247,49 @@ internal static class Norms
         }
 
         return xLen / c;
+    }
+
+    private sealed class NormJob(bool backward) : ParallelJob
+    {
+        private float* _y, _mean, _rstd, _x, _w, _b, _dy, _partials, _dx;
+        private int _c, _n, _chunks;
+        private float _eps;
+
+        public void Set(float* y, float* mean, float* rstd, float* x, float* w, float* b, float* dy, float* partials, float* dx, int c, int n, int chunks, float eps)
+        {
+            _y = y;
+            _mean = mean;
+            _rstd = rstd;
+            _x = x;
+            _w = w;
+            _b = b;
+            _dy = dy;
+            _partials = partials;
+            _dx = dx;
+            (_c, _n, _chunks, _eps) = (c, n, chunks, eps);
+        }
+
+        public override void Execute(int index, int worker)
+        {
+            var (r0, r1) = Chunks.Range(index, _chunks, _n);
+            var len = _n * _c;
+            var x = new ReadOnlySpan<float>(_x, len);
+            var w = new ReadOnlySpan<float>(_w, _c);
+            var mean = new Span<float>(_mean, _n);
+            var rstd = new Span<float>(_rstd, _n);
+            if (!backward)
+            {
+                LayerNormForwardRows(new Span<float>(_y, len), mean, rstd, x, w, _b == null ? default : new ReadOnlySpan<float>(_b, _c), _c, _eps, r0, r1);
+                return;
+            }
+
+            var part = _partials + ((long)index * 4 * _c);
+            var dw = new Span<float>(part, _c);
+            var db = new Span<float>(part + _c, _c);
+            dw.Clear();
+            db.Clear();
+            LayerNormBackwardRows(_dx == null ? default : new Span<float>(_dx, len), dw, db, new Span<float>(part + (2 * _c), _c), new Span<float>(part + (3 * _c), _c),
+                new ReadOnlySpan<float>(_dy, len), x, w, mean, rstd, _c, r0, r1);
+        }
     }
 }

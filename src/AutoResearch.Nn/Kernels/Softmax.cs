@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 
 namespace AutoResearch.Nn.Kernels;
 
@@ -6,8 +7,11 @@ namespace AutoResearch.Nn.Kernels;
 /// Row softmax and the fused log-softmax cross-entropy. Shapes: <c>x, y, logits [N, V]</c>,
 /// <c>targets [N]</c>. Every softmax subtracts the row maximum first.
 /// </summary>
-internal static class Softmax
+internal static unsafe class Softmax
 {
+    private static readonly CrossEntropyJob s_crossEntropy = new();
+    private static float[] s_rowScratch = [];
+
     /// <summary><c>y[r] = exp(x[r] - max) / sum(exp(x[r] - max))</c> for each row of length <paramref name="v"/>.</summary>
     public static void Forward(Span<float> y, ReadOnlySpan<float> x, int v)
     {
@@ -40,50 +44,89 @@ internal static class Softmax
     /// <summary>
     /// Cross-entropy forward: <c>rowLoss[r] = logsumexp(logits[r]) - logits[r, targets[r]]</c> (nats), and
     /// <c>lse[r]</c> saved for the backward pass. Returns the mean over rows, summed in double in row order.
+    /// Parallel over rows.
     /// </summary>
     public static float CrossEntropyForward(Span<float> lse, Span<float> rowLoss, ReadOnlySpan<float> logits, ReadOnlySpan<int> targets, int v)
     {
         var n = targets.Length;
-        if (logits.Length != n * v)
+        if (logits.Length != n * v || lse.Length < n || rowLoss.Length < n)
         {
             throw new ArgumentException($"logits hold {logits.Length} values, expected {n}x{v}", nameof(logits));
         }
 
+        foreach (var t in targets)
+        {
+            if ((uint)t >= (uint)v)
+            {
+                throw new ArgumentOutOfRangeException(nameof(targets), t, $"a target is outside [0, {v})");
+            }
+        }
+
+        RunCrossEntropy(backward: false, lse, rowLoss, logits, targets, v, 0);
         double total = 0;
         for (var r = 0; r < n; r++)
         {
-            var t = targets[r];
-            ArgumentOutOfRangeException.ThrowIfNegative(t, nameof(targets));
-            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(t, v, nameof(targets));
-            var xr = logits.Slice(r * v, v);
-            var m = TensorPrimitives.Max(xr);
-            var s = 0f;
-            foreach (var value in xr)
-            {
-                s += MathF.Exp(value - m);
-            }
-
-            lse[r] = m + MathF.Log(s);
-            rowLoss[r] = lse[r] - xr[t];
             total += rowLoss[r];
         }
 
         return (float)(total / n);
     }
 
-    /// <summary>Cross-entropy backward: <c>dlogits[r] += (softmax(logits[r]) - onehot(targets[r])) * scale</c>.</summary>
+    /// <summary>Cross-entropy backward: <c>dlogits[r] += (softmax(logits[r]) - onehot(targets[r])) * scale</c>. Parallel over rows.</summary>
     public static void CrossEntropyBackward(Span<float> dlogits, ReadOnlySpan<float> logits, ReadOnlySpan<float> lse, ReadOnlySpan<int> targets, int v, float scale)
     {
-        for (var r = 0; r < targets.Length; r++)
+        if (dlogits.Length != logits.Length || logits.Length != targets.Length * v)
         {
-            var xr = logits.Slice(r * v, v);
-            var dr = dlogits.Slice(r * v, v);
-            var l = lse[r];
-            for (var j = 0; j < v; j++)
-            {
-                dr[j] += MathF.Exp(xr[j] - l) * scale;
-            }
+            throw new ArgumentException($"cross-entropy backward shapes disagree: dlogits {dlogits.Length}, logits {logits.Length}, {targets.Length}x{v}");
+        }
 
+        RunCrossEntropy(backward: true, dlogits, MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(lse), lse.Length), logits, targets, v, scale);
+    }
+
+    private static void RunCrossEntropy(bool backward, Span<float> a, Span<float> b, ReadOnlySpan<float> logits, ReadOnlySpan<int> targets, int v, float scale)
+    {
+        var n = targets.Length;
+        var chunks = Chunks.For(logits.Length);
+        if (s_rowScratch.Length < chunks * v)
+        {
+            s_rowScratch = GC.AllocateArray<float>(chunks * v, pinned: true);
+        }
+
+        fixed (float* pa = a)
+        fixed (float* pb = b)
+        fixed (float* pl = logits)
+        fixed (int* pt = targets)
+        fixed (float* scratch = s_rowScratch)
+        {
+            var job = s_crossEntropy;
+            job.Set(backward, pa, pb, pl, pt, scratch, n, v, chunks, scale);
+            WorkerPool.Shared.Run(job, chunks);
+        }
+    }
+
+    private static void ForwardRows(float* lse, float* rowLoss, float* logits, int* targets, float* scratch, int v, int r0, int r1)
+    {
+        var tmp = new Span<float>(scratch, v);
+        for (var r = r0; r < r1; r++)
+        {
+            var xr = new ReadOnlySpan<float>(logits + ((long)r * v), v);
+            var m = TensorPrimitives.Max(xr);
+            TensorPrimitives.Subtract(xr, m, tmp);
+            TensorPrimitives.Exp(tmp, tmp);
+            lse[r] = m + MathF.Log(TensorPrimitives.Sum(tmp));
+            rowLoss[r] = lse[r] - xr[targets[r]];
+        }
+    }
+
+    private static void BackwardRows(float* dlogits, float* lse, float* logits, int* targets, float* scratch, int v, float scale, int r0, int r1)
+    {
+        var tmp = new Span<float>(scratch, v);
+        for (var r = r0; r < r1; r++)
+        {
+            var dr = new Span<float>(dlogits + ((long)r * v), v);
+            TensorPrimitives.Subtract(new ReadOnlySpan<float>(logits + ((long)r * v), v), lse[r], tmp);
+            TensorPrimitives.Exp(tmp, tmp);
+            TensorPrimitives.MultiplyAdd(tmp, scale, dr, dr);
             dr[targets[r]] -= scale;
         }
     }
@@ -130,6 +173,39 @@ internal static class Softmax
             for (var j = 0; j < v; j++)
             {
                 y[r * v + j] = (float)(Math.Exp(x[r * v + j] - m) / s);
+            }
+        }
+    }
+
+    private sealed class CrossEntropyJob : ParallelJob
+    {
+        private float* _a, _b, _logits, _scratch;
+        private int* _targets;
+        private int _n, _v, _chunks;
+        private float _scale;
+        private bool _backward;
+
+        public void Set(bool backward, float* a, float* b, float* logits, int* targets, float* scratch, int n, int v, int chunks, float scale)
+        {
+            _a = a;
+            _b = b;
+            _logits = logits;
+            _targets = targets;
+            _scratch = scratch;
+            (_backward, _n, _v, _chunks, _scale) = (backward, n, v, chunks, scale);
+        }
+
+        public override void Execute(int index, int worker)
+        {
+            var (r0, r1) = Chunks.Range(index, _chunks, _n);
+            var scratch = _scratch + ((long)index * _v);
+            if (_backward)
+            {
+                BackwardRows(_a, _b, _logits, _targets, scratch, _v, _scale, r0, r1);
+            }
+            else
+            {
+                ForwardRows(_a, _b, _logits, _targets, scratch, _v, r0, r1);
             }
         }
     }
