@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using AutoResearch.Nn.Kernels;
 
 namespace AutoResearch.Nn;
@@ -27,15 +26,7 @@ public sealed partial class Graph
         shape[^1] = outF;
         var needs = NeedsGrad(x, weight) || (bias is not null && NeedsGrad(bias));
         var y = NewTensor(shape, needs);
-        Kernels.MatMul.Gemm(n, outF, inF, x.Data, inF, 1, weight.Data, 1, inF, y.Data, outF, accumulate: false);
-        if (bias is not null)
-        {
-            for (var r = 0; r < n; r++)
-            {
-                var row = y.Data.AsSpan(r * outF, outF);
-                TensorPrimitives.Add(row, bias.Data, row);
-            }
-        }
+        Kernels.MatMul.Gemm(n, outF, inF, x.Data, inF, 1, weight.Data, 1, inF, y.Data, outF, accumulate: false, bias: bias is null ? default : bias.Data);
 
         if (needs)
         {
@@ -109,10 +100,7 @@ public sealed partial class Graph
 
         if (bias?.GradBuffer is { } db)
         {
-            for (var r = 0; r < n; r++)
-            {
-                TensorPrimitives.Add(db, dy.AsSpan(r * outF, outF), db);
-            }
+            Kernels.Reductions.AddColumnSums(db, dy, outF);
         }
     }
 

@@ -145,3 +145,100 @@ public sealed class KernelTests
         Tolerance.Close(x, back, 1e-6, "rotary round trip");
     }
 }
+
+public sealed class ParallelKernelTests
+{
+    // Large enough to be split over several chunks (and threads), with a ragged row length.
+    private const int Rows = 700, C = 131;
+
+    [Fact]
+    public void LayerNorm_backward_on_many_chunks_matches_double_reference()
+    {
+        var rng = new Rng(21);
+        var x = Tolerance.Random(Rows * C, rng, 2);
+        var w = Tolerance.Random(C, rng);
+        var b = Tolerance.Random(C, rng);
+        var dy = Tolerance.Random(Rows * C, rng);
+        var (mean, rstd) = (new float[Rows], new float[Rows]);
+        var y = new float[Rows * C];
+        Norms.LayerNormForward(y, mean, rstd, x, w, b, C, 1e-5f);
+        var expectedY = new float[Rows * C];
+        Norms.LayerNormReference(expectedY, x, w, b, C, 1e-5f);
+        Tolerance.Close(expectedY, y, 1e-5, "layernorm forward");
+
+        var (dx, dw, db) = (new float[Rows * C], new float[C], new float[C]);
+        Norms.LayerNormBackward(dx, dw, db, dy, x, w, mean, rstd, C);
+        var (ex, ew, eb) = (new float[Rows * C], new float[C], new float[C]);
+        for (var r = 0; r < Rows; r++)
+        {
+            double m = 0, v = 0;
+            for (var j = 0; j < C; j++)
+            {
+                m += x[(r * C) + j];
+            }
+
+            m /= C;
+            for (var j = 0; j < C; j++)
+            {
+                v += Math.Pow(x[(r * C) + j] - m, 2);
+            }
+
+            var s = 1 / Math.Sqrt((v / C) + 1e-5);
+            double sg = 0, sgx = 0;
+            for (var j = 0; j < C; j++)
+            {
+                var xhat = (x[(r * C) + j] - m) * s;
+                var g = w[j] * dy[(r * C) + j];
+                ew[j] += (float)(dy[(r * C) + j] * xhat);
+                eb[j] += dy[(r * C) + j];
+                sg += g;
+                sgx += g * xhat;
+            }
+
+            for (var j = 0; j < C; j++)
+            {
+                var xhat = (x[(r * C) + j] - m) * s;
+                ex[(r * C) + j] = (float)(s * ((w[j] * dy[(r * C) + j]) - (sg / C) - (xhat * sgx / C)));
+            }
+        }
+
+        Tolerance.Close(ex, dx, 1e-4, "layernorm dx");
+        Tolerance.Close(ew, dw, 1e-4, "layernorm dw");
+        Tolerance.Close(eb, db, 1e-4, "layernorm db");
+    }
+
+    [Fact]
+    public void Gelu_on_many_chunks_matches_scalar_reference()
+    {
+        var rng = new Rng(22);
+        var x = Tolerance.Random(Rows * C, rng, 3);
+        var (y, t) = (new float[x.Length], new float[x.Length]);
+        Activations.GeluForward(y, t, x);
+        Tolerance.Close(x.Select(Activations.GeluReference).ToArray(), y, 1e-5, "gelu");
+        var dy = Tolerance.Random(x.Length, rng);
+        var dx = new float[x.Length];
+        Activations.GeluBackward(dx, dy, x, t);
+        Tolerance.Close(x.Select((v, i) => Activations.GeluGradReference(v) * dy[i]).ToArray(), dx, 1e-5, "gelu backward");
+    }
+
+    [Fact]
+    public void Cross_entropy_on_many_chunks_matches_double_reference_forward_and_backward()
+    {
+        var rng = new Rng(23);
+        var logits = Tolerance.Random(Rows * C, rng, 4);
+        var targets = Enumerable.Range(0, Rows).Select(_ => rng.NextInt(C)).ToArray();
+        var lse = new float[Rows];
+        var loss = Softmax.CrossEntropyForward(lse, new float[Rows], logits, targets, C);
+        Assert.Equal(Softmax.CrossEntropyReference(logits, targets, C), loss, 1e-4);
+        var d = new float[logits.Length];
+        Softmax.CrossEntropyBackward(d, logits, lse, targets, C, 0.5f);
+        var p = new float[logits.Length];
+        Softmax.ForwardReference(p, logits, C);
+        for (var r = 0; r < Rows; r++)
+        {
+            p[(r * C) + targets[r]] -= 1;
+        }
+
+        Tolerance.Close(p.Select(v => v * 0.5f).ToArray(), d, 1e-5, "cross-entropy backward");
+    }
+}

@@ -46,6 +46,39 @@ public sealed class MatMulTests
         }
     }
 
+    [Theory]
+    [InlineData(1, 1, 1)]
+    [InlineData(7, 17, 5)]
+    [InlineData(13, 40, 300)]
+    [InlineData(64, 130, 33)]
+    public void Gemm_adds_bias_to_every_row_once(int m, int n, int k)
+    {
+        var rng = new Rng((ulong)(m + n + k));
+        var a = Tolerance.Random(m * k, rng);
+        var b = Tolerance.Random(k * n, rng);
+        var bias = Tolerance.Random(n, rng);
+        var expected = new float[m * n];
+        var actual = new float[m * n];
+        MatMul.GemmReference(m, n, k, a, k, 1, b, 1, k, expected, n, accumulate: false, bias);
+        MatMul.Gemm(m, n, k, a, k, 1, b, 1, k, actual, n, accumulate: false, bias);
+        Tolerance.Close(expected, actual, 1e-5, $"gemm+bias {m}x{n}x{k}");
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(3, 7)]
+    [InlineData(5, 40)]
+    [InlineData(100, 77)]
+    public void Column_sums_match_naive_sums(int rows, int c)
+    {
+        var rng = new Rng((ulong)(rows * c));
+        var x = Tolerance.Random(rows * c, rng);
+        var sums = Tolerance.Random(c, rng);
+        var expected = sums.Select((s, j) => s + Enumerable.Range(0, rows).Sum(r => x[(r * c) + j])).ToArray();
+        Reductions.AddColumnSums(sums, x, c);
+        Tolerance.Close(expected, sums, 1e-5, "column sums");
+    }
+
     [Fact]
     public void Gemm_respects_leading_dimension_of_c()
     {

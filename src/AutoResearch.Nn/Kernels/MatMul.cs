@@ -6,7 +6,7 @@ using System.Runtime.Intrinsics.X86;
 namespace AutoResearch.Nn.Kernels;
 
 /// <summary>
-/// General matrix multiply, <c>C[M,N] = (accumulate ? C : 0) + A[M,K] · B[K,N]</c>, with the operands
+/// General matrix multiply, <c>C[M,N] = (accumulate ? C : 0) + A[M,K] · B[K,N] (+ bias[N] on every row)</c>, with the operands
 /// addressed through strides so that transposes cost nothing: element A(i,k) is <c>a[i*aRow + k*aCol]</c>,
 /// B(k,j) is <c>b[k*bRow + j*bCol]</c>, and C is row-major with leading dimension <c>ldc</c>.
 /// </summary>
@@ -32,9 +32,14 @@ internal static unsafe class MatMul
 
     /// <summary>The fast multiply; see the class remarks for the operand layout.</summary>
     public static void Gemm(int m, int n, int k, ReadOnlySpan<float> a, int aRow, int aCol,
-        ReadOnlySpan<float> b, int bRow, int bCol, Span<float> c, int ldc, bool accumulate)
+        ReadOnlySpan<float> b, int bRow, int bCol, Span<float> c, int ldc, bool accumulate, ReadOnlySpan<float> bias = default)
     {
         CheckOperands(m, n, k, a.Length, aRow, aCol, b.Length, bRow, bCol, c.Length, ldc);
+        if (!bias.IsEmpty && bias.Length != n)
+        {
+            throw new ArgumentException($"bias has {bias.Length} values for {n} columns", nameof(bias));
+        }
+
         if (m == 0 || n == 0)
         {
             return;
@@ -42,28 +47,29 @@ internal static unsafe class MatMul
 
         if (k == 0 || !IsAccelerated)
         {
-            GemmReference(m, n, k, a, aRow, aCol, b, bRow, bCol, c, ldc, accumulate);
+            GemmReference(m, n, k, a, aRow, aCol, b, bRow, bCol, c, ldc, accumulate, bias);
             return;
         }
 
         fixed (float* pa = a)
         fixed (float* pb = b)
         fixed (float* pc = c)
+        fixed (float* pbias = bias)
         {
-            GemmCore(m, n, k, pa, aRow, aCol, pb, bRow, bCol, pc, ldc, accumulate);
+            GemmCore(m, n, k, pa, aRow, aCol, pb, bRow, bCol, pc, ldc, accumulate, bias.IsEmpty ? null : pbias);
         }
     }
 
     /// <summary>The naive triple loop the fast path is tested against (sums in double).</summary>
     public static void GemmReference(int m, int n, int k, ReadOnlySpan<float> a, int aRow, int aCol,
-        ReadOnlySpan<float> b, int bRow, int bCol, Span<float> c, int ldc, bool accumulate)
+        ReadOnlySpan<float> b, int bRow, int bCol, Span<float> c, int ldc, bool accumulate, ReadOnlySpan<float> bias = default)
     {
         CheckOperands(m, n, k, a.Length, aRow, aCol, b.Length, bRow, bCol, c.Length, ldc);
         for (var i = 0; i < m; i++)
         {
             for (var j = 0; j < n; j++)
             {
-                double sum = accumulate ? c[i * ldc + j] : 0;
+                double sum = (accumulate ? c[i * ldc + j] : 0) + (bias.IsEmpty ? 0 : bias[j]);
                 for (var p = 0; p < k; p++)
                 {
                     sum += (double)a[i * aRow + p * aCol] * b[p * bRow + j * bCol];
@@ -105,7 +111,7 @@ internal static unsafe class MatMul
         }
     }
 
-    private static void GemmCore(int m, int n, int k, float* a, int aRow, int aCol, float* b, int bRow, int bCol, float* c, int ldc, bool accumulate)
+    private static void GemmCore(int m, int n, int k, float* a, int aRow, int aCol, float* b, int bRow, int bCol, float* c, int ldc, bool accumulate, float* bias)
     {
         var pool = WorkerPool.Shared;
         var slivers = (m + MR - 1) / MR;
@@ -130,7 +136,7 @@ internal static unsafe class MatMul
                 fixed (float* bp = s_packedB)
                 {
                     PackB(kc, nc, b + (long)pc * bRow + (long)jc * bCol, bRow, bCol, bp);
-                    job.Set(m, nc, kc, a + (long)pc * aCol, aRow, aCol, bp, c + jc, ldc, accumulate || pc > 0, perChunk);
+                    job.Set(m, nc, kc, a + (long)pc * aCol, aRow, aCol, bp, c + jc, ldc, accumulate || pc > 0, perChunk, pc == 0 && bias != null ? bias + jc : null);
                     if (chunks == 1)
                     {
                         job.Execute(0, 0);
@@ -227,7 +233,7 @@ internal static unsafe class MatMul
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel6x16(int kc, float* a, float* b, float* c, int ldc, bool accumulate)
+    private static void Kernel6x16(int kc, float* a, float* b, float* c, int ldc, bool accumulate, float* bias)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -257,6 +263,14 @@ internal static unsafe class MatMul
             b += NR;
         }
 
+        if (bias != null)
+        {
+            var bias0 = Avx.LoadVector256(bias);
+            var bias1 = Avx.LoadVector256(bias + 8);
+            (c00, c01, c10, c11, c20, c21) = (c00 + bias0, c01 + bias1, c10 + bias0, c11 + bias1, c20 + bias0, c21 + bias1);
+            (c30, c31, c40, c41, c50, c51) = (c30 + bias0, c31 + bias1, c40 + bias0, c41 + bias1, c50 + bias0, c51 + bias1);
+        }
+
         Store(c, accumulate, c00, c01);
         Store(c + ldc, accumulate, c10, c11);
         Store(c + 2 * ldc, accumulate, c20, c21);
@@ -283,7 +297,7 @@ internal static unsafe class MatMul
         private float[][] _packedA = [];
         private float[][] _tile = [];
         private int _m, _nc, _kc, _aRow, _aCol, _ldc, _perChunk;
-        private float* _a, _bp, _c;
+        private float* _a, _bp, _c, _bias;
         private bool _accumulate;
 
         public void EnsureScratch(int threads)
@@ -302,8 +316,9 @@ internal static unsafe class MatMul
             }
         }
 
-        public void Set(int m, int nc, int kc, float* a, int aRow, int aCol, float* bp, float* c, int ldc, bool accumulate, int perChunk)
+        public void Set(int m, int nc, int kc, float* a, int aRow, int aCol, float* bp, float* c, int ldc, bool accumulate, int perChunk, float* bias)
         {
+            _bias = bias;
             (_m, _nc, _kc, _aRow, _aCol, _ldc, _accumulate, _perChunk) = (m, nc, kc, aRow, aCol, ldc, accumulate, perChunk);
             _a = a;
             _bp = bp;
@@ -327,16 +342,17 @@ internal static unsafe class MatMul
                     var c = _c + (long)(i0 + ii) * _ldc + j0;
                     if (mr == MR && nr == NR)
                     {
-                        Kernel6x16(_kc, ap + (long)ii * _kc, bp, c, _ldc, _accumulate);
+                        Kernel6x16(_kc, ap + (long)ii * _kc, bp, c, _ldc, _accumulate, _bias == null ? null : _bias + j0);
                         continue;
                     }
 
-                    Kernel6x16(_kc, ap + (long)ii * _kc, bp, tile, NR, accumulate: false);
+                    Kernel6x16(_kc, ap + (long)ii * _kc, bp, tile, NR, accumulate: false, bias: null);
                     for (var r = 0; r < mr; r++)
                     {
                         for (var j = 0; j < nr; j++)
                         {
-                            c[(long)r * _ldc + j] = _accumulate ? c[(long)r * _ldc + j] + tile[r * NR + j] : tile[r * NR + j];
+                            var v = tile[r * NR + j] + (_bias == null ? 0 : _bias[j0 + j]);
+                            c[(long)r * _ldc + j] = _accumulate ? c[(long)r * _ldc + j] + v : v;
                         }
                     }
                 }

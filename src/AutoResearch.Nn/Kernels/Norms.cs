@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace AutoResearch.Nn.Kernels;
 
@@ -86,53 +87,138 @@ internal static unsafe class Norms
     private static void LayerNormForwardRows(Span<float> y, Span<float> mean, Span<float> rstd, ReadOnlySpan<float> x,
         ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int c, float eps, int r0, int r1)
     {
-        for (var r = r0; r < r1; r++)
+        fixed (float* py = y)
+        fixed (float* px = x)
+        fixed (float* pw = weight)
+        fixed (float* pb = bias)
         {
-            var xr = x.Slice(r * c, c);
-            var yr = y.Slice(r * c, c);
-            var m = TensorPrimitives.Sum(xr) / c;
-            TensorPrimitives.Subtract(xr, m, yr);
-            var v = TensorPrimitives.SumOfSquares(yr) / c;
-            var s = 1f / MathF.Sqrt(v + eps);
-            TensorPrimitives.Multiply(yr, s, yr);
-            if (bias.IsEmpty)
+            for (var r = r0; r < r1; r++)
             {
-                TensorPrimitives.Multiply(yr, weight, yr);
-            }
-            else
-            {
-                TensorPrimitives.FusedMultiplyAdd(yr, weight, bias, yr);
-            }
+                var xr = px + ((long)r * c);
+                var yr = py + ((long)r * c);
+                var m = Sum(xr, c) / c;
+                var vm = Vector256.Create(m);
+                var vs = Vector256<float>.Zero;
+                var j = 0;
+                for (; j + 8 <= c; j += 8)
+                {
+                    var d = Vector256.Load(xr + j) - vm;
+                    vs = Vector256.FusedMultiplyAdd(d, d, vs);
+                }
 
-            mean[r] = m;
-            rstd[r] = s;
+                var v = Vector256.Sum(vs);
+                for (; j < c; j++)
+                {
+                    v += (xr[j] - m) * (xr[j] - m);
+                }
+
+                var s = 1f / MathF.Sqrt((v / c) + eps);
+                var vsc = Vector256.Create(s);
+                j = 0;
+                for (; j + 8 <= c; j += 8)
+                {
+                    var h = (Vector256.Load(xr + j) - vm) * vsc * Vector256.Load(pw + j);
+                    Vector256.Store(bias.IsEmpty ? h : h + Vector256.Load(pb + j), yr + j);
+                }
+
+                for (; j < c; j++)
+                {
+                    yr[j] = ((xr[j] - m) * s * pw[j]) + (bias.IsEmpty ? 0 : pb[j]);
+                }
+
+                mean[r] = m;
+                rstd[r] = s;
+            }
         }
     }
 
     // Rows [r0, r1): dw += dy xhat, db += dy, dx += rstd (g - mean(g) - xhat mean(g xhat)) with g = w dy.
-    private static void LayerNormBackwardRows(Span<float> dx, Span<float> dw, Span<float> db, Span<float> xhat, Span<float> g,
-        ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> mean, ReadOnlySpan<float> rstd, int c, int r0, int r1)
+    private static void LayerNormBackwardRows(Span<float> dx, Span<float> dw, Span<float> db, ReadOnlySpan<float> dy,
+        ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> mean, ReadOnlySpan<float> rstd, int c, int r0, int r1)
     {
-        for (var r = r0; r < r1; r++)
+        fixed (float* pdx = dx)
+        fixed (float* pdw = dw)
+        fixed (float* pdb = db)
+        fixed (float* pdy = dy)
+        fixed (float* px = x)
+        fixed (float* pw = weight)
         {
-            var dyr = dy.Slice(r * c, c);
-            TensorPrimitives.Subtract(x.Slice(r * c, c), mean[r], xhat);
-            TensorPrimitives.Multiply(xhat, rstd[r], xhat);
-            TensorPrimitives.FusedMultiplyAdd(dyr, xhat, dw, dw);
-            TensorPrimitives.Add(db, dyr, db);
-            if (dx.IsEmpty)
+            for (var r = r0; r < r1; r++)
             {
-                continue;
-            }
+                var xr = px + ((long)r * c);
+                var dyr = pdy + ((long)r * c);
+                var m = mean[r];
+                var s = rstd[r];
+                var vm = Vector256.Create(m);
+                var vs = Vector256.Create(s);
+                Vector256<float> sumG = default, sumGx = default;
+                var j = 0;
+                for (; j + 8 <= c; j += 8)
+                {
+                    var xhat = (Vector256.Load(xr + j) - vm) * vs;
+                    var d = Vector256.Load(dyr + j);
+                    var g = Vector256.Load(pw + j) * d;
+                    Vector256.Store(Vector256.FusedMultiplyAdd(d, xhat, Vector256.Load(pdw + j)), pdw + j);
+                    Vector256.Store(Vector256.Load(pdb + j) + d, pdb + j);
+                    sumG += g;
+                    sumGx = Vector256.FusedMultiplyAdd(g, xhat, sumGx);
+                }
 
-            TensorPrimitives.Multiply(weight, dyr, g);
-            var meanG = TensorPrimitives.Sum(g) / c;
-            var meanGx = TensorPrimitives.Dot(g, xhat) / c;
-            TensorPrimitives.Subtract(g, meanG, g);
-            TensorPrimitives.MultiplyAdd(xhat, -meanGx, g, g);
-            var dxr = dx.Slice(r * c, c);
-            TensorPrimitives.MultiplyAdd(g, rstd[r], dxr, dxr);
+                var sg = Vector256.Sum(sumG);
+                var sgx = Vector256.Sum(sumGx);
+                for (; j < c; j++)
+                {
+                    var xhat = (xr[j] - m) * s;
+                    var g = pw[j] * dyr[j];
+                    pdw[j] += dyr[j] * xhat;
+                    pdb[j] += dyr[j];
+                    sg += g;
+                    sgx += g * xhat;
+                }
+
+                if (pdx == null)
+                {
+                    continue;
+                }
+
+                var meanG = sg / c;
+                var meanGx = sgx / c;
+                var vmg = Vector256.Create(meanG);
+                var vmgx = Vector256.Create(meanGx);
+                var dxr = pdx + ((long)r * c);
+                j = 0;
+                for (; j + 8 <= c; j += 8)
+                {
+                    var xhat = (Vector256.Load(xr + j) - vm) * vs;
+                    var g = Vector256.Load(pw + j) * Vector256.Load(dyr + j);
+                    Vector256.Store(Vector256.FusedMultiplyAdd(vs, g - vmg - (xhat * vmgx), Vector256.Load(dxr + j)), dxr + j);
+                }
+
+                for (; j < c; j++)
+                {
+                    var xhat = (xr[j] - m) * s;
+                    dxr[j] += s * ((pw[j] * dyr[j]) - meanG - (xhat * meanGx));
+                }
+            }
         }
+    }
+
+    private static float Sum(float* x, int n)
+    {
+        var acc = Vector256<float>.Zero;
+        var j = 0;
+        for (; j + 8 <= n; j += 8)
+        {
+            acc += Vector256.Load(x + j);
+        }
+
+        var sum = Vector256.Sum(acc);
+        for (; j < n; j++)
+        {
+            sum += x[j];
+        }
+
+        return sum;
     }
 
     /// <summary>RMSNorm forward; <paramref name="weight"/> may be empty (no gain).</summary>
@@ -288,7 +374,7 @@ internal static unsafe class Norms
             var db = new Span<float>(part + _c, _c);
             dw.Clear();
             db.Clear();
-            LayerNormBackwardRows(_dx == null ? default : new Span<float>(_dx, len), dw, db, new Span<float>(part + (2 * _c), _c), new Span<float>(part + (3 * _c), _c),
+            LayerNormBackwardRows(_dx == null ? default : new Span<float>(_dx, len), dw, db,
                 new ReadOnlySpan<float>(_dy, len), x, w, mean, rstd, _c, r0, r1);
         }
     }
