@@ -20,6 +20,20 @@ PY=/usr/bin/python3
 $PY -c "import torch" 2>/dev/null || { echo "error: $PY cannot import torch; apt-get install -y python3-torch libopenblas0-openmp" >&2; exit 2; }
 [[ -d "$OPENBLAS" ]] || { echo "error: $OPENBLAS missing; apt-get install -y libopenblas0-openmp" >&2; exit 2; }
 
+# Busy fraction of all cores over 2 s, from /proc/stat (other processes skew a benchmark on 2 cores).
+busy() {
+  local a b
+  a=($(head -1 /proc/stat)); sleep 2; b=($(head -1 /proc/stat))
+  awk -v u=$(( (b[1]+b[2]+b[3]+b[6]+b[7]) - (a[1]+a[2]+a[3]+a[6]+a[7]) )) -v i=$(( (b[4]+b[5]) - (a[4]+a[5]) )) 'BEGIN { printf "%.0f", 100 * u / (u + i) }'
+}
+# Waits up to 60 s for the machine to be idle (under 10% busy) and reports what it found.
+wait_quiet() {
+  local b waited=0
+  b=$(busy)
+  while (( b > 10 && waited < 60 )); do sleep 3; waited=$((waited + 5)); b=$(busy); done
+  echo "$b"
+}
+
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; load average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -31,10 +45,12 @@ mkdir -p "$WORK/ws"
 for f in "$ROOT"/templates/tinygpt/*; do sed "s#{{AUTORESEARCH_LIB}}#$WORK/lib#g" "$f" > "$WORK/ws/$(basename "$f")"; done
 (cd "$WORK/ws" && dotnet build train.cs > "$WORK/build.log" 2>&1) || { cat "$WORK/build.log"; exit 1; }
 
-echo "running C# (templates/tinygpt/train.cs) for $SECONDS_BUDGET s on $THREADS threads..."
+CS_BUSY=$(wait_quiet)
+echo "running C# (templates/tinygpt/train.cs) for $SECONDS_BUDGET s on $THREADS threads (machine $CS_BUSY% busy before)..."
 (cd "$WORK/ws" && AUTORESEARCH_DATA="$DATA" AUTORESEARCH_TIME_BUDGET="$SECONDS_BUDGET" AUTORESEARCH_THREADS="$THREADS" \
   AUTORESEARCH_PROFILE=1 dotnet run train.cs > "$WORK/cs.log" 2>&1) || { cat "$WORK/cs.log"; exit 1; }
-echo "running PyTorch (train_torch.py, OpenBLAS/OpenMP) for $SECONDS_BUDGET s on $THREADS threads..."
+PY_BUSY=$(wait_quiet)
+echo "running PyTorch (train_torch.py, OpenBLAS/OpenMP) for $SECONDS_BUDGET s on $THREADS threads (machine $PY_BUSY% busy before)..."
 LD_LIBRARY_PATH="$OPENBLAS" AUTORESEARCH_THREADS="$THREADS" $PY -W ignore "$HERE/train_torch.py" "$DATA" "$SECONDS_BUDGET" > "$WORK/py.log" 2>&1 || { cat "$WORK/py.log"; exit 1; }
 
 get() { sed -n "s/^$1: *//p" "$2" | tail -1; }
@@ -45,10 +61,10 @@ CS_TOTAL=$(get total_seconds "$WORK/cs.log"); PY_TOTAL=$(get total_seconds "$WOR
 mfu() { awk -v t="$1" -v f="$FLOP_PER_TOKEN" -v p="$PEAK_FLOPS" 'BEGIN { printf "%.1f%%", 100 * t * f / p }'; }
 
 echo
-echo "| trainer | tokens/s | steps | val_bpb | MFU | total s |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: |"
-echo "| C# AutoResearch.Nn | $CS_TPS | $CS_STEPS | $CS_BPB | $(mfu "$CS_TPS") | $CS_TOTAL |"
-echo "| PyTorch $($PY -c 'import torch; print(torch.__version__)') + OpenBLAS | $PY_TPS | $PY_STEPS | $PY_BPB | $(mfu "$PY_TPS") | $PY_TOTAL |"
+echo "| trainer | tokens/s | steps | val_bpb | MFU | total s | busy before |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+echo "| C# AutoResearch.Nn | $CS_TPS | $CS_STEPS | $CS_BPB | $(mfu "$CS_TPS") | $CS_TOTAL | $CS_BUSY% |"
+echo "| PyTorch $($PY -c 'import torch; print(torch.__version__)') + OpenBLAS | $PY_TPS | $PY_STEPS | $PY_BPB | $(mfu "$PY_TPS") | $PY_TOTAL | $PY_BUSY% |"
 echo
 echo "C# time per training step by op (ms, steady state):"
 sed -n 's/^profile: //p' "$WORK/cs.log"

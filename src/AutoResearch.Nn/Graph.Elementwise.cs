@@ -121,7 +121,7 @@ public sealed partial class Graph
         ArgumentNullException.ThrowIfNull(x);
         var t0 = Begin();
         var needs = NeedsGrad(x);
-        var y = NewTensor(s_scalar, needs);
+        var y = NewTensor(Scalar, needs);
         double s = 0;
         foreach (var v in x.Data)
         {

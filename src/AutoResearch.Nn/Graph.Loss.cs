@@ -45,7 +45,7 @@ public sealed partial class Graph
 
         var t0 = Begin();
         var needs = NeedsGrad(logits);
-        var loss = NewTensor(s_scalar, needs);
+        var loss = NewTensor(Scalar, needs);
         var lse = NewTensor([targets.Length], false);
         var rows = NewTensor([targets.Length], false);
         loss.Data[0] = Kernels.Softmax.CrossEntropyForward(lse.Data, rows.Data, logits.Data, targets, logits.Columns);

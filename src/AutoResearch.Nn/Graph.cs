@@ -11,7 +11,7 @@ namespace AutoResearch.Nn;
 /// </remarks>
 public sealed partial class Graph
 {
-    private static readonly int[] s_scalar = [1];
+    private static int[] Scalar { get; } = [1];
     private readonly List<Tensor> _arena = [];
     private readonly List<bool> _isView = [];
     private Node[] _nodes = new Node[64];

@@ -10,11 +10,13 @@ namespace AutoResearch.Nn;
 /// </summary>
 public static class Profiler
 {
-    private static readonly long[] s_forward = new long[Enum.GetValues<Op>().Length];
-    private static readonly long[] s_backward = new long[Enum.GetValues<Op>().Length];
-    private static readonly long[] s_step = new long[Enum.GetValues<Op>().Length];
-    private static readonly long[] s_min = new long[Enum.GetValues<Op>().Length];
-    private static long s_stepStart, s_fastestStep = long.MaxValue;
+    private static long[] ForwardTicks { get; } = new long[Enum.GetValues<Op>().Length];
+    private static long[] BackwardTicks { get; } = new long[Enum.GetValues<Op>().Length];
+    private static long[] StepTicks { get; } = new long[Enum.GetValues<Op>().Length];
+    private static long[] MinTicks { get; } = new long[Enum.GetValues<Op>().Length];
+    private static long StepStart { get; set; }
+
+    private static long FastestStep { get; set; } = long.MaxValue;
 
     /// <summary>Whether time is being recorded.</summary>
     public static bool Enabled { get; set; }
@@ -22,12 +24,12 @@ public static class Profiler
     /// <summary>Clears the recorded times.</summary>
     public static void Clear()
     {
-        Array.Clear(s_forward);
-        Array.Clear(s_backward);
-        Array.Clear(s_step);
-        Array.Fill(s_min, long.MaxValue);
-        s_fastestStep = long.MaxValue;
-        s_stepStart = Stopwatch.GetTimestamp();
+        Array.Clear(ForwardTicks);
+        Array.Clear(BackwardTicks);
+        Array.Clear(StepTicks);
+        Array.Fill(MinTicks, long.MaxValue);
+        FastestStep = long.MaxValue;
+        StepStart = Stopwatch.GetTimestamp();
     }
 
     /// <summary>
@@ -42,12 +44,12 @@ public static class Profiler
         }
 
         var now = Stopwatch.GetTimestamp();
-        s_fastestStep = Math.Min(s_fastestStep, now - s_stepStart);
-        s_stepStart = now;
-        for (var i = 0; i < s_step.Length; i++)
+        FastestStep = Math.Min(FastestStep, now - StepStart);
+        StepStart = now;
+        for (var i = 0; i < StepTicks.Length; i++)
         {
-            s_min[i] = Math.Min(s_min[i], s_step[i]);
-            s_step[i] = 0;
+            MinTicks[i] = Math.Min(MinTicks[i], StepTicks[i]);
+            StepTicks[i] = 0;
         }
     }
 
@@ -59,7 +61,7 @@ public static class Profiler
     {
         var per = 1000.0 / Stopwatch.Frequency / Math.Max(steps, 1);
         var rows = Enum.GetValues<Op>()
-            .Select(op => (op, fwd: s_forward[(int)op] * per, bwd: s_backward[(int)op] * per, min: s_min[(int)op] == long.MaxValue ? 0 : s_min[(int)op] * per * Math.Max(steps, 1)))
+            .Select(op => (op, fwd: ForwardTicks[(int)op] * per, bwd: BackwardTicks[(int)op] * per, min: MinTicks[(int)op] == long.MaxValue ? 0 : MinTicks[(int)op] * per * Math.Max(steps, 1)))
             .Where(r => r.fwd + r.bwd > 0)
             .OrderByDescending(r => r.fwd + r.bwd)
             .ToList();
@@ -71,7 +73,7 @@ public static class Profiler
             sb.AppendLine(CultureInfo.InvariantCulture, $"{op,-14} {fwd,9:F2} {bwd,9:F2} {(fwd + bwd) / total,7:P1} {min,9:F2}");
         }
 
-        var fastest = s_fastestStep == long.MaxValue ? 0 : s_fastestStep * per * Math.Max(steps, 1);
+        var fastest = FastestStep == long.MaxValue ? 0 : FastestStep * per * Math.Max(steps, 1);
         sb.Append(CultureInfo.InvariantCulture, $"{"total",-14} {rows.Sum(r => r.fwd),9:F2} {rows.Sum(r => r.bwd),9:F2} {1,7:P1} {rows.Sum(r => r.min),9:F2} (fastest whole step {fastest:F2} ms)");
         return sb.ToString();
     }
@@ -83,8 +85,8 @@ public static class Profiler
         if (Enabled)
         {
             var dt = Stopwatch.GetTimestamp() - t0;
-            s_forward[(int)op] += dt;
-            s_step[(int)op] += dt;
+            ForwardTicks[(int)op] += dt;
+            StepTicks[(int)op] += dt;
         }
     }
 
@@ -93,8 +95,8 @@ public static class Profiler
         if (Enabled)
         {
             var dt = Stopwatch.GetTimestamp() - t0;
-            s_backward[(int)op] += dt;
-            s_step[(int)op] += dt;
+            BackwardTicks[(int)op] += dt;
+            StepTicks[(int)op] += dt;
         }
     }
 }

@@ -12,7 +12,7 @@ namespace AutoResearch.Nn;
 /// </remarks>
 public sealed class WorkerPool
 {
-    private static WorkerPool? s_shared;
+    private static WorkerPool? Instance { get; set; }
     private readonly int[] _sleeping;
     private readonly SemaphoreSlim[] _wake;
     private ParallelJob? _job;
@@ -43,19 +43,19 @@ public sealed class WorkerPool
     /// The pool the kernels use. Created on first use with <see cref="Environment.ProcessorCount"/> threads
     /// unless <see cref="Configure"/> was called first.
     /// </summary>
-    public static WorkerPool Shared => s_shared ??= new WorkerPool(Environment.ProcessorCount);
+    public static WorkerPool Shared => Instance ??= new WorkerPool(Environment.ProcessorCount);
 
     /// <summary>Sets the number of threads of <see cref="Shared"/>; call once, before the first kernel runs.</summary>
     /// <exception cref="InvalidOperationException">The shared pool already exists with another thread count.</exception>
     public static void Configure(int threads)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(threads);
-        if (s_shared is not null && s_shared.Threads != threads)
+        if (Instance is not null && Instance.Threads != threads)
         {
-            throw new InvalidOperationException($"the worker pool already runs {s_shared.Threads} threads; configure it before the first kernel");
+            throw new InvalidOperationException($"the worker pool already runs {Instance.Threads} threads; configure it before the first kernel");
         }
 
-        s_shared ??= new WorkerPool(threads);
+        Instance ??= new WorkerPool(threads);
     }
 
     /// <summary>Runs <paramref name="job"/> for every index in [0, count) and returns when all are done.</summary>

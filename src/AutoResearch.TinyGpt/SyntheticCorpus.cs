@@ -9,9 +9,9 @@ namespace AutoResearch.TinyGpt;
 /// </summary>
 public static class SyntheticCorpus
 {
-    private static readonly string[] s_subjects = ["the cat", "a dog", "my king", "the queen", "our fool"];
-    private static readonly string[] s_verbs = ["sees", "loves", "bites", "follows"];
-    private static readonly string[] s_objects = ["the moon", "a crown", "the sea", "my hat"];
+    private static string[] Subjects { get; } = ["the cat", "a dog", "my king", "the queen", "our fool"];
+    private static string[] Verbs { get; } = ["sees", "loves", "bites", "follows"];
+    private static string[] Objects { get; } = ["the moon", "a crown", "the sea", "my hat"];
 
     /// <summary>About <paramref name="length"/> bytes of generated sentences (exactly that many).</summary>
     public static byte[] Generate(int length, ulong seed)
@@ -21,9 +21,9 @@ public static class SyntheticCorpus
         var sb = new StringBuilder(length + 64);
         while (sb.Length < length)
         {
-            sb.Append(s_subjects[rng.NextInt(s_subjects.Length)]).Append(' ')
-              .Append(s_verbs[rng.NextInt(s_verbs.Length)]).Append(' ')
-              .Append(s_objects[rng.NextInt(s_objects.Length)]).Append(".\n");
+            sb.Append(Subjects[rng.NextInt(Subjects.Length)]).Append(' ')
+              .Append(Verbs[rng.NextInt(Verbs.Length)]).Append(' ')
+              .Append(Objects[rng.NextInt(Objects.Length)]).Append(".\n");
         }
 
         return Encoding.ASCII.GetBytes(sb.ToString(0, length));

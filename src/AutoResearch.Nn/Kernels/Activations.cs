@@ -9,7 +9,7 @@ namespace AutoResearch.Nn.Kernels;
 /// </summary>
 internal static unsafe class Activations
 {
-    private static readonly GeluJob s_gelu = new();
+    private static GeluJob Gelu { get; } = new();
 
     private const float GeluK = 0.7978845608028654f; // sqrt(2/pi)
     private const float GeluC = 0.044715f;
@@ -29,8 +29,8 @@ internal static unsafe class Activations
         fixed (float* pt = tanhOut)
         fixed (float* px = x)
         {
-            s_gelu.Set(backward: false, px, py, pt, null, x.Length, chunks);
-            WorkerPool.Shared.Run(s_gelu, chunks);
+            Gelu.Set(backward: false, px, py, pt, null, x.Length, chunks);
+            WorkerPool.Shared.Run(Gelu, chunks);
         }
     }
 
@@ -51,8 +51,8 @@ internal static unsafe class Activations
         fixed (float* px = x)
         fixed (float* pt = tanhIn)
         {
-            s_gelu.Set(backward: true, px, pdx, pt, pdy, x.Length, chunks);
-            WorkerPool.Shared.Run(s_gelu, chunks);
+            Gelu.Set(backward: true, px, pdx, pt, pdy, x.Length, chunks);
+            WorkerPool.Shared.Run(Gelu, chunks);
         }
     }
 

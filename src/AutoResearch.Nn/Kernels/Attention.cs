@@ -13,8 +13,8 @@ namespace AutoResearch.Nn.Kernels;
 /// </summary>
 internal static unsafe class Attention
 {
-    private static readonly ForwardJob s_forward = new();
-    private static readonly BackwardJob s_backward = new();
+    private static ForwardJob ForwardWork { get; } = new();
+    private static BackwardJob BackwardWork { get; } = new();
 
     /// <summary>Forward pass. <paramref name="cos"/> and <paramref name="sin"/> are empty without rotary embeddings.</summary>
     public static void Forward(Span<float> output, Span<float> probs, ReadOnlySpan<float> qkv, int b, int t, int c, int h,
@@ -27,7 +27,7 @@ internal static unsafe class Attention
         fixed (float* pcos = cos)
         fixed (float* psin = sin)
         {
-            var job = s_forward;
+            var job = ForwardWork;
             job.Set(b, t, c, h, pq, po, pp, null, cos.IsEmpty ? null : pcos, psin);
             WorkerPool.Shared.Run(job, b * h);
         }
@@ -50,7 +50,7 @@ internal static unsafe class Attention
         fixed (float* pcos = cos)
         fixed (float* psin = sin)
         {
-            var job = s_backward;
+            var job = BackwardWork;
             job.Set(b, t, c, h, pq, pdo, pp, pd, cos.IsEmpty ? null : pcos, psin);
             WorkerPool.Shared.Run(job, b * h);
         }

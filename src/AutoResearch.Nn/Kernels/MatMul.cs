@@ -24,8 +24,8 @@ internal static unsafe class MatMul
     private const int NC = 4096;
     private const int MaxSliversPerChunk = 16;
 
-    private static readonly GemmJob s_job = new();
-    private static float[] s_packedB = GC.AllocateUninitializedArray<float>(KC * NR, pinned: true);
+    private static GemmJob Job { get; } = new();
+    private static float[] PackedB { get; set; } = GC.AllocateUninitializedArray<float>(KC * NR, pinned: true);
 
     /// <summary>Whether the register-tiled path is used on this machine (AVX2 and FMA).</summary>
     public static bool IsAccelerated => Fma.IsSupported && Avx2.IsSupported;
@@ -118,7 +118,7 @@ internal static unsafe class MatMul
         var work = (long)m * n * k;
         var perChunk = work < 64L * 64 * 64 ? slivers : Math.Clamp((slivers + pool.Threads * 3 - 1) / (pool.Threads * 3), 1, MaxSliversPerChunk);
         var chunks = (slivers + perChunk - 1) / perChunk;
-        var job = s_job;
+        var job = Job;
         job.EnsureScratch(pool.Threads);
 
         for (var jc = 0; jc < n; jc += NC)
@@ -128,12 +128,12 @@ internal static unsafe class MatMul
             for (var pc = 0; pc < k; pc += KC)
             {
                 var kc = Math.Min(KC, k - pc);
-                if (s_packedB.Length < panels * NR * kc)
+                if (PackedB.Length < panels * NR * kc)
                 {
-                    s_packedB = GC.AllocateUninitializedArray<float>(panels * NR * KC, pinned: true);
+                    PackedB = GC.AllocateUninitializedArray<float>(panels * NR * KC, pinned: true);
                 }
 
-                fixed (float* bp = s_packedB)
+                fixed (float* bp = PackedB)
                 {
                     PackB(kc, nc, b + (long)pc * bRow + (long)jc * bCol, bRow, bCol, bp);
                     job.Set(m, nc, kc, a + (long)pc * aCol, aRow, aCol, bp, c + jc, ldc, accumulate || pc > 0, perChunk, pc == 0 && bias != null ? bias + jc : null);

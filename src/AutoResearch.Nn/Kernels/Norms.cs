@@ -11,9 +11,9 @@ namespace AutoResearch.Nn.Kernels;
 /// </summary>
 internal static unsafe class Norms
 {
-    private static readonly NormJob s_layerNorm = new(backward: false);
-    private static readonly NormJob s_layerNormBackward = new(backward: true);
-    private static float[] s_partials = [];
+    private static NormJob LayerNormWork { get; } = new(backward: false);
+    private static NormJob LayerNormBackwardWork { get; } = new(backward: true);
+    private static float[] Partials { get; set; } = [];
 
     /// <summary>LayerNorm forward; <paramref name="bias"/> may be empty. Parallel over rows.</summary>
     public static void LayerNormForward(Span<float> y, Span<float> mean, Span<float> rstd, ReadOnlySpan<float> x,
@@ -34,7 +34,7 @@ internal static unsafe class Norms
         fixed (float* pw = weight)
         fixed (float* pb = bias)
         {
-            var job = s_layerNorm;
+            var job = LayerNormWork;
             job.Set(py, pm, pr, px, pw, bias.IsEmpty ? null : pb, null, null, null, c, n, chunks, eps);
             WorkerPool.Shared.Run(job, chunks);
         }
@@ -51,9 +51,9 @@ internal static unsafe class Norms
         var n = Check(x.Length, dy.Length, c, weight.Length);
         var chunks = Chunks.For(x.Length);
         var need = chunks * 4 * c;
-        if (s_partials.Length < need)
+        if (Partials.Length < need)
         {
-            s_partials = GC.AllocateArray<float>(need, pinned: true);
+            Partials = GC.AllocateArray<float>(need, pinned: true);
         }
 
         fixed (float* pdx = dx)
@@ -62,9 +62,9 @@ internal static unsafe class Norms
         fixed (float* pw = weight)
         fixed (float* pm = mean)
         fixed (float* pr = rstd)
-        fixed (float* partials = s_partials)
+        fixed (float* partials = Partials)
         {
-            var job = s_layerNormBackward;
+            var job = LayerNormBackwardWork;
             job.Set(pdx, pm, pr, px, pw, null, pdy, partials, dx.IsEmpty ? null : pdx, c, n, chunks, 0);
             WorkerPool.Shared.Run(job, chunks);
             for (var k = 0; k < chunks; k++)

@@ -9,8 +9,8 @@ namespace AutoResearch.Nn.Kernels;
 /// </summary>
 internal static unsafe class Softmax
 {
-    private static readonly CrossEntropyJob s_crossEntropy = new();
-    private static float[] s_rowScratch = [];
+    private static CrossEntropyJob CrossEntropy { get; } = new();
+    private static float[] RowScratch { get; set; } = [];
 
     /// <summary><c>y[r] = exp(x[r] - max) / sum(exp(x[r] - max))</c> for each row of length <paramref name="v"/>.</summary>
     public static void Forward(Span<float> y, ReadOnlySpan<float> x, int v)
@@ -87,18 +87,18 @@ internal static unsafe class Softmax
     {
         var n = targets.Length;
         var chunks = Chunks.For(logits.Length);
-        if (s_rowScratch.Length < chunks * v)
+        if (RowScratch.Length < chunks * v)
         {
-            s_rowScratch = GC.AllocateArray<float>(chunks * v, pinned: true);
+            RowScratch = GC.AllocateArray<float>(chunks * v, pinned: true);
         }
 
         fixed (float* pa = a)
         fixed (float* pb = b)
         fixed (float* pl = logits)
         fixed (int* pt = targets)
-        fixed (float* scratch = s_rowScratch)
+        fixed (float* scratch = RowScratch)
         {
-            var job = s_crossEntropy;
+            var job = CrossEntropy;
             job.Set(backward, pa, pb, pl, pt, scratch, n, v, chunks, scale);
             WorkerPool.Shared.Run(job, chunks);
         }
