@@ -199,17 +199,15 @@ public sealed partial class Graph
         var needs = NeedsGrad(a, b);
         var y = NewTensor(a.Shape, needs);
         var n = b.Length;
-        for (var i = 0; i < a.Length; i += n)
+        if (op == Op.Add)
         {
-            var src = a.Data.AsSpan(i, n);
-            var dst = y.Data.AsSpan(i, n);
-            if (op == Op.Add)
+            Bulk.Add(y.Data, a.Data, b.Data);
+        }
+        else
+        {
+            for (var i = 0; i < a.Length; i += n)
             {
-                TensorPrimitives.Add(src, b.Data, dst);
-            }
-            else
-            {
-                TensorPrimitives.Multiply(src, b.Data, dst);
+                TensorPrimitives.Multiply(a.Data.AsSpan(i, n), b.Data, y.Data.AsSpan(i, n));
             }
         }
 
@@ -227,16 +225,16 @@ public sealed partial class Graph
         var (y, a, b) = (node.Out, node.A!, node.B!);
         var dy = y.GradBuffer!;
         var n = b.Length;
+        if (node.Op == Op.Add && a.GradBuffer is { } daAll)
+        {
+            Bulk.Add(daAll, daAll, dy);
+        }
+
         for (var i = 0; i < a.Length; i += n)
         {
             var dyi = dy.AsSpan(i, n);
             if (node.Op == Op.Add)
             {
-                if (a.GradBuffer is { } da)
-                {
-                    TensorPrimitives.Add(da.AsSpan(i, n), dyi, da.AsSpan(i, n));
-                }
-
                 if (b.GradBuffer is { } db)
                 {
                     TensorPrimitives.Add(db, dyi, db);

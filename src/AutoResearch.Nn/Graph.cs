@@ -14,6 +14,7 @@ public sealed partial class Graph
     private static int[] Scalar { get; } = [1];
     private readonly List<Tensor> _arena = [];
     private readonly List<bool> _isView = [];
+    private readonly List<float[]> _gradsToClear = [];
     private Node[] _nodes = new Node[64];
     private int _nodeCount;
     private int _cursor;
@@ -60,13 +61,16 @@ public sealed partial class Graph
         }
 
         var t0 = Profiler.Begin();
+        _gradsToClear.Clear();
         for (var i = 0; i < _cursor; i++)
         {
             if (!_isView[i] && _arena[i].GradBuffer is { } g)
             {
-                Array.Clear(g);
+                _gradsToClear.Add(g);
             }
         }
+
+        Kernels.Bulk.Clear(_gradsToClear);
 
         Profiler.EndBackward(Op.ZeroGrad, t0);
         loss.GradBuffer[0] = 1f;

@@ -242,3 +242,37 @@ public sealed class ParallelKernelTests
         Tolerance.Close(p.Select(v => v * 0.5f).ToArray(), d, 1e-5, "cross-entropy backward");
     }
 }
+
+public sealed class BulkTests
+{
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(17, 17)]
+    [InlineData(40, 8)]
+    [InlineData(99, 33)]
+    [InlineData(262_144, 128)]
+    [InlineData(100_003, 100_003)]
+    public void Add_with_repeated_operand_matches_scalar_reference(int n, int m)
+    {
+        var rng = new Rng((ulong)(n + m));
+        var a = Tolerance.Random(n, rng);
+        var b = Tolerance.Random(m, rng);
+        var expected = new float[n];
+        Bulk.AddReference(expected, a, b);
+        Bulk.Add(a, a, b); // in place, as the backward pass uses it
+        Tolerance.Close(expected, a, 0, "add");
+    }
+
+    [Fact]
+    public void Clear_zeroes_every_buffer_across_chunk_boundaries()
+    {
+        var buffers = new List<float[]> { new float[70_001], new float[3], new float[200_000], new float[1] };
+        foreach (var b in buffers)
+        {
+            b.AsSpan().Fill(1f);
+        }
+
+        Bulk.Clear(buffers);
+        Assert.All(buffers, b => Assert.All(b, v => Assert.Equal(0f, v)));
+    }
+}
