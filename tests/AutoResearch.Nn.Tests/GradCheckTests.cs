@@ -9,7 +9,7 @@ public sealed class GradCheckTests
     [
         "linear", "linear_nobias", "matmul", "matmul_shared", "add", "add_broadcast", "mul", "mul_broadcast", "scale",
         "embedding", "layernorm", "layernorm_nobias", "rmsnorm", "rmsnorm_noweight", "gelu", "relu", "relu2", "silu",
-        "softmax", "attention", "attention_rotary", "rotary", "cross_entropy", "dropout", "slice", "sum", "mean", "reshape",
+        "softmax", "attention", "attention_rotary", "attention_wide", "attention_wide_rotary", "rotary", "cross_entropy", "dropout", "slice", "sum", "mean", "reshape",
     ];
 
     [Theory]
@@ -99,6 +99,8 @@ public sealed class GradCheckTests
         "softmax" => g.Softmax(x[0]),
         "attention" => g.CausalSelfAttention(x[0], 2),
         "attention_rotary" => g.CausalSelfAttention(x[0], 2, rotary: true),
+        "attention_wide" => g.CausalSelfAttention(x[0], 2),
+        "attention_wide_rotary" => g.CausalSelfAttention(x[0], 2, rotary: true),
         "rotary" => g.Rotary(x[0], 2),
         "cross_entropy" => g.CrossEntropy(x[0], [2, 0, 4, 4, 1]),
         "dropout" => g.Dropout(x[0], 0.3f),
@@ -130,6 +132,7 @@ public sealed class GradCheckTests
             "layernorm" => [P("x", 3, 6), P("w", 6), P("b", 6)],
             "layernorm_nobias" or "rmsnorm" => [P("x", 3, 6), P("w", 6)],
             "attention" or "attention_rotary" => [P("qkv", 2, 5, 24)],
+            "attention_wide" or "attention_wide_rotary" => [P("qkv", 1, 7, 240)], // head size 40: the 32-wide path and its tail
             "rotary" => [P("x", 2, 5, 8)],
             "cross_entropy" => [P("logits", 5, 6)],
             "slice" => [P("x", 3, 7)],

@@ -109,6 +109,9 @@ public sealed class KernelTests
     [InlineData(2, 17, 32, 2, true)]
     [InlineData(1, 33, 64, 4, false)]
     [InlineData(2, 20, 24, 1, true)]
+    [InlineData(2, 19, 64, 2, false)]
+    [InlineData(1, 12, 80, 2, true)]
+    [InlineData(1, 40, 128, 4, false)]
     public void Attention_matches_masked_full_reference(int b, int t, int c, int h, bool rotary)
     {
         var rng = new Rng((ulong)(b * 1000 + t * 10 + c));

@@ -222,6 +222,115 @@ internal static unsafe class Attention
         }
     }
 
+    // Two combinations over the same rows: dst0 = sum_i c0[i*cs] rows[i], dst1 = sum_i c1[i*cs] rows[i].
+    // Sharing the row loads halves the memory traffic of the single-row form.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Combine2(float* c0, float* c1, long coefStride, int count, float* rows, long rowStride, float* dst0, float* dst1, int d)
+    {
+        var e = 0;
+        for (; e + 32 <= d; e += 32)
+        {
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
+            var r = rows + e;
+            for (var i = 0; i < count; i++)
+            {
+                var v0 = Vector256.Load(r);
+                var v1 = Vector256.Load(r + 8);
+                var v2 = Vector256.Load(r + 16);
+                var v3 = Vector256.Load(r + 24);
+                var w = Vector256.Create(c0[i * coefStride]);
+                a0 = Vector256.FusedMultiplyAdd(w, v0, a0);
+                a1 = Vector256.FusedMultiplyAdd(w, v1, a1);
+                a2 = Vector256.FusedMultiplyAdd(w, v2, a2);
+                a3 = Vector256.FusedMultiplyAdd(w, v3, a3);
+                w = Vector256.Create(c1[i * coefStride]);
+                b0 = Vector256.FusedMultiplyAdd(w, v0, b0);
+                b1 = Vector256.FusedMultiplyAdd(w, v1, b1);
+                b2 = Vector256.FusedMultiplyAdd(w, v2, b2);
+                b3 = Vector256.FusedMultiplyAdd(w, v3, b3);
+                r += rowStride;
+            }
+
+            Vector256.Store(a0, dst0 + e);
+            Vector256.Store(a1, dst0 + e + 8);
+            Vector256.Store(a2, dst0 + e + 16);
+            Vector256.Store(a3, dst0 + e + 24);
+            Vector256.Store(b0, dst1 + e);
+            Vector256.Store(b1, dst1 + e + 8);
+            Vector256.Store(b2, dst1 + e + 16);
+            Vector256.Store(b3, dst1 + e + 24);
+        }
+
+        for (; e < d; e++)
+        {
+            float s0 = 0, s1 = 0;
+            for (var i = 0; i < count; i++)
+            {
+                var v = rows[(i * rowStride) + e];
+                s0 += c0[i * coefStride] * v;
+                s1 += c1[i * coefStride] * v;
+            }
+
+            dst0[e] = s0;
+            dst1[e] = s1;
+        }
+    }
+
+    // s0, s1 [0..Pad8(n)) = q0 · kt, q1 · kt for two query rows sharing the key loads.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RowsTimesTransposed2(float* s0, float* s1, float* q0, float* q1, float* kt, int stride, int n, int d)
+    {
+        var j = 0;
+        var end = Pad8(n);
+        for (; j + 32 <= end; j += 32)
+        {
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
+            for (var e = 0; e < d; e++)
+            {
+                var row = kt + ((long)e * stride) + j;
+                var k0 = Vector256.Load(row);
+                var k1 = Vector256.Load(row + 8);
+                var k2 = Vector256.Load(row + 16);
+                var k3 = Vector256.Load(row + 24);
+                var w = Vector256.Create(q0[e]);
+                a0 = Vector256.FusedMultiplyAdd(w, k0, a0);
+                a1 = Vector256.FusedMultiplyAdd(w, k1, a1);
+                a2 = Vector256.FusedMultiplyAdd(w, k2, a2);
+                a3 = Vector256.FusedMultiplyAdd(w, k3, a3);
+                w = Vector256.Create(q1[e]);
+                b0 = Vector256.FusedMultiplyAdd(w, k0, b0);
+                b1 = Vector256.FusedMultiplyAdd(w, k1, b1);
+                b2 = Vector256.FusedMultiplyAdd(w, k2, b2);
+                b3 = Vector256.FusedMultiplyAdd(w, k3, b3);
+            }
+
+            Vector256.Store(a0, s0 + j);
+            Vector256.Store(a1, s0 + j + 8);
+            Vector256.Store(a2, s0 + j + 16);
+            Vector256.Store(a3, s0 + j + 24);
+            Vector256.Store(b0, s1 + j);
+            Vector256.Store(b1, s1 + j + 8);
+            Vector256.Store(b2, s1 + j + 16);
+            Vector256.Store(b3, s1 + j + 24);
+        }
+
+        for (; j < end; j += 8)
+        {
+            Vector256<float> a0 = default, b0 = default;
+            for (var e = 0; e < d; e++)
+            {
+                var k0 = Vector256.Load(kt + ((long)e * stride) + j);
+                a0 = Vector256.FusedMultiplyAdd(Vector256.Create(q0[e]), k0, a0);
+                b0 = Vector256.FusedMultiplyAdd(Vector256.Create(q1[e]), k0, b0);
+            }
+
+            Vector256.Store(a0, s0 + j);
+            Vector256.Store(b0, s1 + j);
+        }
+    }
+
     // s[0..Pad8(n)) = sum_e q[e] * kt[e*stride + j] (kt is zero-padded to stride; entries past n are junk).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void RowTimesTransposed(float* s, float* q, float* kt, int stride, int n, int d)
@@ -378,7 +487,7 @@ internal static unsafe class Attention
             Dqkv = dqkv;
             Cos = cos;
             Sin = sin;
-            var need = (3 * T * D) + (D * Stride) + (T * Stride) + Stride + (2 * D) + 16;
+            var need = (3 * T * D) + (D * Stride) + (T * Stride) + (2 * Stride) + (4 * D) + 16;
             var threads = WorkerPool.Shared.Threads;
             if (_scratch.Length < threads || _scratch[0].Length < need)
             {
@@ -462,7 +571,23 @@ internal static unsafe class Attention
             LoadRows(k, b, h, C, 1f);
             LoadValues(v, b, h);
             Transpose(kt, k);
-            for (var t = 0; t < T; t++)
+            var scores1 = scores + Stride;
+            var t = 0;
+            for (; t + 1 < T; t += 2)
+            {
+                // Rows t and t+1 together: they share every key and value load.
+                var p0 = Probs + ((((long)b * H) + h) * T * T) + ((long)t * T);
+                var p1 = p0 + T;
+                RowsTimesTransposed2(scores, scores1, q + ((long)t * D), q + ((long)(t + 1) * D), kt, Stride, t + 2, D);
+                SoftmaxRow(scores, p0, t + 1);
+                SoftmaxRow(scores1, p1, t + 2);
+                var o0 = Out + ((long)(b * T + t) * C) + (h * D);
+                var o1 = o0 + C;
+                Combine2(scores, scores1, 1, t + 1, v, D, o0, o1, D);
+                Axpy(scores1[t + 1], v + ((long)(t + 1) * D), o1, D);
+            }
+
+            for (; t < T; t++)
             {
                 var n = t + 1;
                 RowTimesTransposed(scores, q + ((long)t * D), kt, Stride, n, D);
@@ -497,8 +622,26 @@ internal static unsafe class Attention
             var cos = new ReadOnlySpan<float>(Cos, Cos == null ? 0 : T * D / 2);
             var sin = new ReadOnlySpan<float>(Sin, Sin == null ? 0 : T * D / 2);
 
-            // Rows: dP = dO V^T, dS = P (dP - rowsum(P dP)), dQ = dS K (times the scale folded into q).
-            for (var t = 0; t < T; t++)
+            // Rows: dP = dO V^T, dS = P (dP - rowsum(P dP)), dQ = dS K (times the scale folded into q),
+            // two rows at a time (they share the value and key loads; row t+1 has one more term).
+            var rowB = tmp + D;
+            var t = 0;
+            for (; t + 1 < T; t += 2)
+            {
+                var p0 = probs + ((long)t * T);
+                var ds0 = ds + ((long)t * Stride);
+                var ds1 = ds0 + Stride;
+                RowsTimesTransposed2(ds0, ds1, dout + ((long)t * C), dout + ((long)(t + 1) * C), vt, Stride, t + 2, D);
+                SoftmaxBackwardRow(ds0, p0, t + 1);
+                SoftmaxBackwardRow(ds1, p0 + T, t + 2);
+                Combine2(ds0, ds1, 1, t + 1, k, D, row, rowB, D);
+                Axpy(ds1[t + 1], k + ((long)(t + 1) * D), rowB, D);
+                var dq0 = Dqkv + ((long)(b * T + t) * 3 * C) + (h * D);
+                Accumulate(dq0, row, scale, tmp, cos, sin, t);
+                Accumulate(dq0 + (3 * C), rowB, scale, tmp, cos, sin, t + 1);
+            }
+
+            for (; t < T; t++)
             {
                 var n = t + 1;
                 var p = probs + ((long)t * T);
@@ -509,14 +652,32 @@ internal static unsafe class Attention
                 Accumulate(Dqkv + ((long)(b * T + t) * 3 * C) + (h * D), row, scale, tmp, cos, sin, t);
             }
 
-            // Columns: dK[j] = sum_{t>=j} dS[t,j] q_t, dV[j] = sum_{t>=j} P[t,j] dO_t.
-            for (var j = 0; j < T; j++)
+            // Columns: dK[j] = sum_{t>=j} dS[t,j] q_t, dV[j] = sum_{t>=j} P[t,j] dO_t, two columns at a time
+            // (they share the rows t >= j+1; column j adds its diagonal term t = j).
+            var row1 = rowB;
+            var jj = 0;
+            for (; jj + 1 < T; jj += 2)
             {
-                var baseRow = Dqkv + ((long)(b * T + j) * 3 * C) + (h * D);
-                Combine(ds + ((long)j * Stride) + j, Stride, T - j, q + ((long)j * D), D, row, D);
-                Accumulate(baseRow + C, row, 1f, tmp, cos, sin, j);
-                Combine(probs + ((long)j * T) + j, T, T - j, dout + ((long)j * C), C, row, D);
-                Accumulate(baseRow + (2 * C), row, 1f, null, default, default, j);
+                var baseRow = Dqkv + ((long)(b * T + jj) * 3 * C) + (h * D);
+                var dsDiag = ds + ((long)jj * Stride) + jj;
+                Combine2(dsDiag + Stride, dsDiag + Stride + 1, Stride, T - jj - 1, q + ((long)(jj + 1) * D), D, row, row1, D);
+                Axpy(*dsDiag, q + ((long)jj * D), row, D);
+                Accumulate(baseRow + C, row, 1f, tmp, cos, sin, jj);
+                Accumulate(baseRow + (3 * C) + C, row1, 1f, tmp, cos, sin, jj + 1);
+                var pDiag = probs + ((long)jj * T) + jj;
+                Combine2(pDiag + T, pDiag + T + 1, T, T - jj - 1, dout + ((long)(jj + 1) * C), C, row, row1, D);
+                Axpy(*pDiag, dout + ((long)jj * C), row, D);
+                Accumulate(baseRow + (2 * C), row, 1f, null, default, default, jj);
+                Accumulate(baseRow + (3 * C) + (2 * C), row1, 1f, null, default, default, jj + 1);
+            }
+
+            for (; jj < T; jj++)
+            {
+                var baseRow = Dqkv + ((long)(b * T + jj) * 3 * C) + (h * D);
+                Combine(ds + ((long)jj * Stride) + jj, Stride, T - jj, q + ((long)jj * D), D, row, D);
+                Accumulate(baseRow + C, row, 1f, tmp, cos, sin, jj);
+                Combine(probs + ((long)jj * T) + jj, T, T - jj, dout + ((long)jj * C), C, row, D);
+                Accumulate(baseRow + (2 * C), row, 1f, null, default, default, jj);
             }
         }
 
