@@ -15,6 +15,7 @@ public sealed class WorkerPool
     private static WorkerPool? Instance { get; set; }
     private readonly int[] _sleeping;
     private readonly SemaphoreSlim[] _wake;
+    private readonly Lock _gate = new();
     private ParallelJob? _job;
     private int _count;
     private int _next;
@@ -76,27 +77,31 @@ public sealed class WorkerPool
             return;
         }
 
-        _job = job;
-        _count = count;
-        _next = 0;
-        _pending = _wake.Length;
-        Interlocked.Increment(ref _generation);
-        for (var i = 0; i < _wake.Length; i++)
+        // One parallel kernel at a time: callers on other threads (tests, a second graph) wait here.
+        lock (_gate)
         {
-            if (Interlocked.Exchange(ref _sleeping[i], 0) == 1)
+            _job = job;
+            _count = count;
+            _next = 0;
+            _pending = _wake.Length;
+            Interlocked.Increment(ref _generation);
+            for (var i = 0; i < _wake.Length; i++)
             {
-                _wake[i].Release();
+                if (Interlocked.Exchange(ref _sleeping[i], 0) == 1)
+                {
+                    _wake[i].Release();
+                }
             }
-        }
 
-        Drain(job, 0);
-        var spin = new SpinWait();
-        while (Volatile.Read(ref _pending) != 0)
-        {
-            spin.SpinOnce(sleep1Threshold: -1);
-        }
+            Drain(job, 0);
+            var spin = new SpinWait();
+            while (Volatile.Read(ref _pending) != 0)
+            {
+                spin.SpinOnce(sleep1Threshold: -1);
+            }
 
-        _job = null;
+            _job = null;
+        }
     }
 
     private void Drain(ParallelJob job, int worker)

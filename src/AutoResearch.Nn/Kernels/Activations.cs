@@ -9,7 +9,10 @@ namespace AutoResearch.Nn.Kernels;
 /// </summary>
 internal static unsafe class Activations
 {
-    private static GeluJob Gelu { get; } = new();
+    private static GeluJob Gelu => GeluPerThread.Value!;
+
+    // One instance per calling thread: kernels may be called from several threads at once (tests do).
+    private static ThreadLocal<GeluJob> GeluPerThread { get; } = new(() => new GeluJob());
 
     private const float GeluK = 0.7978845608028654f; // sqrt(2/pi)
     private const float GeluC = 0.044715f;

@@ -13,8 +13,14 @@ namespace AutoResearch.Nn.Kernels;
 /// </summary>
 internal static unsafe class Attention
 {
-    private static ForwardJob ForwardWork { get; } = new();
-    private static BackwardJob BackwardWork { get; } = new();
+    private static ForwardJob ForwardWork => ForwardWorkPerThread.Value!;
+
+    // One instance per calling thread: kernels may be called from several threads at once (tests do).
+    private static ThreadLocal<ForwardJob> ForwardWorkPerThread { get; } = new(() => new ForwardJob());
+    private static BackwardJob BackwardWork => BackwardWorkPerThread.Value!;
+
+    // One instance per calling thread: kernels may be called from several threads at once (tests do).
+    private static ThreadLocal<BackwardJob> BackwardWorkPerThread { get; } = new(() => new BackwardJob());
 
     /// <summary>Forward pass. <paramref name="cos"/> and <paramref name="sin"/> are empty without rotary embeddings.</summary>
     public static void Forward(Span<float> output, Span<float> probs, ReadOnlySpan<float> qkv, int b, int t, int c, int h,

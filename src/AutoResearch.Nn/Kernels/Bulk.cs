@@ -10,9 +10,15 @@ namespace AutoResearch.Nn.Kernels;
 /// </summary>
 internal static unsafe class Bulk
 {
-    private static ClearJob ClearWork { get; } = new();
+    private static ClearJob ClearWork => ClearWorkPerThread.Value!;
 
-    private static AddJob AddWork { get; } = new();
+    // One instance per calling thread: kernels may be called from several threads at once (tests do).
+    private static ThreadLocal<ClearJob> ClearWorkPerThread { get; } = new(() => new ClearJob());
+
+    private static AddJob AddWork => AddWorkPerThread.Value!;
+
+    // One instance per calling thread: kernels may be called from several threads at once (tests do).
+    private static ThreadLocal<AddJob> AddWorkPerThread { get; } = new(() => new AddJob());
 
     /// <summary>Sets every element of every array in <paramref name="buffers"/> to zero, in parallel.</summary>
     public static void Clear(List<float[]> buffers)

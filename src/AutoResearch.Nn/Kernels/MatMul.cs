@@ -24,8 +24,13 @@ internal static unsafe class MatMul
     private const int NC = 4096;
     private const int MaxSliversPerChunk = 16;
 
-    private static GemmJob Job { get; } = new();
-    private static float[] PackedB { get; set; } = GC.AllocateUninitializedArray<float>(KC * NR, pinned: true);
+    private static GemmJob Job => JobPerThread.Value!;
+
+    // One instance per calling thread: kernels may be called from several threads at once (tests do).
+    private static ThreadLocal<GemmJob> JobPerThread { get; } = new(() => new GemmJob());
+    private static float[] PackedB { get => PackedBPerThread.Value!; set => PackedBPerThread.Value = value; }
+
+    private static ThreadLocal<float[]> PackedBPerThread { get; } = new(() => GC.AllocateUninitializedArray<float>(KC * NR, pinned: true));
 
     /// <summary>Whether the register-tiled path is used on this machine (AVX2 and FMA).</summary>
     public static bool IsAccelerated => Fma.IsSupported && Avx2.IsSupported;

@@ -11,9 +11,17 @@ namespace AutoResearch.Nn.Kernels;
 /// </summary>
 internal static unsafe class Norms
 {
-    private static NormJob LayerNormWork { get; } = new(backward: false);
-    private static NormJob LayerNormBackwardWork { get; } = new(backward: true);
-    private static float[] Partials { get; set; } = [];
+    private static NormJob LayerNormWork => LayerNormWorkPerThread.Value!;
+
+    // One instance per calling thread: kernels may be called from several threads at once (tests do).
+    private static ThreadLocal<NormJob> LayerNormWorkPerThread { get; } = new(() => new NormJob(backward: false));
+    private static NormJob LayerNormBackwardWork => LayerNormBackwardWorkPerThread.Value!;
+
+    // One instance per calling thread: kernels may be called from several threads at once (tests do).
+    private static ThreadLocal<NormJob> LayerNormBackwardWorkPerThread { get; } = new(() => new NormJob(backward: true));
+    private static float[] Partials { get => PartialsPerThread.Value!; set => PartialsPerThread.Value = value; }
+
+    private static ThreadLocal<float[]> PartialsPerThread { get; } = new(() => []);
 
     /// <summary>LayerNorm forward; <paramref name="bias"/> may be empty. Parallel over rows.</summary>
     public static void LayerNormForward(Span<float> y, Span<float> mean, Span<float> rstd, ReadOnlySpan<float> x,

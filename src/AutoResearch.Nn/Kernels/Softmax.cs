@@ -9,8 +9,13 @@ namespace AutoResearch.Nn.Kernels;
 /// </summary>
 internal static unsafe class Softmax
 {
-    private static CrossEntropyJob CrossEntropy { get; } = new();
-    private static float[] RowScratch { get; set; } = [];
+    private static CrossEntropyJob CrossEntropy => CrossEntropyPerThread.Value!;
+
+    // One instance per calling thread: kernels may be called from several threads at once (tests do).
+    private static ThreadLocal<CrossEntropyJob> CrossEntropyPerThread { get; } = new(() => new CrossEntropyJob());
+    private static float[] RowScratch { get => RowScratchPerThread.Value!; set => RowScratchPerThread.Value = value; }
+
+    private static ThreadLocal<float[]> RowScratchPerThread { get; } = new(() => []);
 
     /// <summary><c>y[r] = exp(x[r] - max) / sum(exp(x[r] - max))</c> for each row of length <paramref name="v"/>.</summary>
     public static void Forward(Span<float> y, ReadOnlySpan<float> x, int v)
