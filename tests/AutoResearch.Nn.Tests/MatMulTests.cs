@@ -48,6 +48,29 @@ public sealed class MatMulTests
 
     [Theory]
     [InlineData(1, 1, 1)]
+    [InlineData(6, 32, 4)]
+    [InlineData(7, 33, 9)]
+    [InlineData(13, 65, 300)]
+    [InlineData(20, 31, 17)]
+    public void Vector512_kernel_matches_reference_even_where_emulated(int m, int n, int k)
+    {
+        var rng = new Rng((ulong)(m * n * k));
+        var a = Tolerance.Random(m * k, rng);
+        var b = Tolerance.Random(k * n, rng);
+        var bias = Tolerance.Random(n, rng);
+        foreach (var (tb, acc) in new[] { (false, false), (true, true) })
+        {
+            var (bRow, bCol) = tb ? (1, k) : (n, 1);
+            var expected = Tolerance.Random(m * n, rng);
+            var actual = (float[])expected.Clone();
+            MatMul.GemmReference(m, n, k, a, k, 1, b, bRow, bCol, expected, n, acc, bias);
+            MatMul.GemmWithPanel(32, m, n, k, a, k, 1, b, bRow, bCol, actual, n, acc, bias);
+            Tolerance.Close(expected, actual, 1e-5, $"gemm 6x32 {m}x{n}x{k} tb={tb} acc={acc}");
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 1, 1)]
     [InlineData(7, 17, 5)]
     [InlineData(13, 40, 300)]
     [InlineData(64, 130, 33)]

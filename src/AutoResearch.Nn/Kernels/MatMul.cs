@@ -12,14 +12,15 @@ namespace AutoResearch.Nn.Kernels;
 /// </summary>
 /// <remarks>
 /// The fast path follows the BLIS recipe: B is packed into KC×NR panels, each worker packs its block of
-/// A into MR×KC slivers, and a 6×16 register-tiled AVX2/FMA micro-kernel (12 accumulators) computes
-/// each tile. Workers split the rows of C, so every element is summed in the same order whatever the
+/// A into MR×KC slivers, and a register-tiled micro-kernel with 12 accumulators computes each 6×NR tile:
+/// 6×16 with AVX2/FMA (Vector256), or 6×32 with Vector512 where the CPU accelerates it (AVX-512). Workers split the rows of C, so every element is summed in the same order whatever the
 /// thread count: results are bit-identical for 1, 2 or 16 threads.
 /// </remarks>
 internal static unsafe class MatMul
 {
     private const int MR = 6;
     private const int NR = 16;
+    private const int WideNR = 32;
     private const int KC = 256;
     private const int NC = 4096;
     private const int MaxSliversPerChunk = 16;
@@ -30,7 +31,7 @@ internal static unsafe class MatMul
     private static ThreadLocal<GemmJob> JobPerThread { get; } = new(() => new GemmJob());
     private static float[] PackedB { get => PackedBPerThread.Value!; set => PackedBPerThread.Value = value; }
 
-    private static ThreadLocal<float[]> PackedBPerThread { get; } = new(() => GC.AllocateUninitializedArray<float>(KC * NR, pinned: true));
+    private static ThreadLocal<float[]> PackedBPerThread { get; } = new(() => GC.AllocateUninitializedArray<float>(KC * WideNR, pinned: true));
 
     /// <summary>Whether the register-tiled path is used on this machine (AVX2 and FMA).</summary>
     public static bool IsAccelerated => Fma.IsSupported && Avx2.IsSupported;
@@ -61,7 +62,35 @@ internal static unsafe class MatMul
         fixed (float* pc = c)
         fixed (float* pbias = bias)
         {
-            GemmCore(m, n, k, pa, aRow, aCol, pb, bRow, bCol, pc, ldc, accumulate, bias.IsEmpty ? null : pbias);
+            GemmCore(m, n, k, pa, aRow, aCol, pb, bRow, bCol, pc, ldc, accumulate, bias.IsEmpty ? null : pbias, Vector512.IsHardwareAccelerated ? WideNR : NR);
+        }
+    }
+
+    /// <summary>
+    /// The fast path with a chosen panel width: 16 (the Vector256 micro-kernel) or 32 (the Vector512 one).
+    /// Tests use it to check the Vector512 kernel on machines without AVX-512, where .NET emulates it.
+    /// </summary>
+    internal static void GemmWithPanel(int nr, int m, int n, int k, ReadOnlySpan<float> a, int aRow, int aCol,
+        ReadOnlySpan<float> b, int bRow, int bCol, Span<float> c, int ldc, bool accumulate, ReadOnlySpan<float> bias = default)
+    {
+        CheckOperands(m, n, k, a.Length, aRow, aCol, b.Length, bRow, bCol, c.Length, ldc);
+        if (nr is not (NR or WideNR))
+        {
+            throw new ArgumentOutOfRangeException(nameof(nr), nr, "panel width is 16 or 32");
+        }
+
+        if (m == 0 || n == 0 || k == 0 || (nr == NR && !IsAccelerated))
+        {
+            GemmReference(m, n, k, a, aRow, aCol, b, bRow, bCol, c, ldc, accumulate, bias);
+            return;
+        }
+
+        fixed (float* pa = a)
+        fixed (float* pb = b)
+        fixed (float* pc = c)
+        fixed (float* pbias = bias)
+        {
+            GemmCore(m, n, k, pa, aRow, aCol, pb, bRow, bCol, pc, ldc, accumulate, bias.IsEmpty ? null : pbias, nr);
         }
     }
 
@@ -116,7 +145,7 @@ internal static unsafe class MatMul
         }
     }
 
-    private static void GemmCore(int m, int n, int k, float* a, int aRow, int aCol, float* b, int bRow, int bCol, float* c, int ldc, bool accumulate, float* bias)
+    private static void GemmCore(int m, int n, int k, float* a, int aRow, int aCol, float* b, int bRow, int bCol, float* c, int ldc, bool accumulate, float* bias, int nrPanel)
     {
         var pool = WorkerPool.Shared;
         var slivers = (m + MR - 1) / MR;
@@ -129,19 +158,19 @@ internal static unsafe class MatMul
         for (var jc = 0; jc < n; jc += NC)
         {
             var nc = Math.Min(NC, n - jc);
-            var panels = (nc + NR - 1) / NR;
+            var panels = (nc + nrPanel - 1) / nrPanel;
             for (var pc = 0; pc < k; pc += KC)
             {
                 var kc = Math.Min(KC, k - pc);
-                if (PackedB.Length < panels * NR * kc)
+                if (PackedB.Length < panels * nrPanel * kc)
                 {
-                    PackedB = GC.AllocateUninitializedArray<float>(panels * NR * KC, pinned: true);
+                    PackedB = GC.AllocateUninitializedArray<float>(panels * nrPanel * KC, pinned: true);
                 }
 
                 fixed (float* bp = PackedB)
                 {
-                    PackB(kc, nc, b + (long)pc * bRow + (long)jc * bCol, bRow, bCol, bp);
-                    job.Set(m, nc, kc, a + (long)pc * aCol, aRow, aCol, bp, c + jc, ldc, accumulate || pc > 0, perChunk, pc == 0 && bias != null ? bias + jc : null);
+                    PackB(kc, nc, b + (long)pc * bRow + (long)jc * bCol, bRow, bCol, bp, nrPanel);
+                    job.Set(m, nc, kc, a + (long)pc * aCol, aRow, aCol, bp, c + jc, ldc, accumulate || pc > 0, perChunk, pc == 0 && bias != null ? bias + jc : null, nrPanel);
                     if (chunks == 1)
                     {
                         job.Execute(0, 0);
@@ -156,20 +185,23 @@ internal static unsafe class MatMul
     }
 
     // Bp[p][kk][jj] = B(kk, p*NR + jj), zero past the last column.
-    private static void PackB(int kc, int nc, float* b, int bRow, int bCol, float* bp)
+    private static void PackB(int kc, int nc, float* b, int bRow, int bCol, float* bp, int nrPanel)
     {
-        for (var j0 = 0; j0 < nc; j0 += NR)
+        for (var j0 = 0; j0 < nc; j0 += nrPanel)
         {
-            var nr = Math.Min(NR, nc - j0);
+            var nr = Math.Min(nrPanel, nc - j0);
             var dst = bp + (long)j0 * kc;
-            if (nr == NR && bCol == 1)
+            if (nr == nrPanel && bCol == 1)
             {
                 for (var kk = 0; kk < kc; kk++)
                 {
                     var src = b + (long)kk * bRow + j0;
-                    Vector256.Store(Vector256.Load(src), dst);
-                    Vector256.Store(Vector256.Load(src + 8), dst + 8);
-                    dst += NR;
+                    for (var q = 0; q < nrPanel; q += 8)
+                    {
+                        Vector256.Store(Vector256.Load(src + q), dst + q);
+                    }
+
+                    dst += nrPanel;
                 }
 
                 continue;
@@ -184,12 +216,12 @@ internal static unsafe class MatMul
                     dst[jj] = src[(long)jj * bCol];
                 }
 
-                for (; jj < NR; jj++)
+                for (; jj < nrPanel; jj++)
                 {
                     dst[jj] = 0;
                 }
 
-                dst += NR;
+                dst += nrPanel;
             }
         }
     }
@@ -284,6 +316,66 @@ internal static unsafe class MatMul
         Store(c + 5 * ldc, accumulate, c50, c51);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel6x32(int kc, float* a, float* b, float* c, int ldc, bool accumulate, float* bias)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (var p = 0; p < kc; p++)
+        {
+            var b0 = Vector512.Load(b);
+            var b1 = Vector512.Load(b + 16);
+            var av = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(av, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(av, b1, c01);
+            av = Vector512.Create(a[1]);
+            c10 = Vector512.FusedMultiplyAdd(av, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(av, b1, c11);
+            av = Vector512.Create(a[2]);
+            c20 = Vector512.FusedMultiplyAdd(av, b0, c20);
+            c21 = Vector512.FusedMultiplyAdd(av, b1, c21);
+            av = Vector512.Create(a[3]);
+            c30 = Vector512.FusedMultiplyAdd(av, b0, c30);
+            c31 = Vector512.FusedMultiplyAdd(av, b1, c31);
+            av = Vector512.Create(a[4]);
+            c40 = Vector512.FusedMultiplyAdd(av, b0, c40);
+            c41 = Vector512.FusedMultiplyAdd(av, b1, c41);
+            av = Vector512.Create(a[5]);
+            c50 = Vector512.FusedMultiplyAdd(av, b0, c50);
+            c51 = Vector512.FusedMultiplyAdd(av, b1, c51);
+            a += MR;
+            b += WideNR;
+        }
+
+        if (bias != null)
+        {
+            var bias0 = Vector512.Load(bias);
+            var bias1 = Vector512.Load(bias + 16);
+            (c00, c01, c10, c11, c20, c21) = (c00 + bias0, c01 + bias1, c10 + bias0, c11 + bias1, c20 + bias0, c21 + bias1);
+            (c30, c31, c40, c41, c50, c51) = (c30 + bias0, c31 + bias1, c40 + bias0, c41 + bias1, c50 + bias0, c51 + bias1);
+        }
+
+        StoreWide(c, accumulate, c00, c01);
+        StoreWide(c + ldc, accumulate, c10, c11);
+        StoreWide(c + 2 * ldc, accumulate, c20, c21);
+        StoreWide(c + 3 * ldc, accumulate, c30, c31);
+        StoreWide(c + 4 * ldc, accumulate, c40, c41);
+        StoreWide(c + 5 * ldc, accumulate, c50, c51);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreWide(float* c, bool accumulate, Vector512<float> lo, Vector512<float> hi)
+    {
+        if (accumulate)
+        {
+            lo += Vector512.Load(c);
+            hi += Vector512.Load(c + 16);
+        }
+
+        Vector512.Store(lo, c);
+        Vector512.Store(hi, c + 16);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(float* c, bool accumulate, Vector256<float> lo, Vector256<float> hi)
     {
@@ -301,7 +393,7 @@ internal static unsafe class MatMul
     {
         private float[][] _packedA = [];
         private float[][] _tile = [];
-        private int _m, _nc, _kc, _aRow, _aCol, _ldc, _perChunk;
+        private int _m, _nc, _kc, _aRow, _aCol, _ldc, _perChunk, _nr;
         private float* _a, _bp, _c, _bias;
         private bool _accumulate;
 
@@ -317,17 +409,31 @@ internal static unsafe class MatMul
             for (var i = 0; i < threads; i++)
             {
                 _packedA[i] = GC.AllocateUninitializedArray<float>(MaxSliversPerChunk * MR * KC, pinned: true);
-                _tile[i] = GC.AllocateUninitializedArray<float>(MR * NR, pinned: true);
+                _tile[i] = GC.AllocateUninitializedArray<float>(MR * WideNR, pinned: true);
             }
         }
 
-        public void Set(int m, int nc, int kc, float* a, int aRow, int aCol, float* bp, float* c, int ldc, bool accumulate, int perChunk, float* bias)
+        public void Set(int m, int nc, int kc, float* a, int aRow, int aCol, float* bp, float* c, int ldc, bool accumulate, int perChunk, float* bias, int nr)
         {
             _bias = bias;
+            _nr = nr;
             (_m, _nc, _kc, _aRow, _aCol, _ldc, _accumulate, _perChunk) = (m, nc, kc, aRow, aCol, ldc, accumulate, perChunk);
             _a = a;
             _bp = bp;
             _c = c;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private void Kernel(int kc, float* a, float* b, float* c, int ldc, bool accumulate, float* bias)
+        {
+            if (_nr == WideNR)
+            {
+                Kernel6x32(kc, a, b, c, ldc, accumulate, bias);
+            }
+            else
+            {
+                Kernel6x16(kc, a, b, c, ldc, accumulate, bias);
+            }
         }
 
         public override void Execute(int index, int worker)
@@ -337,26 +443,27 @@ internal static unsafe class MatMul
             var ap = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_packedA[worker]));
             var tile = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_tile[worker]));
             PackA(mc, _kc, _a + (long)i0 * _aRow, _aRow, _aCol, ap);
-            for (var j0 = 0; j0 < _nc; j0 += NR)
+            var panel = _nr;
+            for (var j0 = 0; j0 < _nc; j0 += panel)
             {
-                var nr = Math.Min(NR, _nc - j0);
+                var nr = Math.Min(panel, _nc - j0);
                 var bp = _bp + (long)j0 * _kc;
                 for (var ii = 0; ii < mc; ii += MR)
                 {
                     var mr = Math.Min(MR, mc - ii);
                     var c = _c + (long)(i0 + ii) * _ldc + j0;
-                    if (mr == MR && nr == NR)
+                    if (mr == MR && nr == panel)
                     {
-                        Kernel6x16(_kc, ap + (long)ii * _kc, bp, c, _ldc, _accumulate, _bias == null ? null : _bias + j0);
+                        Kernel(_kc, ap + (long)ii * _kc, bp, c, _ldc, _accumulate, _bias == null ? null : _bias + j0);
                         continue;
                     }
 
-                    Kernel6x16(_kc, ap + (long)ii * _kc, bp, tile, NR, accumulate: false, bias: null);
+                    Kernel(_kc, ap + (long)ii * _kc, bp, tile, panel, accumulate: false, bias: null);
                     for (var r = 0; r < mr; r++)
                     {
                         for (var j = 0; j < nr; j++)
                         {
-                            var v = tile[r * NR + j] + (_bias == null ? 0 : _bias[j0 + j]);
+                            var v = tile[r * panel + j] + (_bias == null ? 0 : _bias[j0 + j]);
                             c[(long)r * _ldc + j] = _accumulate ? c[(long)r * _ldc + j] + v : v;
                         }
                     }
