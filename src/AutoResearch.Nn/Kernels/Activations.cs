@@ -59,40 +59,28 @@ internal static unsafe class Activations
         }
     }
 
+    // One pass: tanh(u) = 1 - 2 / (exp(2u) + 1), which saturates correctly at both ends.
     private static void GeluForwardSerial(Span<float> y, Span<float> tanhOut, ReadOnlySpan<float> x)
     {
-        if (x.IsEmpty)
-        {
-            return;
-        }
-
         var i = 0;
-        var k = Vector256.Create(GeluK);
+        var k2 = Vector256.Create(2 * GeluK);
         var c = Vector256.Create(GeluC);
-        for (; i <= x.Length - 8; i += 8)
-        {
-            var v = Vector256.Create(x.Slice(i, 8));
-            (k * (v + c * v * v * v)).CopyTo(tanhOut.Slice(i, 8));
-        }
-
-        for (; i < x.Length; i++)
-        {
-            tanhOut[i] = GeluK * (x[i] + GeluC * x[i] * x[i] * x[i]);
-        }
-
-        TensorPrimitives.Tanh(tanhOut, tanhOut);
         var half = Vector256.Create(0.5f);
-        i = 0;
+        var two = Vector256.Create(2f);
         for (; i <= x.Length - 8; i += 8)
         {
             var v = Vector256.Create(x.Slice(i, 8));
-            var t = Vector256.Create(tanhOut.Slice(i, 8));
+            var e = Vector256.Exp(k2 * (v + (c * v * v * v)));
+            var t = Vector256<float>.One - (two / (e + Vector256<float>.One));
+            t.CopyTo(tanhOut.Slice(i, 8));
             (half * v * (Vector256<float>.One + t)).CopyTo(y.Slice(i, 8));
         }
 
         for (; i < x.Length; i++)
         {
-            y[i] = 0.5f * x[i] * (1 + tanhOut[i]);
+            var t = MathF.Tanh(GeluK * (x[i] + (GeluC * x[i] * x[i] * x[i])));
+            tanhOut[i] = t;
+            y[i] = 0.5f * x[i] * (1 + t);
         }
     }
 
