@@ -34,6 +34,20 @@ wait_quiet() {
   echo "$b"
 }
 
+# Runs a command with its output to $1 and sets OTHERS to the share of the machine (percent of all cores)
+# that other processes used meanwhile: all busy CPU time from /proc/stat minus this command's own.
+run_measured() {
+  local log=$1; shift
+  local a b t own
+  a=($(head -1 /proc/stat))
+  t=$( ( "$@" > "$log" 2>&1; times ) | tail -1 )
+  b=($(head -1 /proc/stat))
+  own=$(echo "$t" | awk '{ split($1, u, "m"); split($2, s, "m"); printf "%d", 100 * (u[1] * 60 + u[2] + s[1] * 60 + s[2]) }')
+  OTHERS=$(awk -v busy=$(( (b[1]+b[2]+b[3]+b[6]+b[7]+b[8]) - (a[1]+a[2]+a[3]+a[6]+a[7]+a[8]) )) \
+               -v idle=$(( (b[4]+b[5]) - (a[4]+a[5]) )) -v own="$own" \
+               'BEGIN { o = busy - own; if (o < 0) o = 0; printf "%.0f", 100 * o / (busy + idle) }')
+}
+
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; load average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -47,11 +61,14 @@ for f in "$ROOT"/templates/tinygpt/*; do sed "s#{{AUTORESEARCH_LIB}}#$WORK/lib#g
 
 CS_BUSY=$(wait_quiet)
 echo "running C# (templates/tinygpt/train.cs) for $SECONDS_BUDGET s on $THREADS threads (machine $CS_BUSY% busy before)..."
-(cd "$WORK/ws" && AUTORESEARCH_DATA="$DATA" AUTORESEARCH_TIME_BUDGET="$SECONDS_BUDGET" AUTORESEARCH_THREADS="$THREADS" \
-  AUTORESEARCH_PROFILE=1 dotnet run train.cs > "$WORK/cs.log" 2>&1) || { cat "$WORK/cs.log"; exit 1; }
+cs_run() { cd "$WORK/ws" && AUTORESEARCH_DATA="$DATA" AUTORESEARCH_TIME_BUDGET="$SECONDS_BUDGET" AUTORESEARCH_THREADS="$THREADS" AUTORESEARCH_PROFILE=1 dotnet run train.cs; }
+run_measured "$WORK/cs.log" cs_run; CS_OTHERS=$OTHERS
+grep -q '^val_bpb:' "$WORK/cs.log" || { cat "$WORK/cs.log"; exit 1; }
 PY_BUSY=$(wait_quiet)
 echo "running PyTorch (train_torch.py, OpenBLAS/OpenMP) for $SECONDS_BUDGET s on $THREADS threads (machine $PY_BUSY% busy before)..."
-LD_LIBRARY_PATH="$OPENBLAS" AUTORESEARCH_THREADS="$THREADS" $PY -W ignore "$HERE/train_torch.py" "$DATA" "$SECONDS_BUDGET" > "$WORK/py.log" 2>&1 || { cat "$WORK/py.log"; exit 1; }
+py_run() { LD_LIBRARY_PATH="$OPENBLAS" AUTORESEARCH_THREADS="$THREADS" $PY -W ignore "$HERE/train_torch.py" "$DATA" "$SECONDS_BUDGET"; }
+run_measured "$WORK/py.log" py_run; PY_OTHERS=$OTHERS
+grep -q '^val_bpb:' "$WORK/py.log" || { cat "$WORK/py.log"; exit 1; }
 
 get() { sed -n "s/^$1: *//p" "$2" | tail -1; }
 CS_TPS=$(get tokens_per_sec "$WORK/cs.log"); PY_TPS=$(get tokens_per_sec "$WORK/py.log")
@@ -61,10 +78,11 @@ CS_TOTAL=$(get total_seconds "$WORK/cs.log"); PY_TOTAL=$(get total_seconds "$WOR
 mfu() { awk -v t="$1" -v f="$FLOP_PER_TOKEN" -v p="$PEAK_FLOPS" 'BEGIN { printf "%.1f%%", 100 * t * f / p }'; }
 
 echo
-echo "| trainer | tokens/s | steps | val_bpb | MFU | total s | busy before |"
+echo "| trainer | tokens/s | steps | val_bpb | MFU | total s | other load before / during |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
-echo "| C# AutoResearch.Nn | $CS_TPS | $CS_STEPS | $CS_BPB | $(mfu "$CS_TPS") | $CS_TOTAL | $CS_BUSY% |"
-echo "| PyTorch $($PY -c 'import torch; print(torch.__version__)') + OpenBLAS | $PY_TPS | $PY_STEPS | $PY_BPB | $(mfu "$PY_TPS") | $PY_TOTAL | $PY_BUSY% |"
+echo "| C# AutoResearch.Nn | $CS_TPS | $CS_STEPS | $CS_BPB | $(mfu "$CS_TPS") | $CS_TOTAL | $CS_BUSY% / $CS_OTHERS% |"
+echo "| PyTorch $($PY -c 'import torch; print(torch.__version__)') + OpenBLAS | $PY_TPS | $PY_STEPS | $PY_BPB | $(mfu "$PY_TPS") | $PY_TOTAL | $PY_BUSY% / $PY_OTHERS% |"
+echo "(other load: the share of both cores used by other processes just before and during each run; a fair comparison needs both near 0%)"
 echo
 echo "C# time per training step by op (ms, steady state):"
 sed -n 's/^profile: //p' "$WORK/cs.log"
