@@ -7,10 +7,11 @@ public static class Gradients
     public static double Norm(IEnumerable<Tensor> parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);
+        var list = parameters as IReadOnlyList<Tensor> ?? [.. parameters];
         double sum = 0;
-        foreach (var p in parameters)
+        for (var i = 0; i < list.Count; i++) // by index: no boxed enumerator in the training step
         {
-            sum += System.Numerics.Tensors.TensorPrimitives.SumOfSquares(p.Grad);
+            sum += System.Numerics.Tensors.TensorPrimitives.SumOfSquares(list[i].Grad);
         }
 
         return Math.Sqrt(sum);
@@ -30,9 +31,9 @@ public static class Gradients
         if (norm > maxNorm)
         {
             var scale = (float)(maxNorm / (norm + 1e-6));
-            foreach (var p in list)
+            for (var i = 0; i < list.Count; i++)
             {
-                System.Numerics.Tensors.TensorPrimitives.Multiply(p.Grad, scale, p.Grad);
+                System.Numerics.Tensors.TensorPrimitives.Multiply(list[i].Grad, scale, list[i].Grad);
             }
         }
 

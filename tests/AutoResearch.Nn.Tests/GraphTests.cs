@@ -19,22 +19,28 @@ public sealed class GraphTests
     [Fact]
     public void Training_step_allocates_nothing_after_warm_up()
     {
+        // Big enough that the parallel paths (worker pool, chunked kernels) run too.
+        const int B = 4, T = 64, C = 128;
         var rng = new Rng(2);
-        var w = Tensor.Normal([16, 8], 0.1f, rng, requiresGrad: true);
-        var ln = Tensor.Full([8], 1f, requiresGrad: true);
-        var x = Tensor.Normal([2, 4, 8], 1f, rng);
-        int[] targets = [1, 2, 3, 4, 5, 6, 7, 0];
-        var opt = new AdamW([w, ln]);
+        var wqkv = Tensor.Normal([3 * C, C], 0.1f, rng, requiresGrad: true);
+        var wout = Tensor.Normal([256, C], 0.1f, rng, requiresGrad: true);
+        var ln = Tensor.Full([C], 1f, requiresGrad: true);
+        var x = Tensor.Normal([B * T, C], 1f, rng);
+        var targets = Enumerable.Range(0, B * T).Select(i => i % 256).ToArray();
+        var parameters = new List<Tensor> { wqkv, wout, ln };
+        var opt = new AdamW(parameters);
         var g = new Graph();
         void Step()
         {
             g.Reset();
             var h = g.LayerNorm(x, ln);
-            var qkv = g.Linear(g.Reshape(h, 2, 4, 8), g.Reshape(w, 16, 8));
-            var logits = g.Reshape(g.Gelu(qkv), 8, 16);
+            var qkv = g.Reshape(g.Linear(h, wqkv), B, T, 3 * C);
+            var y = g.Reshape(g.CausalSelfAttention(qkv, 4, rotary: true), B * T, C);
+            var logits = g.Linear(g.Gelu(g.Add(y, h)), wout);
             var loss = g.CrossEntropy(logits, targets);
             opt.ZeroGrad();
             g.Backward(loss);
+            Gradients.ClipNorm(parameters, 1.0);
             opt.Step(1e-3f);
         }
 
