@@ -17,9 +17,9 @@ internal static unsafe class Attention
 
     // One instance per calling thread: kernels may be called from several threads at once (tests do).
     private static ThreadLocal<ForwardJob> ForwardWorkPerThread { get; } = new(() => new ForwardJob());
+
     private static BackwardJob BackwardWork => BackwardWorkPerThread.Value!;
 
-    // One instance per calling thread: kernels may be called from several threads at once (tests do).
     private static ThreadLocal<BackwardJob> BackwardWorkPerThread { get; } = new(() => new BackwardJob());
 
     /// <summary>Forward pass. <paramref name="cos"/> and <paramref name="sin"/> are empty without rotary embeddings.</summary>

@@ -17,7 +17,6 @@ internal static unsafe class Bulk
 
     private static AddJob AddWork => AddWorkPerThread.Value!;
 
-    // One instance per calling thread: kernels may be called from several threads at once (tests do).
     private static ThreadLocal<AddJob> AddWorkPerThread { get; } = new(() => new AddJob());
 
     /// <summary>Sets every element of every array in <paramref name="buffers"/> to zero, in parallel.</summary>

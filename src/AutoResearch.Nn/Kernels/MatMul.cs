@@ -13,8 +13,9 @@ namespace AutoResearch.Nn.Kernels;
 /// <remarks>
 /// The fast path follows the BLIS recipe: B is packed into KC×NR panels, each worker packs its block of
 /// A into MR×KC slivers, and a register-tiled micro-kernel with 12 accumulators computes each 6×NR tile:
-/// 6×16 with AVX2/FMA (Vector256), or 6×32 with Vector512 where the CPU accelerates it (AVX-512). Workers split the rows of C, so every element is summed in the same order whatever the
-/// thread count: results are bit-identical for 1, 2 or 16 threads.
+/// 6×16 with AVX2/FMA (Vector256), or 6×32 with Vector512 where the CPU accelerates it (AVX-512).
+/// Workers split the rows of C, so every element is summed in the same order whatever the thread count:
+/// results are bit-identical for 1, 2 or 16 threads.
 /// </remarks>
 internal static unsafe class MatMul
 {
@@ -29,6 +30,7 @@ internal static unsafe class MatMul
 
     // One instance per calling thread: kernels may be called from several threads at once (tests do).
     private static ThreadLocal<GemmJob> JobPerThread { get; } = new(() => new GemmJob());
+
     private static float[] PackedB { get => PackedBPerThread.Value!; set => PackedBPerThread.Value = value; }
 
     private static ThreadLocal<float[]> PackedBPerThread { get; } = new(() => GC.AllocateUninitializedArray<float>(KC * WideNR, pinned: true));

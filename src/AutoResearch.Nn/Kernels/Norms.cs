@@ -15,10 +15,11 @@ internal static unsafe class Norms
 
     // One instance per calling thread: kernels may be called from several threads at once (tests do).
     private static ThreadLocal<NormJob> LayerNormWorkPerThread { get; } = new(() => new NormJob(backward: false));
+
     private static NormJob LayerNormBackwardWork => LayerNormBackwardWorkPerThread.Value!;
 
-    // One instance per calling thread: kernels may be called from several threads at once (tests do).
     private static ThreadLocal<NormJob> LayerNormBackwardWorkPerThread { get; } = new(() => new NormJob(backward: true));
+
     private static float[] Partials { get => PartialsPerThread.Value!; set => PartialsPerThread.Value = value; }
 
     private static ThreadLocal<float[]> PartialsPerThread { get; } = new(() => []);

@@ -13,6 +13,7 @@ internal static unsafe class Softmax
 
     // One instance per calling thread: kernels may be called from several threads at once (tests do).
     private static ThreadLocal<CrossEntropyJob> CrossEntropyPerThread { get; } = new(() => new CrossEntropyJob());
+
     private static float[] RowScratch { get => RowScratchPerThread.Value!; set => RowScratchPerThread.Value = value; }
 
     private static ThreadLocal<float[]> RowScratchPerThread { get; } = new(() => []);
