@@ -87,5 +87,8 @@ echo
 echo "C# time per training step by op (ms, steady state):"
 sed -n 's/^profile: //p' "$WORK/cs.log"
 echo
+CS_MED=$(sed -n 's/^profile: median step .* ms, \([0-9]*\) tokens.*/\1/p' "$WORK/cs.log")
+PY_MED=$(sed -n 's/^profile: median step .* ms, \([0-9]*\) tokens.*/\1/p' "$WORK/py.log")
+awk -v c="$CS_MED" -v p="$PY_MED" 'BEGIN { printf "tokens/s at the median step (robust to other processes): C# %d, PyTorch %d, ratio %.2f\n", c, p, c / p }'
 awk -v c="$CS_BPB" -v p="$PY_BPB" 'BEGIN { printf "val_bpb: C# %s vs PyTorch %s (%s)\n", c, p, (c < p ? "C# lower" : "PyTorch lower") }'
 awk -v c="$CS_TPS" -v p="$PY_TPS" 'BEGIN { printf "ratio: %.2f\n", c / p }'

@@ -109,8 +109,9 @@ def main():
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, budget {budget} s, "
           f"params {sum(p.numel() for p in model.parameters())}", flush=True)
     steps, tokens, start, loss_value = 0, 0, time.time(), float("nan")
-    next_report = 0.0
+    next_report, step_seconds = 0.0, []
     while time.time() - start < budget:
+        step_start = time.perf_counter()
         offsets = rng.integers(0, len(train) - BLOCK_SIZE, BATCH_SIZE)
         x = torch.from_numpy(np.stack([train[o:o + BLOCK_SIZE] for o in offsets])).long()
         y = torch.from_numpy(np.stack([train[o + 1:o + BLOCK_SIZE + 1] for o in offsets])).long()
@@ -121,12 +122,15 @@ def main():
         optimizer.step()
         steps += 1
         tokens += BATCH_SIZE * BLOCK_SIZE
+        step_seconds.append(time.perf_counter() - step_start)
         loss_value = loss.item()
         fraction = (time.time() - start) / budget
         if fraction >= next_report:
             print(f"progress: {min(fraction, 1) * 100:.0f}% loss: {loss_value:.4f}", flush=True)
             next_report += 0.05
     training_seconds = time.time() - start
+    median = sorted(step_seconds[1:] or step_seconds)[len(step_seconds[1:] or step_seconds) // 2]
+    print(f"profile: median step {median * 1000:.2f} ms, {BATCH_SIZE * BLOCK_SIZE / median:.0f} tokens/s at the median (robust to other processes)")
     bpb = evaluate_bpb(model, val)
     print("---")
     print(f"val_bpb:          {bpb:.6f}")

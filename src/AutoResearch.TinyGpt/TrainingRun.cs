@@ -20,6 +20,9 @@ public sealed class TrainingRun
     private int _lastBucket = -1;
     private float _firstLoss = float.NaN;
     private float _lastLoss = float.NaN;
+    private double[] _stepSeconds = [];
+    private double _lastStepAt;
+    private long _tokensPerStep;
 
     internal TrainingRun(WorkloadOptions options, Corpus corpus, TextWriter output, Action<int> exit)
     {
@@ -81,6 +84,7 @@ public sealed class TrainingRun
     /// </summary>
     public void Step(float loss, long tokens)
     {
+        _tokensPerStep = tokens;
         Budget.Add(tokens);
         Steps++;
         Profiler.EndStep();
@@ -95,7 +99,14 @@ public sealed class TrainingRun
             // The first step pays for JIT compilation and buffer allocation; profile the steady state.
             Profiler.Clear();
             Profiler.Enabled = true;
+            _stepSeconds = new double[1 << 20];
         }
+        else if (Options.Profile && Steps - 2 < _stepSeconds.Length)
+        {
+            _stepSeconds[Steps - 2] = Budget.Elapsed - _lastStepAt;
+        }
+
+        _lastStepAt = Budget.Elapsed;
 
         if (!float.IsFinite(loss) || (loss > 20 && loss > 4 * _firstLoss))
         {
@@ -146,6 +157,11 @@ public sealed class TrainingRun
             }
 
             _out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"profile: step {trainingSeconds * 1000 / Steps:F2} ms on average (wall clock, all steps)"));
+            var measured = _stepSeconds.AsSpan(0, Math.Min(Steps - 1, _stepSeconds.Length));
+            measured.Sort();
+            var median = measured[measured.Length / 2];
+            _out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"profile: median step {median * 1000:F2} ms, {_tokensPerStep / median:F0} tokens/s at the median (robust to other processes)"));
         }
 
         var bpb = EvaluateBpb(forward, context);
