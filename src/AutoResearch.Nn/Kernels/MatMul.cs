@@ -28,6 +28,10 @@ internal static unsafe class MatMul
 
     private static GemmJob Job => JobPerThread.Value!;
 
+    private static PackJob PackWork => PackWorkPerThread.Value!;
+
+    private static ThreadLocal<PackJob> PackWorkPerThread { get; } = new(() => new PackJob());
+
     // One instance per calling thread: kernels may be called from several threads at once (tests do).
     private static ThreadLocal<GemmJob> JobPerThread { get; } = new(() => new GemmJob());
 
@@ -171,7 +175,19 @@ internal static unsafe class MatMul
 
                 fixed (float* bp = PackedB)
                 {
-                    PackB(kc, nc, b + (long)pc * bRow + (long)jc * bCol, bRow, bCol, bp, nrPanel);
+                    var bBlock = b + (long)pc * bRow + (long)jc * bCol;
+                    if ((long)kc * nc >= 16384 && panels > 1)
+                    {
+                        // Pack panels in parallel too: a serial pack would leave the other workers idle.
+                        var packJob = PackWork;
+                        packJob.Set(kc, nc, bBlock, bRow, bCol, bp, nrPanel);
+                        pool.Run(packJob, panels);
+                    }
+                    else
+                    {
+                        PackB(kc, nc, bBlock, bRow, bCol, bp, nrPanel);
+                    }
+
                     job.Set(m, nc, kc, a + (long)pc * aCol, aRow, aCol, bp, c + jc, ldc, accumulate || pc > 0, perChunk, pc == 0 && bias != null ? bias + jc : null, nrPanel);
                     if (chunks == 1)
                     {
@@ -389,6 +405,26 @@ internal static unsafe class MatMul
 
         Avx.Store(c, lo);
         Avx.Store(c + 8, hi);
+    }
+
+    // Packs panel `index` of a B block: the panel's columns only, so panels can be packed in any order.
+    private sealed class PackJob : ParallelJob
+    {
+        private float* _b, _bp;
+        private int _kc, _nc, _bRow, _bCol, _nr;
+
+        public void Set(int kc, int nc, float* b, int bRow, int bCol, float* bp, int nr)
+        {
+            (_kc, _nc, _bRow, _bCol, _nr) = (kc, nc, bRow, bCol, nr);
+            _b = b;
+            _bp = bp;
+        }
+
+        public override void Execute(int index, int worker)
+        {
+            var j0 = index * _nr;
+            PackB(_kc, Math.Min(_nr, _nc - j0), _b + ((long)j0 * _bCol), _bRow, _bCol, _bp + ((long)j0 * _kc), _nr);
+        }
     }
 
     private sealed class GemmJob : ParallelJob
