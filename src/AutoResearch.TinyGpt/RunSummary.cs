@@ -9,7 +9,7 @@ public sealed record RunSummary
     /// <summary>Validation loss in bits per byte over the whole validation split.</summary>
     public required double ValBpb { get; init; }
 
-    /// <summary>Seconds spent training (the budget clock).</summary>
+    /// <summary>Seconds spent training: the budget clock, which starts when the first step (JIT warm-up included) ends.</summary>
     public required double TrainingSeconds { get; init; }
 
     /// <summary>Seconds since the process started (setup, training and evaluation).</summary>
@@ -18,7 +18,7 @@ public sealed record RunSummary
     /// <summary>Peak working set in MiB.</summary>
     public required double PeakMemoryMb { get; init; }
 
-    /// <summary>Training tokens per second of training.</summary>
+    /// <summary>Training tokens per second of training (the steps after the first, which starts the clock).</summary>
     public required double TokensPerSecond { get; init; }
 
     /// <summary>Training tokens in total.</summary>

@@ -23,6 +23,7 @@ public sealed class TrainingRun
     private double[] _stepSeconds = [];
     private double _lastStepAt;
     private long _tokensPerStep;
+    private long _untimedTokens = -1;
 
     internal TrainingRun(WorkloadOptions options, Corpus corpus, TextWriter output, Action<int> exit)
     {
@@ -86,6 +87,12 @@ public sealed class TrainingRun
     {
         _tokensPerStep = tokens;
         Budget.Add(tokens);
+        if (_untimedTokens < 0)
+        {
+            // The budget clock starts with this call, so the first step's tokens trained in no measured time.
+            _untimedTokens = tokens;
+        }
+
         Steps++;
         Profiler.EndStep();
         if (float.IsNaN(_firstLoss))
@@ -156,7 +163,7 @@ public sealed class TrainingRun
                 _out.WriteLine($"profile: {line}");
             }
 
-            _out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"profile: step {trainingSeconds * 1000 / Steps:F2} ms on average (wall clock, all steps)"));
+            _out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"profile: step {trainingSeconds * 1000 / Math.Max(Steps - 1, 1):F2} ms on average (wall clock, all timed steps)"));
             var measured = _stepSeconds.AsSpan(0, Math.Min(Steps - 1, _stepSeconds.Length));
             measured.Sort();
             var median = measured[measured.Length / 2];
@@ -178,7 +185,7 @@ public sealed class TrainingRun
             TrainingSeconds = trainingSeconds,
             TotalSeconds = (DateTime.Now - process.StartTime).TotalSeconds,
             PeakMemoryMb = process.PeakWorkingSet64 / (1024.0 * 1024.0),
-            TokensPerSecond = trainingSeconds > 0 ? Budget.TokensSeen / trainingSeconds : 0,
+            TokensPerSecond = trainingSeconds > 0 ? (Budget.TokensSeen - Math.Max(_untimedTokens, 0)) / trainingSeconds : 0,
             TotalTokens = Budget.TokensSeen,
             NumSteps = Steps,
             NumParams = parameters.Sum(p => (long)p.Length),
