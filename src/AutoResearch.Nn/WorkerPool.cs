@@ -136,9 +136,11 @@ public sealed class WorkerPool
                 continue;
             }
 
-            // Spin a little: ops come in quick bursts, and a wake-up from sleep costs microseconds.
+            // Spin a little (about 0.2 ms here): ops come in quick bursts, and a wake-up from sleep costs
+            // microseconds. Not longer: when another process takes a core, a spinning worker would steal
+            // time from the thread that has the serial work.
             var found = false;
-            for (var i = 0; i < 2000; i++)
+            for (var i = 0; i < 200; i++)
             {
                 if (Volatile.Read(ref _generation) != seen)
                 {
