@@ -121,7 +121,7 @@ public sealed partial class Graph
         }
     }
 
-    private static void AttentionBackward(ref Node node)
+    private void AttentionBackward(ref Node node)
     {
         var (y, qkv) = (node.Out, node.A!);
         if (qkv.GradBuffer is not { } dqkv)
@@ -133,7 +133,7 @@ public sealed partial class Graph
         var half = t * (c / heads) / 2;
         var table = node.Saved1;
         Attention.Backward(dqkv, y.GradBuffer, qkv.Data, node.Saved0!.Data, b, t, c, heads,
-            table is null ? default : table.Data.AsSpan(0, half), table is null ? default : table.Data.AsSpan(half, half));
+            table is null ? default : table.Data.AsSpan(0, half), table is null ? default : table.Data.AsSpan(half, half), overwrite: TakeFresh(dqkv));
     }
 
     private static void RotaryBackward(ref Node node)

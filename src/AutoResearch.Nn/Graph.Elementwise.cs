@@ -220,14 +220,27 @@ public sealed partial class Graph
         return y;
     }
 
-    private static void BinaryBackward(ref Node node)
+    private void BinaryBackward(ref Node node)
     {
         var (y, a, b) = (node.Out, node.A!, node.B!);
         var dy = y.GradBuffer!;
         var n = b.Length;
         if (node.Op == Op.Add && a.GradBuffer is { } daAll)
         {
-            Bulk.Add(daAll, daAll, dy);
+            if (TakeFresh(daAll))
+            {
+                dy.AsSpan().CopyTo(daAll);
+            }
+            else
+            {
+                Bulk.Add(daAll, daAll, dy);
+            }
+        }
+
+        if (node.Op == Op.Add && b.GradBuffer is { } dbAll && TakeFresh(dbAll))
+        {
+            dy.AsSpan().CopyTo(dbAll); // same length as a: a fresh b is written whole, once
+            return;
         }
 
         for (var i = 0; i < a.Length; i += n)
@@ -270,7 +283,7 @@ public sealed partial class Graph
                 TensorPrimitives.MultiplyAdd(dy, node.F0, dx, dx);
                 break;
             case Op.Gelu:
-                Activations.GeluBackward(dx, dy, x.Data, node.Saved0!.Data);
+                Activations.GeluBackward(dx, dy, x.Data, node.Saved0!.Data, overwrite: TakeFresh(dx));
                 break;
             case Op.Relu:
                 Activations.ReluBackward(dx, dy, x.Data);

@@ -81,7 +81,7 @@ public sealed partial class Graph
         return c;
     }
 
-    private static void LinearBackward(ref Node node)
+    private void LinearBackward(ref Node node)
     {
         var (y, x, w, bias) = (node.Out, node.A!, node.B!, node.C);
         var inF = x.Columns;
@@ -90,7 +90,7 @@ public sealed partial class Graph
         var dy = y.GradBuffer!;
         if (x.GradBuffer is { } dx)
         {
-            Kernels.MatMul.Gemm(n, inF, outF, dy, outF, 1, w.Data, inF, 1, dx, inF, accumulate: true);
+            Kernels.MatMul.Gemm(n, inF, outF, dy, outF, 1, w.Data, inF, 1, dx, inF, accumulate: !TakeFresh(dx));
         }
 
         if (w.GradBuffer is { } dw)

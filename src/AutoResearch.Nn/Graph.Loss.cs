@@ -61,13 +61,13 @@ public sealed partial class Graph
     private static void EmbeddingBackward(ref Node node) =>
         Kernels.Embedding.Backward(node.A!.GradBuffer, node.Out.GradBuffer, node.Ids, node.A.Columns);
 
-    private static void CrossEntropyBackward(ref Node node)
+    private void CrossEntropyBackward(ref Node node)
     {
         var logits = node.A!;
         if (logits.GradBuffer is { } dl)
         {
             var n = node.Ids!.Length;
-            Kernels.Softmax.CrossEntropyBackward(dl, logits.Data, node.Saved0!.Data, node.Ids, logits.Columns, node.Out.GradBuffer![0] / n);
+            Kernels.Softmax.CrossEntropyBackward(dl, logits.Data, node.Saved0!.Data, node.Ids, logits.Columns, node.Out.GradBuffer![0] / n, overwrite: TakeFresh(dl));
         }
     }
 }

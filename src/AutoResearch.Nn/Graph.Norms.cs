@@ -42,14 +42,14 @@ public sealed partial class Graph
         return y;
     }
 
-    private static void NormBackward(ref Node node)
+    private void NormBackward(ref Node node)
     {
         var (y, x, w) = (node.Out, node.A!, node.B);
         var c = x.Columns;
         if (node.Op == Op.LayerNorm)
         {
             Norms.LayerNormBackward(x.GradBuffer ?? default(Span<float>), w!.GradBuffer ?? default(Span<float>), node.C?.GradBuffer ?? default(Span<float>),
-                y.GradBuffer, x.Data, w.Data, node.Saved0!.Data, node.Saved1!.Data, c);
+                y.GradBuffer, x.Data, w.Data, node.Saved0!.Data, node.Saved1!.Data, c, overwriteDx: TakeFresh(x.GradBuffer));
         }
         else
         {

@@ -15,6 +15,8 @@ public sealed partial class Graph
     private readonly List<Tensor> _arena = [];
     private readonly List<bool> _isView = [];
     private readonly List<float[]> _gradsToClear = [];
+    private readonly Dictionary<float[], int> _consumers = new(ReferenceEqualityComparer.Instance);
+    private readonly HashSet<float[]> _fresh = new(ReferenceEqualityComparer.Instance);
     private Node[] _nodes = new Node[64];
     private int _nodeCount;
     private int _cursor;
@@ -43,6 +45,8 @@ public sealed partial class Graph
         _cursor = 0;
         Array.Clear(_nodes, 0, _nodeCount);
         _nodeCount = 0;
+        _consumers.Clear();
+        _fresh.Clear();
         Step++;
     }
 
@@ -61,12 +65,22 @@ public sealed partial class Graph
         }
 
         var t0 = Profiler.Begin();
+        // A gradient with exactly one consumer whose backward pass can overwrite it needs no clearing:
+        // that consumer writes every element first. Every other gradient starts at zero and accumulates.
         _gradsToClear.Clear();
+        _fresh.Clear();
         for (var i = 0; i < _cursor; i++)
         {
             if (!_isView[i] && _arena[i].GradBuffer is { } g)
             {
-                _gradsToClear.Add(g);
+                if (_consumers.TryGetValue(g, out var uses) && uses == 1)
+                {
+                    _fresh.Add(g);
+                }
+                else
+                {
+                    _gradsToClear.Add(g);
+                }
             }
         }
 
@@ -176,6 +190,21 @@ public sealed partial class Graph
         }
 
         _nodes[_nodeCount++] = node;
+        Consume(node.A, node.Op == Op.Linear || node.Op == Op.Attention || node.Op == Op.Gelu || node.Op == Op.LayerNorm || node.Op == Op.CrossEntropy || node.Op == Op.Add);
+        Consume(node.B, node.Op == Op.Add && node.B!.Length == node.A!.Length);
+        Consume(node.C, overwrites: false);
+    }
+
+    /// <summary>True (once) when <paramref name="grad"/> has this node as its only consumer, which must then overwrite it.</summary>
+    internal bool TakeFresh(float[]? grad) => grad is not null && _fresh.Remove(grad);
+
+    // Counts a use of a gradient buffer; a use that can only accumulate counts as many, so it is never fresh.
+    private void Consume(Tensor? input, bool overwrites)
+    {
+        if (input?.GradBuffer is { } g)
+        {
+            _consumers[g] = (_consumers.TryGetValue(g, out var uses) ? uses : 0) + (overwrites ? 1 : 1000);
+        }
     }
 
     internal static long Begin() => Profiler.Begin();

@@ -32,20 +32,20 @@ internal static unsafe class Activations
         fixed (float* pt = tanhOut)
         fixed (float* px = x)
         {
-            Gelu.Set(backward: false, px, py, pt, null, x.Length, chunks);
+            Gelu.Set(backward: false, px, py, pt, null, x.Length, chunks, overwrite: false);
             WorkerPool.Shared.Run(Gelu, chunks);
         }
     }
 
-    /// <summary>GELU backward from the saved <c>tanh</c> values. Parallel over chunks.</summary>
-    public static void GeluBackward(Span<float> dx, ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> tanhIn)
+    /// <summary>GELU backward from the saved <c>tanh</c> values: <c>dx += dy gelu'(x)</c>, or <c>dx = ...</c> with <paramref name="overwrite"/>. Parallel over chunks.</summary>
+    public static void GeluBackward(Span<float> dx, ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> tanhIn, bool overwrite = false)
     {
         CheckSameLength(dx.Length, dy.Length, x.Length);
         CheckSameLength(dx.Length, tanhIn.Length, x.Length);
         var chunks = Chunks.For(x.Length);
         if (chunks == 1)
         {
-            GeluBackwardSerial(dx, dy, x, tanhIn);
+            GeluBackwardSerial(dx, dy, x, tanhIn, overwrite);
             return;
         }
 
@@ -54,7 +54,7 @@ internal static unsafe class Activations
         fixed (float* px = x)
         fixed (float* pt = tanhIn)
         {
-            Gelu.Set(backward: true, px, pdx, pt, pdy, x.Length, chunks);
+            Gelu.Set(backward: true, px, pdx, pt, pdy, x.Length, chunks, overwrite);
             WorkerPool.Shared.Run(Gelu, chunks);
         }
     }
@@ -84,7 +84,7 @@ internal static unsafe class Activations
         }
     }
 
-    private static void GeluBackwardSerial(Span<float> dx, ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> tanhIn)
+    private static void GeluBackwardSerial(Span<float> dx, ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> tanhIn, bool overwrite)
     {
         var i = 0;
         var half = Vector256.Create(0.5f);
@@ -95,12 +95,14 @@ internal static unsafe class Activations
             var v = Vector256.Create(x.Slice(i, 8));
             var t = Vector256.Create(tanhIn.Slice(i, 8));
             var g = half * (Vector256<float>.One + t) + half * v * (Vector256<float>.One - t * t) * k * (Vector256<float>.One + c3 * v * v);
-            (Vector256.Create(dx.Slice(i, 8)) + Vector256.Create(dy.Slice(i, 8)) * g).CopyTo(dx.Slice(i, 8));
+            var d = Vector256.Create(dy.Slice(i, 8)) * g;
+            (overwrite ? d : Vector256.Create(dx.Slice(i, 8)) + d).CopyTo(dx.Slice(i, 8));
         }
 
         for (; i < x.Length; i++)
         {
-            dx[i] += dy[i] * GeluGrad(x[i], tanhIn[i]);
+            var d = dy[i] * GeluGrad(x[i], tanhIn[i]);
+            dx[i] = overwrite ? d : dx[i] + d;
         }
     }
 
@@ -211,11 +213,11 @@ internal static unsafe class Activations
     {
         private float* _x, _y, _t, _dy;
         private int _n, _chunks;
-        private bool _backward;
+        private bool _backward, _overwrite;
 
-        public void Set(bool backward, float* x, float* yOrDx, float* t, float* dy, int n, int chunks)
+        public void Set(bool backward, float* x, float* yOrDx, float* t, float* dy, int n, int chunks, bool overwrite)
         {
-            (_backward, _n, _chunks) = (backward, n, chunks);
+            (_backward, _n, _chunks, _overwrite) = (backward, n, chunks, overwrite);
             _x = x;
             _y = yOrDx;
             _t = t;
@@ -228,7 +230,7 @@ internal static unsafe class Activations
             var len = end - start;
             if (_backward)
             {
-                GeluBackwardSerial(new Span<float>(_y + start, len), new ReadOnlySpan<float>(_dy + start, len), new ReadOnlySpan<float>(_x + start, len), new ReadOnlySpan<float>(_t + start, len));
+                GeluBackwardSerial(new Span<float>(_y + start, len), new ReadOnlySpan<float>(_dy + start, len), new ReadOnlySpan<float>(_x + start, len), new ReadOnlySpan<float>(_t + start, len), _overwrite);
             }
             else
             {

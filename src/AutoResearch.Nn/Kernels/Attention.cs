@@ -39,9 +39,9 @@ internal static unsafe class Attention
         }
     }
 
-    /// <summary>Backward pass; accumulates into <paramref name="dqkv"/>.</summary>
+    /// <summary>Backward pass; accumulates into <paramref name="dqkv"/>, or overwrites it (every element once) with <paramref name="overwrite"/>.</summary>
     public static void Backward(Span<float> dqkv, ReadOnlySpan<float> dout, ReadOnlySpan<float> qkv, ReadOnlySpan<float> probs,
-        int b, int t, int c, int h, ReadOnlySpan<float> cos, ReadOnlySpan<float> sin)
+        int b, int t, int c, int h, ReadOnlySpan<float> cos, ReadOnlySpan<float> sin, bool overwrite = false)
     {
         Check(dout.Length, probs.Length, qkv.Length, b, t, c, h);
         if (dqkv.Length != qkv.Length)
@@ -58,6 +58,7 @@ internal static unsafe class Attention
         {
             var job = BackwardWork;
             job.Set(b, t, c, h, pq, pdo, pp, pd, cos.IsEmpty ? null : pcos, psin);
+            job.Overwrite = overwrite;
             WorkerPool.Shared.Run(job, b * h);
         }
     }
@@ -606,6 +607,8 @@ internal static unsafe class Attention
 
     private sealed class BackwardJob : HeadJob
     {
+        public bool Overwrite { get; set; }
+
         public override void Execute(int index, int worker)
         {
             var b = index / H;
@@ -695,7 +698,17 @@ internal static unsafe class Attention
                 src = tmp;
             }
 
-            Axpy(scale, src, dst, D);
+            if (Overwrite)
+            {
+                for (var e = 0; e < D; e++)
+                {
+                    dst[e] = scale * src[e];
+                }
+            }
+            else
+            {
+                Axpy(scale, src, dst, D);
+            }
         }
     }
 }

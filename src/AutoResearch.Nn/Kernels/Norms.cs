@@ -55,7 +55,7 @@ internal static unsafe class Norms
     /// then over chunks in order, so the result does not depend on the thread count.
     /// </summary>
     public static void LayerNormBackward(Span<float> dx, Span<float> dweight, Span<float> dbias, ReadOnlySpan<float> dy,
-        ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> mean, ReadOnlySpan<float> rstd, int c)
+        ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> mean, ReadOnlySpan<float> rstd, int c, bool overwriteDx = false)
     {
         var n = Check(x.Length, dy.Length, c, weight.Length);
         var chunks = Chunks.For(x.Length);
@@ -75,6 +75,7 @@ internal static unsafe class Norms
         {
             var job = LayerNormBackwardWork;
             job.Set(pdx, pm, pr, px, pw, null, pdy, partials, dx.IsEmpty ? null : pdx, c, n, chunks, 0);
+            job.OverwriteDx = overwriteDx;
             WorkerPool.Shared.Run(job, chunks);
             for (var k = 0; k < chunks; k++)
             {
@@ -143,7 +144,7 @@ internal static unsafe class Norms
 
     // Rows [r0, r1): dw += dy xhat, db += dy, dx += rstd (g - mean(g) - xhat mean(g xhat)) with g = w dy.
     private static void LayerNormBackwardRows(Span<float> dx, Span<float> dw, Span<float> db, ReadOnlySpan<float> dy,
-        ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> mean, ReadOnlySpan<float> rstd, int c, int r0, int r1)
+        ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> mean, ReadOnlySpan<float> rstd, int c, int r0, int r1, bool overwrite)
     {
         fixed (float* pdx = dx)
         fixed (float* pdw = dw)
@@ -200,13 +201,15 @@ internal static unsafe class Norms
                 {
                     var xhat = (Vector256.Load(xr + j) - vm) * vs;
                     var g = Vector256.Load(pw + j) * Vector256.Load(dyr + j);
-                    Vector256.Store(Vector256.FusedMultiplyAdd(vs, g - vmg - (xhat * vmgx), Vector256.Load(dxr + j)), dxr + j);
+                    var d = vs * (g - vmg - (xhat * vmgx));
+                    Vector256.Store(overwrite ? d : d + Vector256.Load(dxr + j), dxr + j);
                 }
 
                 for (; j < c; j++)
                 {
                     var xhat = (xr[j] - m) * s;
-                    dxr[j] += s * ((pw[j] * dyr[j]) - meanG - (xhat * meanGx));
+                    var d = s * ((pw[j] * dyr[j]) - meanG - (xhat * meanGx));
+                    dxr[j] = overwrite ? d : dxr[j] + d;
                 }
             }
         }
@@ -346,6 +349,8 @@ internal static unsafe class Norms
 
     private sealed class NormJob(bool backward) : ParallelJob
     {
+        public bool OverwriteDx { get; set; }
+
         private float* _y, _mean, _rstd, _x, _w, _b, _dy, _partials, _dx;
         private int _c, _n, _chunks;
         private float _eps;
@@ -384,7 +389,7 @@ internal static unsafe class Norms
             dw.Clear();
             db.Clear();
             LayerNormBackwardRows(_dx == null ? default : new Span<float>(_dx, len), dw, db,
-                new ReadOnlySpan<float>(_dy, len), x, w, mean, rstd, _c, r0, r1);
+                new ReadOnlySpan<float>(_dy, len), x, w, mean, rstd, _c, r0, r1, OverwriteDx);
         }
     }
 }

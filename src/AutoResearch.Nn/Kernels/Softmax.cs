@@ -68,7 +68,7 @@ internal static unsafe class Softmax
             }
         }
 
-        RunCrossEntropy(backward: false, lse, rowLoss, logits, targets, v, 0);
+        RunCrossEntropy(backward: false, lse, rowLoss, logits, targets, v, 0, overwrite: false);
         double total = 0;
         for (var r = 0; r < n; r++)
         {
@@ -79,17 +79,17 @@ internal static unsafe class Softmax
     }
 
     /// <summary>Cross-entropy backward: <c>dlogits[r] += (softmax(logits[r]) - onehot(targets[r])) * scale</c>. Parallel over rows.</summary>
-    public static void CrossEntropyBackward(Span<float> dlogits, ReadOnlySpan<float> logits, ReadOnlySpan<float> lse, ReadOnlySpan<int> targets, int v, float scale)
+    public static void CrossEntropyBackward(Span<float> dlogits, ReadOnlySpan<float> logits, ReadOnlySpan<float> lse, ReadOnlySpan<int> targets, int v, float scale, bool overwrite = false)
     {
         if (dlogits.Length != logits.Length || logits.Length != targets.Length * v)
         {
             throw new ArgumentException($"cross-entropy backward shapes disagree: dlogits {dlogits.Length}, logits {logits.Length}, {targets.Length}x{v}");
         }
 
-        RunCrossEntropy(backward: true, dlogits, MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(lse), lse.Length), logits, targets, v, scale);
+        RunCrossEntropy(backward: true, dlogits, MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(lse), lse.Length), logits, targets, v, scale, overwrite);
     }
 
-    private static void RunCrossEntropy(bool backward, Span<float> a, Span<float> b, ReadOnlySpan<float> logits, ReadOnlySpan<int> targets, int v, float scale)
+    private static void RunCrossEntropy(bool backward, Span<float> a, Span<float> b, ReadOnlySpan<float> logits, ReadOnlySpan<int> targets, int v, float scale, bool overwrite)
     {
         var n = targets.Length;
         var chunks = Chunks.For(logits.Length);
@@ -106,6 +106,7 @@ internal static unsafe class Softmax
         {
             var job = CrossEntropy;
             job.Set(backward, pa, pb, pl, pt, scratch, n, v, chunks, scale);
+            job.Overwrite = overwrite;
             WorkerPool.Shared.Run(job, chunks);
         }
     }
@@ -124,7 +125,7 @@ internal static unsafe class Softmax
         }
     }
 
-    private static void BackwardRows(float* dlogits, float* lse, float* logits, int* targets, float* scratch, int v, float scale, int r0, int r1)
+    private static void BackwardRows(float* dlogits, float* lse, float* logits, int* targets, float* scratch, int v, float scale, int r0, int r1, bool overwrite)
     {
         var tmp = new Span<float>(scratch, v);
         for (var r = r0; r < r1; r++)
@@ -132,7 +133,15 @@ internal static unsafe class Softmax
             var dr = new Span<float>(dlogits + ((long)r * v), v);
             TensorPrimitives.Subtract(new ReadOnlySpan<float>(logits + ((long)r * v), v), lse[r], tmp);
             TensorPrimitives.Exp(tmp, tmp);
-            TensorPrimitives.MultiplyAdd(tmp, scale, dr, dr);
+            if (overwrite)
+            {
+                TensorPrimitives.Multiply(tmp, scale, dr);
+            }
+            else
+            {
+                TensorPrimitives.MultiplyAdd(tmp, scale, dr, dr);
+            }
+
             dr[targets[r]] -= scale;
         }
     }
@@ -185,6 +194,8 @@ internal static unsafe class Softmax
 
     private sealed class CrossEntropyJob : ParallelJob
     {
+        public bool Overwrite { get; set; }
+
         private float* _a, _b, _logits, _scratch;
         private int* _targets;
         private int _n, _v, _chunks;
@@ -207,7 +218,7 @@ internal static unsafe class Softmax
             var scratch = _scratch + ((long)index * _v);
             if (_backward)
             {
-                BackwardRows(_a, _b, _logits, _targets, scratch, _v, _scale, r0, r1);
+                BackwardRows(_a, _b, _logits, _targets, scratch, _v, _scale, r0, r1, Overwrite);
             }
             else
             {
