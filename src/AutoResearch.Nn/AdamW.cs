@@ -1,0 +1,123 @@
+using System.Runtime.Intrinsics;
+
+namespace AutoResearch.Nn;
+
+/// <summary>
+/// AdamW (Loshchilov and Hutter), as in PyTorch: for each parameter p with gradient g at step t,
+/// <c>p -= lr wd p</c> (decoupled decay), <c>m = b1 m + (1-b1) g</c>, <c>v = b2 v + (1-b2) g^2</c>,
+/// <c>p -= lr (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps)</c>.
+/// </summary>
+public sealed class AdamW
+{
+    private readonly Tensor[] _parameters;
+    private readonly float[][] _m;
+    private readonly float[][] _v;
+    private readonly bool[] _decay;
+
+    /// <summary>Creates the optimizer over <paramref name="parameters"/>, which must all require gradients.</summary>
+    /// <param name="parameters">The tensors to update.</param>
+    /// <param name="beta1">First-moment decay; default 0.9.</param>
+    /// <param name="beta2">Second-moment decay; default 0.95 (nanoGPT's; PyTorch's default is 0.999).</param>
+    /// <param name="eps">Added to the root of the second moment; default 1e-8.</param>
+    /// <param name="weightDecay">Decoupled weight decay per unit learning rate; default 0.</param>
+    /// <param name="decays">Which tensors get weight decay; default: those of rank 2 or more (matrices, not gains or biases).</param>
+    public AdamW(IEnumerable<Tensor> parameters, float beta1 = 0.9f, float beta2 = 0.95f, float eps = 1e-8f,
+        float weightDecay = 0f, Func<Tensor, bool>? decays = null)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        _parameters = [.. parameters];
+        foreach (var p in _parameters)
+        {
+            if (!p.RequiresGrad)
+            {
+                throw new ArgumentException($"parameter {p} does not require a gradient", nameof(parameters));
+            }
+        }
+
+        _m = [.. _parameters.Select(p => new float[p.Length])];
+        _v = [.. _parameters.Select(p => new float[p.Length])];
+        decays ??= p => p.Rank >= 2;
+        _decay = [.. _parameters.Select(decays)];
+        (Beta1, Beta2, Eps, WeightDecay) = (beta1, beta2, eps, weightDecay);
+    }
+
+    /// <summary>First-moment decay.</summary>
+    public float Beta1 { get; }
+
+    /// <summary>Second-moment decay.</summary>
+    public float Beta2 { get; }
+
+    /// <summary>Added to the root of the second moment.</summary>
+    public float Eps { get; }
+
+    /// <summary>Decoupled weight decay per unit learning rate.</summary>
+    public float WeightDecay { get; }
+
+    /// <summary>Number of steps taken.</summary>
+    public int StepCount { get; private set; }
+
+    /// <summary>The parameters, in the order given.</summary>
+    public IReadOnlyList<Tensor> Parameters => _parameters;
+
+    /// <summary>Sets every parameter gradient to zero.</summary>
+    public void ZeroGrad()
+    {
+        var t0 = Profiler.Begin();
+        foreach (var p in _parameters)
+        {
+            Array.Clear(p.Grad);
+        }
+
+        Profiler.EndBackward(Op.ZeroGrad, t0);
+    }
+
+    /// <summary>Takes one step with learning rate <paramref name="lr"/>.</summary>
+    public void Step(float lr)
+    {
+        var t0 = Profiler.Begin();
+        StepCount++;
+        var bc1 = 1 - Math.Pow(Beta1, StepCount);
+        var bc2 = 1 - Math.Pow(Beta2, StepCount);
+        var stepSize = (float)(lr / bc1);
+        var rootBc2 = (float)Math.Sqrt(bc2);
+        for (var i = 0; i < _parameters.Length; i++)
+        {
+            var decay = _decay[i] ? 1 - (lr * WeightDecay) : 1f;
+            Update(_parameters[i].Data, _parameters[i].Grad, _m[i], _v[i], decay, stepSize, rootBc2);
+        }
+
+        Profiler.EndBackward(Op.OptimizerStep, t0);
+    }
+
+    // p = p*decay - stepSize * m / (sqrt(v)/rootBc2 + eps)
+    private void Update(Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v, float decay, float stepSize, float rootBc2)
+    {
+        var (b1, b2, eps) = (Beta1, Beta2, Eps);
+        var i = 0;
+        var vb1 = Vector256.Create(b1);
+        var vb1c = Vector256.Create(1 - b1);
+        var vb2 = Vector256.Create(b2);
+        var vb2c = Vector256.Create(1 - b2);
+        var vEps = Vector256.Create(eps);
+        var vInvRoot = Vector256.Create(1 / rootBc2);
+        var vStep = Vector256.Create(stepSize);
+        var vDecay = Vector256.Create(decay);
+        for (; i <= p.Length - 8; i += 8)
+        {
+            var gi = Vector256.Create(g.Slice(i, 8));
+            var mi = (vb1 * Vector256.Create(m.Slice(i, 8))) + (vb1c * gi);
+            var vi = (vb2 * Vector256.Create(v.Slice(i, 8))) + (vb2c * gi * gi);
+            var pi = (Vector256.Create(p.Slice(i, 8)) * vDecay) - (vStep * mi / ((Vector256.Sqrt(vi) * vInvRoot) + vEps));
+            mi.CopyTo(m.Slice(i, 8));
+            vi.CopyTo(v.Slice(i, 8));
+            pi.CopyTo(p.Slice(i, 8));
+        }
+
+        for (; i < p.Length; i++)
+        {
+            m[i] = (b1 * m[i]) + ((1 - b1) * g[i]);
+            v[i] = (b2 * v[i]) + ((1 - b2) * g[i] * g[i]);
+            p[i] = (p[i] * decay) - (stepSize * m[i] / ((MathF.Sqrt(v[i]) / rootBc2) + eps));
+        }
+    }
+}

@@ -1,0 +1,241 @@
+using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
+
+namespace AutoResearch.Nn.Kernels;
+
+/// <summary>
+/// Pointwise activations, forward and backward. Backward kernels accumulate: <c>dx += dy * f'(x)</c>.
+/// GELU is the tanh approximation of GPT-2: <c>0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))</c>.
+/// </summary>
+internal static unsafe class Activations
+{
+    private static GeluJob Gelu => GeluPerThread.Value!;
+
+    // One instance per calling thread: kernels may be called from several threads at once (tests do).
+    private static ThreadLocal<GeluJob> GeluPerThread { get; } = new(() => new GeluJob());
+
+    private const float GeluK = 0.7978845608028654f; // sqrt(2/pi)
+    private const float GeluC = 0.044715f;
+
+    /// <summary>GELU forward; also writes <c>tanh(...)</c> to <paramref name="tanhOut"/> for the backward pass. Parallel over chunks.</summary>
+    public static void GeluForward(Span<float> y, Span<float> tanhOut, ReadOnlySpan<float> x)
+    {
+        CheckSameLength(y.Length, tanhOut.Length, x.Length);
+        var chunks = Chunks.For(x.Length);
+        if (chunks == 1)
+        {
+            GeluForwardSerial(y, tanhOut, x);
+            return;
+        }
+
+        fixed (float* py = y)
+        fixed (float* pt = tanhOut)
+        fixed (float* px = x)
+        {
+            Gelu.Set(backward: false, px, py, pt, null, x.Length, chunks, overwrite: false);
+            WorkerPool.Shared.Run(Gelu, chunks);
+        }
+    }
+
+    /// <summary>GELU backward from the saved <c>tanh</c> values: <c>dx += dy gelu'(x)</c>, or <c>dx = ...</c> with <paramref name="overwrite"/>. Parallel over chunks.</summary>
+    public static void GeluBackward(Span<float> dx, ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> tanhIn, bool overwrite = false)
+    {
+        CheckSameLength(dx.Length, dy.Length, x.Length);
+        CheckSameLength(dx.Length, tanhIn.Length, x.Length);
+        var chunks = Chunks.For(x.Length);
+        if (chunks == 1)
+        {
+            GeluBackwardSerial(dx, dy, x, tanhIn, overwrite);
+            return;
+        }
+
+        fixed (float* pdx = dx)
+        fixed (float* pdy = dy)
+        fixed (float* px = x)
+        fixed (float* pt = tanhIn)
+        {
+            Gelu.Set(backward: true, px, pdx, pt, pdy, x.Length, chunks, overwrite);
+            WorkerPool.Shared.Run(Gelu, chunks);
+        }
+    }
+
+    // One pass: tanh(u) = 1 - 2 / (exp(2u) + 1), which saturates correctly at both ends.
+    private static void GeluForwardSerial(Span<float> y, Span<float> tanhOut, ReadOnlySpan<float> x)
+    {
+        var i = 0;
+        var k2 = Vector256.Create(2 * GeluK);
+        var c = Vector256.Create(GeluC);
+        var half = Vector256.Create(0.5f);
+        var two = Vector256.Create(2f);
+        for (; i <= x.Length - 8; i += 8)
+        {
+            var v = Vector256.Create(x.Slice(i, 8));
+            var e = Vector256.Exp(k2 * (v + (c * v * v * v)));
+            var t = Vector256<float>.One - (two / (e + Vector256<float>.One));
+            t.CopyTo(tanhOut.Slice(i, 8));
+            (half * v * (Vector256<float>.One + t)).CopyTo(y.Slice(i, 8));
+        }
+
+        for (; i < x.Length; i++)
+        {
+            var t = MathF.Tanh(GeluK * (x[i] + (GeluC * x[i] * x[i] * x[i])));
+            tanhOut[i] = t;
+            y[i] = 0.5f * x[i] * (1 + t);
+        }
+    }
+
+    private static void GeluBackwardSerial(Span<float> dx, ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> tanhIn, bool overwrite)
+    {
+        var i = 0;
+        var half = Vector256.Create(0.5f);
+        var k = Vector256.Create(GeluK);
+        var c3 = Vector256.Create(3 * GeluC);
+        for (; i <= x.Length - 8; i += 8)
+        {
+            var v = Vector256.Create(x.Slice(i, 8));
+            var t = Vector256.Create(tanhIn.Slice(i, 8));
+            var g = half * (Vector256<float>.One + t) + half * v * (Vector256<float>.One - t * t) * k * (Vector256<float>.One + c3 * v * v);
+            var d = Vector256.Create(dy.Slice(i, 8)) * g;
+            (overwrite ? d : Vector256.Create(dx.Slice(i, 8)) + d).CopyTo(dx.Slice(i, 8));
+        }
+
+        for (; i < x.Length; i++)
+        {
+            var d = dy[i] * GeluGrad(x[i], tanhIn[i]);
+            dx[i] = overwrite ? d : dx[i] + d;
+        }
+    }
+
+    /// <summary>Scalar GELU, the reference for the vector kernel.</summary>
+    public static float GeluReference(float x) => (float)(0.5 * x * (1 + Math.Tanh(0.7978845608028654 * (x + 0.044715 * x * x * x))));
+
+    /// <summary>Scalar GELU derivative, the reference for the vector kernel.</summary>
+    public static float GeluGradReference(float x)
+    {
+        var t = Math.Tanh(0.7978845608028654 * (x + 0.044715 * x * x * x));
+        return (float)((0.5 * (1 + t)) + (0.5 * x * (1 - (t * t)) * 0.7978845608028654 * (1 + (3 * 0.044715 * x * x))));
+    }
+
+    /// <summary>ReLU forward, <c>max(x, 0)</c>.</summary>
+    public static void ReluForward(Span<float> y, ReadOnlySpan<float> x) => TensorPrimitives.Max(x, 0f, y);
+
+    /// <summary>ReLU backward: <c>dx += x &gt; 0 ? dy : 0</c>.</summary>
+    public static void ReluBackward(Span<float> dx, ReadOnlySpan<float> dy, ReadOnlySpan<float> x)
+    {
+        CheckSameLength(dx.Length, dy.Length, x.Length);
+        var i = 0;
+        for (; i <= x.Length - 8; i += 8)
+        {
+            var mask = Vector256.GreaterThan(Vector256.Create(x.Slice(i, 8)), Vector256<float>.Zero);
+            (Vector256.Create(dx.Slice(i, 8)) + (Vector256.Create(dy.Slice(i, 8)) & mask)).CopyTo(dx.Slice(i, 8));
+        }
+
+        for (; i < x.Length; i++)
+        {
+            dx[i] += x[i] > 0 ? dy[i] : 0;
+        }
+    }
+
+    /// <summary>ReLU² forward, <c>max(x, 0)^2</c> (the "squared ReLU" of Primer and modded-nanogpt).</summary>
+    public static void ReluSquaredForward(Span<float> y, ReadOnlySpan<float> x)
+    {
+        TensorPrimitives.Max(x, 0f, y);
+        TensorPrimitives.Multiply(y, y, y);
+    }
+
+    /// <summary>ReLU² backward: <c>dx += 2 max(x, 0) dy</c>.</summary>
+    public static void ReluSquaredBackward(Span<float> dx, ReadOnlySpan<float> dy, ReadOnlySpan<float> x)
+    {
+        CheckSameLength(dx.Length, dy.Length, x.Length);
+        var i = 0;
+        var two = Vector256.Create(2f);
+        for (; i <= x.Length - 8; i += 8)
+        {
+            var r = Vector256.Max(Vector256.Create(x.Slice(i, 8)), Vector256<float>.Zero);
+            (Vector256.Create(dx.Slice(i, 8)) + (two * r * Vector256.Create(dy.Slice(i, 8)))).CopyTo(dx.Slice(i, 8));
+        }
+
+        for (; i < x.Length; i++)
+        {
+            dx[i] += 2 * MathF.Max(x[i], 0) * dy[i];
+        }
+    }
+
+    /// <summary>SiLU forward, <c>x sigmoid(x)</c>.</summary>
+    public static void SiluForward(Span<float> y, ReadOnlySpan<float> x)
+    {
+        if (x.IsEmpty)
+        {
+            return;
+        }
+
+        TensorPrimitives.Sigmoid(x, y);
+        TensorPrimitives.Multiply(y, x, y);
+    }
+
+    /// <summary>SiLU backward: <c>dx += dy s (1 + x (1 - s))</c> with <c>s = sigmoid(x)</c>, using <paramref name="scratch"/>.</summary>
+    public static void SiluBackward(Span<float> dx, ReadOnlySpan<float> dy, ReadOnlySpan<float> x, Span<float> scratch)
+    {
+        CheckSameLength(dx.Length, dy.Length, x.Length);
+        if (x.IsEmpty)
+        {
+            return;
+        }
+
+        TensorPrimitives.Sigmoid(x, scratch);
+        var i = 0;
+        for (; i <= x.Length - 8; i += 8)
+        {
+            var s = Vector256.Create(scratch.Slice(i, 8));
+            var v = Vector256.Create(x.Slice(i, 8));
+            var g = s * (Vector256<float>.One + v * (Vector256<float>.One - s));
+            (Vector256.Create(dx.Slice(i, 8)) + Vector256.Create(dy.Slice(i, 8)) * g).CopyTo(dx.Slice(i, 8));
+        }
+
+        for (; i < x.Length; i++)
+        {
+            var s = scratch[i];
+            dx[i] += dy[i] * s * (1 + x[i] * (1 - s));
+        }
+    }
+
+    private static float GeluGrad(float x, float t) => (0.5f * (1 + t)) + (0.5f * x * (1 - (t * t)) * GeluK * (1 + (3 * GeluC * x * x)));
+
+    internal static void CheckSameLength(int a, int b, int c)
+    {
+        if (a != b || b != c)
+        {
+            throw new ArgumentException($"spans differ in length: {a}, {b}, {c}");
+        }
+    }
+
+    private sealed class GeluJob : ParallelJob
+    {
+        private float* _x, _y, _t, _dy;
+        private int _n, _chunks;
+        private bool _backward, _overwrite;
+
+        public void Set(bool backward, float* x, float* yOrDx, float* t, float* dy, int n, int chunks, bool overwrite)
+        {
+            (_backward, _n, _chunks, _overwrite) = (backward, n, chunks, overwrite);
+            _x = x;
+            _y = yOrDx;
+            _t = t;
+            _dy = dy;
+        }
+
+        public override void Execute(int index, int worker)
+        {
+            var (start, end) = Chunks.Range(index, _chunks, _n);
+            var len = end - start;
+            if (_backward)
+            {
+                GeluBackwardSerial(new Span<float>(_y + start, len), new ReadOnlySpan<float>(_dy + start, len), new ReadOnlySpan<float>(_x + start, len), new ReadOnlySpan<float>(_t + start, len), _overwrite);
+            }
+            else
+            {
+                GeluForwardSerial(new Span<float>(_y + start, len), new Span<float>(_t + start, len), new ReadOnlySpan<float>(_x + start, len));
+            }
+        }
+    }
+}

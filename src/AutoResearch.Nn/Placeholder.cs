@@ -1,2 +1,0 @@
-namespace AutoResearch.Nn;
-internal static class Placeholder { }

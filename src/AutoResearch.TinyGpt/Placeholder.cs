@@ -1,2 +1,0 @@
-namespace AutoResearch.TinyGpt;
-internal static class Placeholder { }

@@ -1,0 +1,127 @@
+using AutoResearch.Nn.Kernels;
+
+namespace AutoResearch.Nn.Tests;
+
+public sealed class MatMulTests
+{
+    public static TheoryData<int, int, int> Shapes()
+    {
+        var data = new TheoryData<int, int, int>();
+        int[] sizes = [1, 2, 5, 6, 7, 13, 16, 17, 31, 33, 64, 97];
+        foreach (var m in sizes)
+        {
+            foreach (var n in new[] { 1, 3, 15, 16, 17, 40 })
+            {
+                data.Add(m, n, m % 7 + 1);
+            }
+        }
+
+        data.Add(128, 384, 128);
+        data.Add(200, 130, 300);   // K spans two KC blocks
+        data.Add(37, 600, 513);
+        data.Add(1, 1, 1000);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Gemm_matches_reference_for_all_transposes(int m, int n, int k)
+    {
+        var rng = new Rng((ulong)((m * 1000) + (n * 10) + k));
+        var a = Tolerance.Random(m * k, rng);
+        var b = Tolerance.Random(k * n, rng);
+        var c0 = Tolerance.Random(m * n, rng);
+        foreach (var (ta, tb) in new[] { (false, false), (true, false), (false, true), (true, true) })
+        {
+            var (aRow, aCol) = ta ? (1, m) : (k, 1);
+            var (bRow, bCol) = tb ? (1, k) : (n, 1);
+            foreach (var acc in new[] { false, true })
+            {
+                var expected = (float[])c0.Clone();
+                var actual = (float[])c0.Clone();
+                MatMul.GemmReference(m, n, k, a, aRow, aCol, b, bRow, bCol, expected, n, acc);
+                MatMul.Gemm(m, n, k, a, aRow, aCol, b, bRow, bCol, actual, n, acc);
+                Tolerance.Close(expected, actual, 1e-5, $"gemm {m}x{n}x{k} ta={ta} tb={tb} acc={acc}");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 1, 1)]
+    [InlineData(6, 32, 4)]
+    [InlineData(7, 33, 9)]
+    [InlineData(13, 65, 300)]
+    [InlineData(20, 31, 17)]
+    public void Vector512_kernel_matches_reference_even_where_emulated(int m, int n, int k)
+    {
+        var rng = new Rng((ulong)(m * n * k));
+        var a = Tolerance.Random(m * k, rng);
+        var b = Tolerance.Random(k * n, rng);
+        var bias = Tolerance.Random(n, rng);
+        foreach (var (tb, acc) in new[] { (false, false), (true, true) })
+        {
+            var (bRow, bCol) = tb ? (1, k) : (n, 1);
+            var expected = Tolerance.Random(m * n, rng);
+            var actual = (float[])expected.Clone();
+            MatMul.GemmReference(m, n, k, a, k, 1, b, bRow, bCol, expected, n, acc, bias);
+            MatMul.GemmWithPanel(32, m, n, k, a, k, 1, b, bRow, bCol, actual, n, acc, bias);
+            Tolerance.Close(expected, actual, 1e-5, $"gemm 6x32 {m}x{n}x{k} tb={tb} acc={acc}");
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 1, 1)]
+    [InlineData(7, 17, 5)]
+    [InlineData(13, 40, 300)]
+    [InlineData(64, 130, 33)]
+    public void Gemm_adds_bias_to_every_row_once(int m, int n, int k)
+    {
+        var rng = new Rng((ulong)(m + n + k));
+        var a = Tolerance.Random(m * k, rng);
+        var b = Tolerance.Random(k * n, rng);
+        var bias = Tolerance.Random(n, rng);
+        var expected = new float[m * n];
+        var actual = new float[m * n];
+        MatMul.GemmReference(m, n, k, a, k, 1, b, 1, k, expected, n, accumulate: false, bias);
+        MatMul.Gemm(m, n, k, a, k, 1, b, 1, k, actual, n, accumulate: false, bias);
+        Tolerance.Close(expected, actual, 1e-5, $"gemm+bias {m}x{n}x{k}");
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(3, 7)]
+    [InlineData(5, 40)]
+    [InlineData(100, 77)]
+    public void Column_sums_match_naive_sums(int rows, int c)
+    {
+        var rng = new Rng((ulong)(rows * c));
+        var x = Tolerance.Random(rows * c, rng);
+        var sums = Tolerance.Random(c, rng);
+        var expected = sums.Select((s, j) => s + Enumerable.Range(0, rows).Sum(r => x[(r * c) + j])).ToArray();
+        Reductions.AddColumnSums(sums, x, c);
+        Tolerance.Close(expected, sums, 1e-5, "column sums");
+    }
+
+    [Fact]
+    public void Gemm_respects_leading_dimension_of_c()
+    {
+        var rng = new Rng(3);
+        const int m = 9, n = 19, k = 11, ldc = 25;
+        var a = Tolerance.Random(m * k, rng);
+        var b = Tolerance.Random(k * n, rng);
+        var expected = Tolerance.Random(m * ldc, rng);
+        var actual = (float[])expected.Clone();
+        MatMul.GemmReference(m, n, k, a, k, 1, b, n, 1, expected, ldc, accumulate: false);
+        MatMul.Gemm(m, n, k, a, k, 1, b, n, 1, actual, ldc, accumulate: false);
+        Assert.Equal(expected.Length, actual.Length);
+        Tolerance.Close(expected, actual, 1e-5, "gemm with ldc");
+        Assert.Equal(expected[n], actual[n]); // the gap between rows is untouched
+    }
+
+    [Fact]
+    public void Gemm_rejects_a_too_short_operand()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => MatMul.Gemm(4, 4, 4, new float[15], 4, 1, new float[16], 4, 1, new float[16], 4, false));
+        Assert.Contains("A is too short", ex.Message, StringComparison.Ordinal);
+    }
+}

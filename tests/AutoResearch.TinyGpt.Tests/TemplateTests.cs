@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace AutoResearch.TinyGpt.Tests;
+
+/// <summary>
+/// Runs the real template, as `autoresearch init` lays it out, through `dotnet run train.cs` on a synthetic
+/// corpus with a small token budget.
+/// </summary>
+public sealed class TemplateTests : IDisposable
+{
+    private const string TokenBudget = "40960"; // 20 steps of 16 x 128 tokens
+    private readonly string _workspace = Path.Combine(Path.GetTempPath(), $"tinygpt-{Guid.NewGuid():N}");
+
+    public TemplateTests()
+    {
+        var template = FindTemplate();
+        foreach (var file in Directory.GetFiles(template, "*", SearchOption.AllDirectories))
+        {
+            var destination = Path.Combine(_workspace, Path.GetRelativePath(template, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+            File.WriteAllText(destination, File.ReadAllText(file).Replace("{{AUTORESEARCH_LIB}}", AppContext.BaseDirectory.TrimEnd('/'), StringComparison.Ordinal));
+        }
+
+        File.WriteAllBytes(Path.Combine(_workspace, "corpus.txt"), SyntheticCorpus.Generate(30_000, 5));
+    }
+
+    public void Dispose() => Directory.Delete(_workspace, recursive: true);
+
+    [Fact]
+    public void Template_trains_loss_falls_and_same_seed_gives_identical_val_bpb()
+    {
+        var first = Run();
+        var second = Run();
+
+        var losses = first.Split('\n').Where(l => l.StartsWith("progress: ", StringComparison.Ordinal))
+            .Select(l => double.Parse(l[(l.IndexOf("loss: ", StringComparison.Ordinal) + 6)..], CultureInfo.InvariantCulture)).ToList();
+        Assert.True(losses.Count >= 20, first);
+        Assert.True(losses[^1] < losses[0] - 1.0, $"loss went from {losses[0]} to {losses[^1]}");
+        var bpb = ValBpb(first);
+        Assert.True(bpb < 6.0, first);
+        Assert.Equal(ValBpb(first), ValBpb(second));
+        Assert.Contains("num_steps:        20", first, StringComparison.Ordinal);
+    }
+
+    private static double ValBpb(string output) =>
+        double.Parse(output.Split('\n').Single(l => l.StartsWith("val_bpb:", StringComparison.Ordinal))[8..].Trim(), CultureInfo.InvariantCulture);
+
+    private string Run()
+    {
+        var start = new ProcessStartInfo("dotnet", ["run", "train.cs"])
+        {
+            WorkingDirectory = _workspace,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["AUTORESEARCH_DATA"] = Path.Combine(_workspace, "corpus.txt");
+        start.Environment["AUTORESEARCH_TOKEN_BUDGET"] = TokenBudget;
+        start.Environment["AUTORESEARCH_SEED"] = "3";
+        start.Environment["AUTORESEARCH_THREADS"] = "2";
+        start.Environment.Remove("AUTORESEARCH_TIME_BUDGET");
+        start.Environment.Remove("AUTORESEARCH_LIB");
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEnd();
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(3)), "train.cs did not finish in 3 minutes");
+        Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}\n{stdout}\n{stderr.Result}");
+        return stdout;
+    }
+
+    private static string FindTemplate()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "templates", "tinygpt");
+            if (File.Exists(Path.Combine(candidate, "train.cs")))
+            {
+                return candidate;
+            }
+        }
+
+        throw new InvalidOperationException($"templates/tinygpt not found above {AppContext.BaseDirectory}");
+    }
+}
