@@ -41,6 +41,20 @@ public sealed class CommandTests
         }
     }
 
+    [Theory]
+    [InlineData("init")]
+    [InlineData("run")]
+    [InlineData("status")]
+    [InlineData("log")]
+    [InlineData("show")]
+    public async Task Help_of_every_command_renders(string command)
+    {
+        var (code, output) = await CliRunner.RunAsync(command, "--help");
+
+        Assert.Equal(0, code);
+        Assert.Contains("USAGE", output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Run_without_an_agent_uses_the_built_in_search()
     {

@@ -18,11 +18,11 @@ internal sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand
     internal sealed class Settings : WorkspaceSettings
     {
         [CommandOption("--agent <KIND>")]
-        [Description("The proposer: search (built in, the default) or cli (an external coding agent). Overrides [agent] kind.")]
+        [Description("The proposer: search (built in, the default) or cli (an external coding agent). Overrides [[agent]] kind.")]
         public string? Agent { get; init; }
 
         [CommandOption("--agent-command <TEMPLATE>")]
-        [Description("For --agent cli: the command; {prompt} becomes the prompt file's path. Overrides [agent] command.")]
+        [Description("For --agent cli: the command; {prompt} becomes the prompt file's path. Overrides [[agent]] command.")]
         public string? AgentCommand { get; init; }
 
         [CommandOption("--max-experiments <N>")]
@@ -38,7 +38,7 @@ internal sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand
         public string? Tag { get; init; }
 
         [CommandOption("--parallel <N>")]
-        [Description("Run N experiments at once, each in its own worktree against the current best (one GPU each with [run] gpus, else a share of the cores). Default 1.")]
+        [Description("Run N experiments at once, each in its own worktree against the current best (one GPU each with [[run]] gpus, else a share of the cores). Default 1.")]
         public int? Parallel { get; init; }
 
         [CommandOption("--plain")]
