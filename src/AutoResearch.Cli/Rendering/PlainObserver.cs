@@ -24,7 +24,7 @@ internal sealed class PlainObserver(IAnsiConsole console, ResearchSpec spec) : I
         var metric = spec.Objective.Metric;
         var color = Format.Color(experiment);
         var status = Format.Status(experiment);
-        var tail = (experiment.Error is null ? "" : $" ({experiment.Error})") + (experiment.Decision is null ? "" : $" [[{experiment.Decision}]]");
+        var tail = (experiment.Error is null ? "" : $" ({experiment.Error})") + (experiment.Decision is null ? "" : $" [{experiment.Decision}]");
         console.MarkupLineInterpolated(
             $"[[{experiment.Seq}]] [{color}]{status}[/] {metric}={Format.Metric(experiment.Metric)} best={Format.Metric(best.Metric)} {Format.Seconds(experiment.RunSeconds)} {experiment.Description ?? ""}{tail}");
     }
