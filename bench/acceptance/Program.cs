@@ -22,6 +22,7 @@ var rules = new List<(string Name, AcceptanceSpec? Spec)>
     ("ours: 3 baseline runs, z = 1.5, confirm", new AcceptanceSpec { BaselineRepeats = 3, Z = 1.5 }),
     ("ours: 3 baseline runs, z = 2, no confirm", new AcceptanceSpec { BaselineRepeats = 3, Z = 2, Confirm = false }),
     ("ours: 3 baseline runs, z = 2, 2 confirm runs (σ refreshed)", new AcceptanceSpec { BaselineRepeats = 3, Z = 2, ConfirmRuns = 2 }),
+    ("ours: σ known exactly, z = 2, confirm", new AcceptanceSpec { Z = 2 }),
 };
 
 Console.WriteLine($"trials: {trials} landscapes x {Proposals} proposals each; 8 knobs; steps 0.1 in unit space; 10% no-op proposals");
@@ -69,7 +70,9 @@ foreach (var sigma in new[] { 0.005, 0.01, 0.02 })
     var best = baselineRuns.Average();
     // σ from the runs not selected on their outcome, as the loop pools them: the baseline's, then confirmation runs.
     var groups = new List<IReadOnlyList<double>> { baselineRuns };
-    var noiseSigma = Noise.Sigma(groups) ?? 0;
+    var known = spec is { BaselineRepeats: 1 };
+    NoiseEstimate Estimate() => known ? new NoiseEstimate(sigma, int.MaxValue) : Noise.Estimate(groups) ?? new NoiseEstimate(0, 0);
+    var estimate = Estimate();
     int kept = 0, falseKept = 0, runs = repeats;
     for (var p = 0; p < Proposals; p++)
     {
@@ -93,7 +96,7 @@ foreach (var sigma in new[] { 0.005, 0.01, 0.02 })
         }
         else
         {
-            var verdict = AcceptanceRule.Decide(spec, objective, noiseSigma, best, values, netDeletion: false);
+            var verdict = AcceptanceRule.Decide(spec, objective, estimate.Sigma, best, values, netDeletion: false, estimate.Degrees);
             while (verdict.Outcome == VerdictOutcome.Confirm)
             {
                 values.Add(Measure(candidate));
@@ -101,10 +104,10 @@ foreach (var sigma in new[] { 0.005, 0.01, 0.02 })
                 if (values.Count >= 3)
                 {
                     groups.Add(values.Skip(1).ToList());
-                    noiseSigma = Noise.Sigma(groups) ?? 0;
+                    estimate = Estimate();
                 }
 
-                verdict = AcceptanceRule.Decide(spec, objective, noiseSigma, best, values, netDeletion: false);
+                verdict = AcceptanceRule.Decide(spec, objective, estimate.Sigma, best, values, netDeletion: false, estimate.Degrees);
             }
 
             keep = verdict.Outcome == VerdictOutcome.Keep;

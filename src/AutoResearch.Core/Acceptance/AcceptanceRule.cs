@@ -7,9 +7,11 @@ namespace AutoResearch.Core.Acceptance;
 /// Decides whether a measured candidate beats the best by more than the noise. With threshold T = max(min_delta, z·σ)
 /// and the candidate's improvement Δ (its mean over its runs against the best's mean):
 /// <list type="bullet">
-/// <item>one run, Δ &gt; 2T: keep (a clear win); one run, T &lt; Δ ≤ 2T: confirm (run again with a fresh seed,
-/// <c>confirm_runs</c> times);</item>
-/// <item>after confirmation (1 + <c>confirm_runs</c> runs): keep when the mean of all runs still beats the best by more than T;</item>
+/// <item>one run, Δ &gt; 2T: keep (a clear win), unless σ is measured from fewer than <see cref="SettledDegrees"/> degrees of
+/// freedom: then it is confirmed like a borderline win;</item>
+/// <item>one run, T &lt; Δ ≤ 2T: confirm (run again with a fresh seed, <c>confirm_runs</c> times);</item>
+/// <item>after confirmation (1 + <c>confirm_runs</c> runs): keep when the mean of all runs still beats the best by more than T
+/// and the fresh runs on their own beat the best (the first run was chosen for looking good; the fresh ones were not);</item>
 /// <item>|Δ| ≤ T and the change deletes more lines than it adds: keep as a simplification;</item>
 /// <item>otherwise discard.</item>
 /// </list>
@@ -17,6 +19,13 @@ namespace AutoResearch.Core.Acceptance;
 /// </summary>
 public static class AcceptanceRule
 {
+    /// <summary>
+    /// The degrees of freedom from which a measured σ is trusted to call a single run a clear win. From three runs of one code
+    /// (two degrees) the estimate is below half the true σ about one time in six, and a "clear" win against it is often
+    /// noise; from five runs (four degrees) that happens one time in fourteen, and the clear-win margin of 2T covers it.
+    /// </summary>
+    public const int SettledDegrees = 4;
+
     /// <summary>Decides on <paramref name="candidate"/> (the values of its runs so far, at least one) against <paramref name="best"/>.</summary>
     /// <param name="spec">The <c>[acceptance]</c> settings.</param>
     /// <param name="objective">Which direction is better.</param>
@@ -24,7 +33,10 @@ public static class AcceptanceRule
     /// <param name="best">The best's value (the mean of its runs).</param>
     /// <param name="candidate">The candidate's values, one per run, at least one.</param>
     /// <param name="netDeletion">True when the candidate's diff removes more lines than it adds.</param>
-    public static Verdict Decide(AcceptanceSpec spec, ObjectiveSpec objective, double sigma, double best, IReadOnlyList<double> candidate, bool netDeletion)
+    /// <param name="sigmaDegrees">The degrees of freedom σ was measured from; a fixed or known σ passes the default.</param>
+    public static Verdict Decide(
+        AcceptanceSpec spec, ObjectiveSpec objective, double sigma, double best, IReadOnlyList<double> candidate, bool netDeletion,
+        int sigmaDegrees = int.MaxValue)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(objective);
@@ -39,9 +51,15 @@ public static class AcceptanceRule
         var against = string.Create(inv, $"{Show(margin)} vs threshold {threshold:0.000000}");
         if (candidate.Count == 1)
         {
-            if (margin > 2 * threshold)
+            if (margin > 2 * threshold && (sigma == 0 || sigmaDegrees >= SettledDegrees || !spec.Confirm))
             {
                 return new Verdict(VerdictOutcome.Keep, margin, threshold, $"clear win: {against}");
+            }
+
+            if (margin > 2 * threshold)
+            {
+                return new Verdict(VerdictOutcome.Confirm, margin, threshold,
+                    string.Create(inv, $"win ({against}) against a σ from {sigmaDegrees} degrees of freedom: confirming with a fresh seed"));
             }
 
             if (margin > threshold)
@@ -56,7 +74,7 @@ public static class AcceptanceRule
             return new Verdict(VerdictOutcome.Confirm, margin, threshold,
                 string.Create(inv, $"confirming: {candidate.Count} of {1 + spec.ConfirmRuns} runs so far, mean {against}"));
         }
-        else if (margin > threshold)
+        else if (margin > threshold && objective.Improvement(candidate.Skip(1).Average(), best) > 0)
         {
             return new Verdict(VerdictOutcome.Keep, margin, threshold, string.Create(inv, $"confirmed: mean of {candidate.Count} runs {against}"));
         }

@@ -27,10 +27,11 @@ public sealed partial class ResearchLoop
             var all = session.Experiments(_ledger);
             var best = session.Best(_ledger) ?? throw new InvalidOperationException("no baseline");
             bestCommit = best.CandidateCommit ?? best.ParentCommit;
-            var sigma = Sigma(all);
+            var noise = NoiseOf(all);
+            var sigma = noise.Sigma;
             verdict = AcceptanceRule.Decide(
                 _spec.Acceptance, _spec.Objective, sigma, best.Metric!.Value, experiment.Runs.Select(r => r.Value).ToList(),
-                AcceptanceRule.IsNetDeletion(experiment.Patch));
+                AcceptanceRule.IsNetDeletion(experiment.Patch), noise.Degrees);
             var reason = experiment.RebasedFrom is { } from
                 ? $"{verdict.Reason} (rebased onto {experiment.ParentCommit[..7]} from {from[..7]}, won on a stale parent)"
                 : verdict.Reason;
@@ -100,14 +101,18 @@ public sealed partial class ResearchLoop
     /// repeats, and the confirmation runs of a candidate after its first run, which was selected for looking good and would
     /// inflate σ). 0 when nothing was repeated.
     /// </summary>
-    private double Sigma(IEnumerable<ExperimentRecord> experiments)
+    private double Sigma(IEnumerable<ExperimentRecord> experiments) => NoiseOf(experiments).Sigma;
+
+    /// <summary>σ with its degrees of freedom (a configured σ counts as known exactly; nothing repeated is σ 0).</summary>
+    private NoiseEstimate NoiseOf(IEnumerable<ExperimentRecord> experiments)
     {
         if (_spec.Acceptance.Sigma is { } fixedSigma)
         {
-            return fixedSigma;
+            return new NoiseEstimate(fixedSigma, int.MaxValue);
         }
 
-        return Noise.Sigma(Unselected(experiments).Select(runs => (IReadOnlyList<double>)runs.Select(r => r.Value).ToList())) ?? 0;
+        return Noise.Estimate(Unselected(experiments).Select(runs => (IReadOnlyList<double>)runs.Select(r => r.Value).ToList()))
+            ?? new NoiseEstimate(0, 0);
     }
 
     /// <summary>The early-stopping rule for a run compared with <paramref name="best"/>.</summary>

@@ -32,6 +32,24 @@ public sealed class AcceptanceRuleTests
     }
 
     [Fact]
+    public void Confirmation_needs_the_fresh_runs_to_win_on_their_own()
+    {
+        // Mean 8.95 beats 10 by 1.05 > T = 1, but the fresh run (10.1) alone is worse than the best: the first was luck.
+        Assert.Equal(VerdictOutcome.Discard, AcceptanceRule.Decide(s_spec, s_minimize, 0.5, 10, [7.8, 10.1], false).Outcome);
+        Assert.Equal(VerdictOutcome.Keep, AcceptanceRule.Decide(s_spec, s_minimize, 0.5, 10, [7.8, 9.9], false).Outcome);
+    }
+
+    [Fact]
+    public void A_clear_win_against_a_sigma_from_few_runs_is_confirmed_first()
+    {
+        // Δ = 3 > 2T = 2: clear against a settled σ, confirmed against one from two degrees of freedom (three runs).
+        Assert.Equal(VerdictOutcome.Keep, AcceptanceRule.Decide(s_spec, s_minimize, 0.5, 10, [7], false, AcceptanceRule.SettledDegrees).Outcome);
+        Assert.Equal(VerdictOutcome.Confirm, AcceptanceRule.Decide(s_spec, s_minimize, 0.5, 10, [7], false, sigmaDegrees: 2).Outcome);
+        Assert.Equal(VerdictOutcome.Keep, AcceptanceRule.Decide(s_spec with { Confirm = false }, s_minimize, 0.5, 10, [7], false, 2).Outcome);
+        Assert.Equal(VerdictOutcome.Keep, AcceptanceRule.Decide(s_spec, s_minimize, 0, 10, [7], false, 0).Outcome);
+    }
+
+    [Fact]
     public void Confirm_runs_asks_for_that_many_fresh_runs_before_deciding()
     {
         var spec = s_spec with { ConfirmRuns = 2 };
@@ -83,8 +101,8 @@ public sealed class AcceptanceRuleTests
 
     /// <summary>
     /// The configured false-keep rate, by simulation with a fixed seed: pure-noise candidates (true difference 0), σ measured
-    /// from three baseline runs each time, z = 2 with confirmation. A correct rule keeps about 3.5% of them (the naive rule half),
-    /// and about 75% of real improvements of 4σ: σ from only three runs is uncertain (about 87% with five).
+    /// from three baseline runs each time, z = 2 with confirmation. A correct rule keeps about 4.6% of them (the naive rule half),
+    /// and about 89% of real improvements of 4σ: σ from only three runs is uncertain, which costs both.
     /// </summary>
     [Fact]
     public void Pure_noise_is_kept_rarely_and_a_real_improvement_of_four_sigma_almost_always()
@@ -96,15 +114,15 @@ public sealed class AcceptanceRuleTests
         for (var i = 0; i < Trials; i++)
         {
             var baseline = new[] { Draw(0), Draw(0), Draw(0) };
-            var sigma = Noise.Sigma([baseline])!.Value;
+            var (sigma, degrees) = Noise.Estimate([baseline])!.Value;
             foreach (var (truth, isReal) in new[] { (0.0, false), (-4.0, true) })
             {
                 var runs = new List<double> { Draw(truth) };
-                var verdict = AcceptanceRule.Decide(s_spec, s_minimize, sigma, baseline.Average(), runs, false);
+                var verdict = AcceptanceRule.Decide(s_spec, s_minimize, sigma, baseline.Average(), runs, false, degrees);
                 if (verdict.Outcome == VerdictOutcome.Confirm)
                 {
                     runs.Add(Draw(truth));
-                    verdict = AcceptanceRule.Decide(s_spec, s_minimize, sigma, baseline.Average(), runs, false);
+                    verdict = AcceptanceRule.Decide(s_spec, s_minimize, sigma, baseline.Average(), runs, false, degrees);
                 }
 
                 if (verdict.Outcome == VerdictOutcome.Keep)

@@ -21,6 +21,18 @@ public sealed class NoiseTests
     }
 
     [Fact]
+    public void Sigma_of_one_group_is_its_sample_standard_deviation_without_the_small_sample_bias()
+    {
+        var estimate = Noise.Estimate([[1.0, 2.0, 4.0]])!.Value;
+
+        Assert.Equal(2, estimate.Degrees);
+        Assert.Equal(Math.Sqrt(7.0 / 3) / Noise.C4(2), estimate.Sigma, 12);
+        Assert.Equal(Math.Sqrt(2 / Math.PI), Noise.C4(1), 12);
+        Assert.Equal(Math.Sqrt(Math.PI) / 2, Noise.C4(2), 12);
+        Assert.Equal(0.9400, Noise.C4(4), 4);
+    }
+
+    [Fact]
     public void Interpolation_is_linear_inside_the_curve_and_null_outside()
     {
         IReadOnlyList<CurvePoint> curve = [new(10, 5), new(20, 3), new(40, 2)];

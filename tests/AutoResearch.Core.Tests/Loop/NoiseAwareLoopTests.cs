@@ -21,8 +21,8 @@ public sealed class NoiseAwareLoopTests
         Assert.Equal(5, baseline.Runs.Count);
         Assert.Equal([42, 43, 44, 45, 46], baseline.Runs.Select(r => r.Seed));
         Assert.Equal(baseline.Runs.Average(r => r.Value), baseline.Metric!.Value, 9);
-        // Seed 42 draws -2.4σ; the median of pairwise differences shrugs it off (a standard deviation would not).
-        Assert.InRange(baseline.Sigma!.Value, 0.6, 1.6);
+        // Seed 42 draws -2.4σ, so five runs put σ high (1.8), but within the spread of an estimate from four degrees of freedom.
+        Assert.InRange(baseline.Sigma!.Value, 0.5, 2.0);
         var proposals = summary.Experiments.Skip(1).ToList();
         Assert.All(proposals, e => Assert.NotNull(e.Threshold));
         Assert.All(proposals, e => Assert.NotNull(e.Margin));
@@ -107,20 +107,21 @@ public sealed class NoiseAwareLoopTests
     [Fact]
     public async Task Sigma_is_refreshed_from_confirmation_runs_of_one_code_but_never_from_the_selected_first_run()
     {
-        // Baseline: seeds 42, 43 score 20 and 21 (JITTER 1): σ = 1.0484, threshold 2.097. The candidate scores 17 on seed 42
-        // (a borderline win of 3.5), then 18.5 and 17 on its two confirmation runs: their spread (1.5) joins the baseline's (1).
+        // Baseline: seeds 42, 43 score 20 and 21 (JITTER 1): σ = √0.5 / c4(1) = 0.886, threshold 1.772. The candidate scores
+        // 18.5 on seed 42 (a borderline win of 2), then 19 and 18.5 on its two confirmation runs: their spread (0.5) joins the
+        // baseline's (1), σ = √((1² + 0.5²) / 4) / c4(2) = 0.631, and the mean (18.667) still beats 20.5 by more than 2σ.
         using var noisy = new NoisyWorkspace(noise: 0, extraToml: "[acceptance]\nbaseline_repeats = 2\nconfirm_runs = 2\n");
         noisy.Repo.Write("knobs.sh", noisy.Repo.Read("knobs.sh").Replace("JITTER=0", "JITTER=1", StringComparison.Ordinal));
         noisy.Repo.Git("commit", "-qam", "jitter");
-        var plan = new[] { NoisyWorkspace.Set("X", 7) + " && " + NoisyWorkspace.Set("JITTER", 1.5) };
+        var plan = new[] { NoisyWorkspace.Set("X", 8.5) + " && " + NoisyWorkspace.Set("JITTER", 0.5) };
 
         var summary = await LoopHarness.RunAsync(noisy.Root, new PlanProposer(plan), new LoopOptions { Tag = "r", MaxExperiments = 1 });
 
-        Assert.Equal(Noise.PairToSigma, summary.Baseline.Sigma!.Value, 9);
+        Assert.Equal(Math.Sqrt(0.5) / Noise.C4(1), summary.Baseline.Sigma!.Value, 9);
         var e = summary.Experiments[1];
-        Assert.Equal([17, 18.5, 17], e.Runs.Select(r => r.Value));
-        Assert.Equal(Noise.PairToSigma * 1.25, e.Sigma!.Value, 9);
+        Assert.Equal([18.5, 19, 18.5], e.Runs.Select(r => r.Value));
+        Assert.Equal(Math.Sqrt(1.25 / 4) / Noise.C4(2), e.Sigma!.Value, 9);
         Assert.Equal(ExperimentStatus.Keep, e.Status);
-        Assert.Equal(3, e.Margin!.Value, 9);
+        Assert.Equal(20.5 - (56 / 3.0), e.Margin!.Value, 9);
     }
 }
