@@ -82,4 +82,51 @@ foreach (var minFraction in new[] { 0.2, 0.3, 0.5 })
     }
 }
 
+// The hindsight bound: the most any rule that stops on the gap to the best's curve could save without stopping a keep.
+// At each progress point from min_fraction on, the bar is the largest gap any kept candidate showed there; a candidate is
+// stopped at the first point where its gap is above that bar. No rule that sees only the gaps can do better.
+Console.WriteLine();
+Console.WriteLine("Hindsight bound (knowing which candidates the run kept):");
+Console.WriteLine();
+Console.WriteLine("| min_fraction | stopped | compute saved |");
+Console.WriteLine("|---|---|---|");
+foreach (var minFraction in new[] { 0.2, 0.3, 0.5 })
+{
+    var gaps = new List<(ExperimentRecord Candidate, List<(double Progress, double Gap)> Gaps)>();
+    var best = baseline;
+    foreach (var e in candidates)
+    {
+        var curves = best.Runs.Count > 0 ? best.Runs.Select(r => r.Curve).Where(c => c.Count > 0).ToList() : [best.Curve];
+        var incumbent = Noise.MeanCurve(curves);
+        var series = e.Curve.Where(p => p.Progress >= minFraction * 100)
+            .Select(p => (p.Progress, Best: Noise.Interpolate(incumbent, p.Progress)))
+            .Where(p => p.Best is not null)
+            .Select(p => (p.Progress, e.Curve.First(q => q.Progress == p.Progress).Value - p.Best!.Value))
+            .ToList();
+        gaps.Add((e, series));
+        if (e.Status == ExperimentStatus.Keep)
+        {
+            best = e;
+        }
+    }
+
+    var bar = gaps.Where(g => g.Candidate.Status == ExperimentStatus.Keep).SelectMany(g => g.Gaps)
+        .GroupBy(g => g.Progress).ToDictionary(g => g.Key, g => g.Max(x => x.Gap));
+    double total = 0, saved = 0;
+    var stopped = 0;
+    foreach (var (e, series) in gaps)
+    {
+        var seconds = e.Runs.Count > 0 ? e.Runs[0].Seconds : e.RunSeconds ?? 0;
+        total += seconds;
+        var at = series.FirstOrDefault(g => g.Gap > bar.GetValueOrDefault(g.Progress, double.PositiveInfinity));
+        if (at != default)
+        {
+            stopped++;
+            saved += seconds * (1 - (at.Progress / 100));
+        }
+    }
+
+    Console.WriteLine(string.Create(inv, $"| {minFraction:0.0} | {stopped}/{candidates.Count} | {saved / Math.Max(total, 1e-9):P1} |"));
+}
+
 return 0;
