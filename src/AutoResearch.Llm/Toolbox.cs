@@ -292,7 +292,7 @@ internal sealed class Toolbox
 
         return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)
             ? value
-            : throw new ToolArgumentException($"the argument `{name}` = {text} must be a whole number");
+            : throw new ToolArgumentException($"the argument `{name}` = \"{text}\" must be a whole number");
     }
 
     /// <summary>A tool call whose arguments are missing or malformed.</summary>
