@@ -24,6 +24,7 @@ public sealed class LlmProposer : IProposer, IDisposable
     private readonly LlmOptions _options;
     private readonly string? _notebookPath;
     private readonly TimeProvider _time;
+    private HttpClient? _http;
 
     /// <param name="client">The model. Disposed with the proposer.</param>
     /// <param name="options">Limits; validated here.</param>
@@ -65,11 +66,15 @@ public sealed class LlmProposer : IProposer, IDisposable
 
         var key = ModelClient.ApiKey(options, environment ?? Environment.GetEnvironmentVariable);
         time ??= TimeProvider.System;
-        var (client, _) = ModelClient.Create(options, key, time, handler);
-        return new LlmProposer(client, options, notebookPath, time);
+        var (client, http) = ModelClient.Create(options, key, time, handler);
+        return new LlmProposer(client, options, notebookPath, time) { _http = http };
     }
 
-    public void Dispose() => _client.Dispose();
+    public void Dispose()
+    {
+        _client.Dispose();
+        _http?.Dispose();
+    }
 
     public async Task<Proposal> ProposeAsync(ProposalContext context, CancellationToken cancellationToken = default)
     {

@@ -40,8 +40,11 @@ internal static class ModelClient
             "(or name another variable with [agent] api_key_env)"]);
     }
 
-    /// <summary>Builds the chat client. <paramref name="handler"/> is the innermost HTTP handler (a real socket handler by default).</summary>
-    public static (IChatClient Client, RetryHandler Retries) Create(
+    /// <summary>
+    /// Builds the chat client and the HTTP client under it (the caller disposes both). <paramref name="handler"/> is the
+    /// innermost HTTP handler (a real socket handler by default).
+    /// </summary>
+    public static (IChatClient Client, HttpClient Http) Create(
         LlmOptions options, string apiKey, TimeProvider time, HttpMessageHandler? handler = null)
     {
         var endpoint = options.BaseUrl ?? DefaultEndpoint(options.Provider);
@@ -59,7 +62,7 @@ internal static class ModelClient
                 MaxRetries = 0,
                 Timeout = Timeout.InfiniteTimeSpan,
             };
-            return (anthropic.AsIChatClient(options.Model, options.MaxOutputTokens), retries);
+            return (anthropic.AsIChatClient(options.Model, options.MaxOutputTokens), http);
         }
 
         var openAI = new OpenAIClientOptions
@@ -69,6 +72,6 @@ internal static class ModelClient
             RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
             NetworkTimeout = Timeout.InfiniteTimeSpan,
         };
-        return (new ChatClient(options.Model, new ApiKeyCredential(apiKey), openAI).AsIChatClient(), retries);
+        return (new ChatClient(options.Model, new ApiKeyCredential(apiKey), openAI).AsIChatClient(), http);
     }
 }

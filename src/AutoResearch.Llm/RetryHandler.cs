@@ -27,9 +27,6 @@ internal sealed class RetryHandler : DelegatingHandler
         _keyVariable = keyVariable;
     }
 
-    /// <summary>How many requests were retried since this handler was made (for tests and the transcript).</summary>
-    public int Retries { get; private set; }
-
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         // The body is read once so every attempt sends the same bytes, whatever kind of content the SDK built.
@@ -108,7 +105,6 @@ internal sealed class RetryHandler : DelegatingHandler
 
     private async Task WaitAsync(int attempt, TimeSpan? retryAfter, CancellationToken cancellationToken)
     {
-        Retries++;
         await Task.Delay(_policy.Delay(attempt, retryAfter), _time, cancellationToken).ConfigureAwait(false);
     }
 

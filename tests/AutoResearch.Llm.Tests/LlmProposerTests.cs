@@ -178,6 +178,23 @@ public sealed class LlmProposerTests
     }
 
     [Fact]
+    public async Task A_turn_past_its_time_limit_is_a_failed_proposal_not_an_interruption()
+    {
+        await using var h = new LlmHarness(LlmProvider.OpenAI);
+        var wire = h.Wire;
+        h.Server.Enqueue(Enumerable.Range(0, 8).Select(_ => wire.ToolCalls(new Call("read_file", new { path = "knobs.sh" }))).ToArray());
+
+        // Within the clock's instant range, so the turn's limit expires at once.
+        using var proposer = h.Proposer(h.Options with { TurnTimeout = TimeSpan.FromMinutes(2) });
+        var summary = await h.RunAsync(maxExperiments: 1, proposer);
+
+        var e = summary.Experiments[1];
+        Assert.Equal(ExperimentStatus.Crash, e.Status);
+        Assert.Equal("the model's turn took longer than 120 s ([agent] timeout_seconds)", e.Error);
+        Assert.Contains(TimeSpan.FromMinutes(2), h.Time.Waits);
+    }
+
+    [Fact]
     public async Task A_reply_without_tool_calls_gets_one_reminder()
     {
         await using var h = new LlmHarness(LlmProvider.Anthropic);
