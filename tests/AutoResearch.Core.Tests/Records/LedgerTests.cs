@@ -62,8 +62,16 @@ public sealed class LedgerTests : IDisposable
             old.CreateRun(new RunRecord("old", "autoresearch/old", "abc", "m", "minimize", DateTimeOffset.UnixEpoch, null));
             old.Insert(new ExperimentRecord
             {
-                Tag = "old", Seq = 0, Phase = ExperimentPhase.Done, Status = ExperimentStatus.Keep, ParentCommit = "abc",
-                Proposer = "baseline", StartedAt = DateTimeOffset.UnixEpoch, Seed = 42, Metric = 2.5, Slot = 1,
+                Tag = "old",
+                Seq = 0,
+                Phase = ExperimentPhase.Done,
+                Status = ExperimentStatus.Keep,
+                ParentCommit = "abc",
+                Proposer = "baseline",
+                StartedAt = DateTimeOffset.UnixEpoch,
+                Seed = 42,
+                Metric = 2.5,
+                Slot = 1,
             });
         }
 
