@@ -33,6 +33,9 @@ public sealed class LlmProposerTests
         Assert.Equal((400L, 80L), (e.InputTokens, e.OutputTokens));
         Assert.Contains("X=4", h.Toy.Repo.Git("show", "autoresearch/t1:knobs.sh"), StringComparison.Ordinal);
         Assert.All(h.Server.Received, r => Assert.Equal(wire.RequestPath, r.Path));
+        Assert.Equal(["list_files", "read_file", "replace_in_file", "write_file", "note", "finish"], wire.ToolNames(h.Requests[0]));
+        Assert.Contains("careful machine-learning researcher", wire.SystemText(h.Requests[0]), StringComparison.Ordinal);
+        Assert.Contains("## Instructions (program.md)\n\nLower the score.", wire.UserTexts(h.Requests[0])[0], StringComparison.Ordinal);
         var results = wire.ToolResults(h.Requests[^1]);
         Assert.Contains("knobs.sh  (editable)", results[0], StringComparison.Ordinal);
         Assert.DoesNotContain("experiment.sh  (editable)", results[0], StringComparison.Ordinal);

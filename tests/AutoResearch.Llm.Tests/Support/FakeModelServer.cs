@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
+using System.Text.Json;
 
 namespace AutoResearch.Llm.Tests.Support;
 
@@ -18,23 +18,42 @@ internal sealed record ReceivedRequest(string Method, string Path, IReadOnlyDict
 /// </summary>
 internal sealed class FakeModelServer : IAsyncDisposable
 {
-    private readonly HttpListener _listener = new();
     private readonly ConcurrentQueue<Reply> _script = new();
     private readonly ConcurrentQueue<ReceivedRequest> _received = new();
+    private readonly HttpListener _listener;
     private readonly Task _serving;
+    private readonly Func<string, string?> _validate;
 
-    public FakeModelServer()
+    /// <param name="validate">Returns what the real API would refuse in a request body (answered 400 without using the script), or null.</param>
+    public FakeModelServer(Func<string, string?>? validate = null)
     {
-        // A free port from the OS; the tiny window before HttpListener takes it is harmless on a test machine.
-        using (var probe = new TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            Port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        }
-
-        _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
-        _listener.Start();
+        _validate = validate ?? (_ => null);
+        (_listener, Port) = Listen();
         _serving = Task.Run(ServeAsync);
+    }
+
+    /// <summary>
+    /// Starts a listener on a free loopback port. Ports come from below Linux's ephemeral range (32768 and up), where
+    /// the client connections of tests running in parallel take theirs; a port in use is skipped.
+    /// </summary>
+    private static (HttpListener, int) Listen()
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var port = Random.Shared.Next(20_000, 32_000);
+            var listener = new HttpListener();
+            listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+            try
+            {
+                listener.Start();
+                return (listener, port);
+            }
+            catch (HttpListenerException) when (attempt < 50)
+            {
+                // Taken by another test or process: try another.
+                listener.Close();
+            }
+        }
     }
 
     public int Port { get; }
@@ -80,7 +99,10 @@ internal sealed class FakeModelServer : IAsyncDisposable
                 .ToDictionary(k => k.ToLowerInvariant(), k => context.Request.Headers[k] ?? "");
             _received.Enqueue(new ReceivedRequest(context.Request.HttpMethod, context.Request.Url!.AbsolutePath, headers, body));
 
-            var reply = _script.TryDequeue(out var next)
+            var problem = _validate(body);
+            var reply = problem is not null
+                ? new Reply(400, JsonSerializer.Serialize(new { error = new { message = "invalid request: " + problem, type = "invalid_request_error" } }))
+                : _script.TryDequeue(out var next)
                 ? next
                 : new Reply(400, """{"error":{"message":"the test script has no more replies","type":"invalid_request_error"}}""");
             context.Response.StatusCode = reply.Status;
@@ -99,7 +121,7 @@ internal sealed class FakeModelServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _listener.Stop();
+        // Close alone: Stop followed by Close unregisters the port twice, and the second time may bind it anew.
         _listener.Close();
         await _serving;
     }

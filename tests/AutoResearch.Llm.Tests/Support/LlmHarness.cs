@@ -13,12 +13,13 @@ internal sealed class LlmHarness : IAsyncDisposable
     public LlmHarness(LlmProvider provider, double x = 10)
     {
         Wire = Wire.For(provider);
+        Server = new FakeModelServer(Wire.Problem);
         Toy = new ToyWorkspace(x);
     }
 
     public Wire Wire { get; }
 
-    public FakeModelServer Server { get; } = new();
+    public FakeModelServer Server { get; }
 
     public ToyWorkspace Toy { get; }
 

@@ -42,6 +42,18 @@ internal abstract class Wire
     /// <summary>The text of every user message in a request body.</summary>
     public abstract IReadOnlyList<string> UserTexts(string requestBody);
 
+    /// <summary>The system prompt of a request body.</summary>
+    public abstract string SystemText(string requestBody);
+
+    /// <summary>The names of the tools a request declares.</summary>
+    public abstract IReadOnlyList<string> ToolNames(string requestBody);
+
+    /// <summary>
+    /// What the real API would refuse with a 400 in a request body, or null: a tool result that answers no tool call of the
+    /// assistant turn before it, or a tool call left unanswered.
+    /// </summary>
+    public abstract string? Problem(string requestBody);
+
     protected string NextId(string prefix) => $"{prefix}{++_ids}";
 
     protected static string Serialize(object value) => JsonSerializer.Serialize(value);
@@ -79,6 +91,40 @@ internal sealed class OpenAIWire : Wire
 
     public override IReadOnlyList<string> UserTexts(string requestBody) =>
         Messages(requestBody).Where(m => m?["role"]?.GetValue<string>() == "user").Select(m => TextOf(m!["content"])).ToList();
+
+    public override string SystemText(string requestBody) =>
+        string.Concat(Messages(requestBody).Where(m => m?["role"]?.GetValue<string>() is "system" or "developer").Select(m => TextOf(m!["content"])));
+
+    public override IReadOnlyList<string> ToolNames(string requestBody) =>
+        JsonNode.Parse(requestBody)!["tools"]!.AsArray().Select(t => t!["function"]!["name"]!.GetValue<string>()).ToList();
+
+    public override string? Problem(string requestBody)
+    {
+        var open = new HashSet<string>();
+        foreach (var m in Messages(requestBody))
+        {
+            var role = m!["role"]!.GetValue<string>();
+            if (role == "tool")
+            {
+                var id = m["tool_call_id"]?.GetValue<string>() ?? "";
+                if (!open.Remove(id))
+                {
+                    return $"tool message answers unknown tool_call_id {id}";
+                }
+            }
+            else if (open.Count > 0)
+            {
+                return $"tool calls {string.Join(", ", open)} were not answered";
+            }
+
+            foreach (var call in m["tool_calls"]?.AsArray() ?? [])
+            {
+                open.Add(call!["id"]!.GetValue<string>());
+            }
+        }
+
+        return null;
+    }
 
     private static JsonArray Messages(string body) => JsonNode.Parse(body)!["messages"]!.AsArray();
 
@@ -129,6 +175,39 @@ internal sealed class AnthropicWire : Wire
                 ? string.Concat(blocks.Where(b => b?["type"]?.GetValue<string>() == "text").Select(b => b!["text"]!.GetValue<string>()))
                 : TextOf(m["content"]))
             .ToList();
+
+    public override string SystemText(string requestBody) => TextOf(JsonNode.Parse(requestBody)!["system"]);
+
+    public override IReadOnlyList<string> ToolNames(string requestBody) =>
+        JsonNode.Parse(requestBody)!["tools"]!.AsArray().Select(t => t!["name"]!.GetValue<string>()).ToList();
+
+    public override string? Problem(string requestBody)
+    {
+        if (JsonNode.Parse(requestBody)!["max_tokens"] is null)
+        {
+            return "max_tokens is required";
+        }
+
+        var open = new HashSet<string>();
+        foreach (var m in Messages(requestBody))
+        {
+            var blocks = m!["content"] as JsonArray ?? [];
+            var results = blocks.Where(b => b?["type"]?.GetValue<string>() == "tool_result").Select(b => b!["tool_use_id"]!.GetValue<string>()).ToList();
+            if (results.Any(id => !open.Contains(id)))
+            {
+                return "tool_result answers no tool_use of the previous assistant turn";
+            }
+
+            if (open.Count > 0 && !open.SetEquals(results))
+            {
+                return "tool_use blocks must each get a tool_result in the next user turn";
+            }
+
+            open = blocks.Where(b => b?["type"]?.GetValue<string>() == "tool_use").Select(b => b!["id"]!.GetValue<string>()).ToHashSet();
+        }
+
+        return null;
+    }
 
     private static JsonArray Messages(string body) => JsonNode.Parse(body)!["messages"]!.AsArray();
 
