@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Runtime.ExceptionServices;
 using System.Text;
-using System.Text.Json;
 using AutoResearch.Core;
 using AutoResearch.Core.Proposers;
 using Microsoft.Extensions.AI;
@@ -113,14 +112,7 @@ public sealed class LlmProposer : IProposer, IDisposable
                 ExceptionDispatchInfo.Throw(failure);
             }
 
-            return turn.Result(Proposal.Failure(toolbox.FinishedWith ?? "(no description)", failure.Message));
-        }
-        catch (JsonException e)
-        {
-            // A server that answers 200 with something that is not a chat response (a proxy's page, a half-implemented API).
-            var message = $"the model's endpoint answered something that is not a chat response ({e.Message}); check --base-url";
-            await log.WriteAsync($"\n# failed\n\n{message}\n").ConfigureAwait(false);
-            return turn.Result(Proposal.Failure("(no description)", message));
+            return turn.Result(Proposal.Failure(Unfinished(toolbox), failure.Message));
         }
     }
 

@@ -49,9 +49,12 @@ internal static class ModelClient
     {
         var endpoint = options.BaseUrl ?? DefaultEndpoint(options.Provider);
         var retries = new RetryHandler(options.Retry, options.RequestTimeout, time, endpoint.ToString(), options.KeyVariable,
+            options.Provider == LlmProvider.Anthropic ? "content" : "choices",
             handler ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
-        // Each attempt has its own timeout inside the handler; the client's would cut across the retries.
+        // Each attempt has its own timeout inside the handler; the SDKs' limits only catch a hang beyond every retry.
         var http = new HttpClient(retries) { Timeout = Timeout.InfiniteTimeSpan };
+        var policy = options.Retry;
+        var allRetries = (options.RequestTimeout * (policy.MaxRetries + 1)) + (policy.MaxDelay * policy.MaxRetries) + TimeSpan.FromMinutes(1);
         if (options.Provider == LlmProvider.Anthropic)
         {
             var anthropic = new AnthropicClient
@@ -60,7 +63,7 @@ internal static class ModelClient
                 BaseUrl = endpoint.ToString().TrimEnd('/'),
                 HttpClient = http,
                 MaxRetries = 0,
-                Timeout = Timeout.InfiniteTimeSpan,
+                Timeout = allRetries,
             };
             return (anthropic.AsIChatClient(options.Model, options.MaxOutputTokens), http);
         }
@@ -70,7 +73,7 @@ internal static class ModelClient
             Endpoint = endpoint,
             Transport = new HttpClientPipelineTransport(http),
             RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
-            NetworkTimeout = Timeout.InfiniteTimeSpan,
+            NetworkTimeout = allRetries,
         };
         return (new ChatClient(options.Model, new ApiKeyCredential(apiKey), openAI).AsIChatClient(), http);
     }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net.Http.Headers;
+using System.Text.Json;
 
 namespace AutoResearch.Llm;
 
@@ -16,10 +17,14 @@ internal sealed class RetryHandler : DelegatingHandler
     private readonly TimeProvider _time;
     private readonly string _endpoint;
     private readonly string _keyVariable;
+    private readonly string _answerArray;
 
-    public RetryHandler(RetryPolicy policy, TimeSpan attemptTimeout, TimeProvider time, string endpoint, string keyVariable, HttpMessageHandler inner)
+    /// <param name="answerArray">The array every chat answer of the provider has at its top level (<c>choices</c>, <c>content</c>).</param>
+    public RetryHandler(
+        RetryPolicy policy, TimeSpan attemptTimeout, TimeProvider time, string endpoint, string keyVariable, string answerArray, HttpMessageHandler inner)
         : base(inner)
     {
+        _answerArray = answerArray;
         _policy = policy;
         _attemptTimeout = attemptTimeout;
         _time = time;
@@ -76,6 +81,7 @@ internal sealed class RetryHandler : DelegatingHandler
             var status = (int)response.StatusCode;
             if (response.IsSuccessStatusCode)
             {
+                await CheckAnswerAsync(response, cancellationToken).ConfigureAwait(false);
                 return response;
             }
 
@@ -91,6 +97,37 @@ internal sealed class RetryHandler : DelegatingHandler
             response.Dispose();
             throw new ModelApiException(Explain(status, response.ReasonPhrase, said, attempt), status);
         }
+    }
+
+    /// <summary>
+    /// Refuses a 2xx answer that is not a chat response (a proxy's login page, a half-implemented API) before the SDK
+    /// trips over it with an exception of its own.
+    /// </summary>
+    private async Task CheckAnswerAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var document = JsonDocument.Parse(text);
+            if (document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty(_answerArray, out var answers)
+                && answers.ValueKind == JsonValueKind.Array
+                && (_answerArray != "choices" || answers.GetArrayLength() > 0))
+            {
+                return;
+            }
+        }
+        catch (JsonException)
+        {
+            // Not JSON at all: reported below like any other answer of the wrong shape.
+        }
+
+        var said = text.ReplaceLineEndings(" ").Trim();
+        response.Dispose();
+        throw new ModelApiException(
+            $"the model at {_endpoint} answered {(int)response.StatusCode} with something that is not a chat response " +
+            $"({(said.Length <= 200 ? said : said[..200] + "…")}); check --base-url (OpenAI-compatible servers usually end in /v1)",
+            (int)response.StatusCode);
     }
 
     private string Explain(int status, string? reason, string said, int attempt) => status switch

@@ -93,6 +93,12 @@ internal sealed class WorktreeFiles
             var folder = pending.Pop();
             foreach (var entry in new DirectoryInfo(folder).EnumerateFileSystemInfos())
             {
+                if (s_internal.Contains(entry.Name))
+                {
+                    // A worktree's .git is a file; either way it is the harness's.
+                    continue;
+                }
+
                 if (entry.LinkTarget is not null)
                 {
                     // Listed but never followed: a linked folder could lead anywhere.

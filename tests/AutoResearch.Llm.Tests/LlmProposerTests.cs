@@ -32,13 +32,14 @@ public sealed class LlmProposerTests
         Assert.Equal(["knobs.sh"], e.ChangedPaths);
         Assert.Equal((400L, 80L), (e.InputTokens, e.OutputTokens));
         Assert.Contains("X=4", h.Toy.Repo.Git("show", "autoresearch/t1:knobs.sh"), StringComparison.Ordinal);
-        Assert.All(h.Server.Received, r => Assert.Equal(wire.RequestPath, r.Path));
+        Assert.All(h.Server.Received, r => Assert.Equal((wire.RequestPath, "test-key"), (r.Path, wire.SentKey(r))));
         Assert.Equal(["list_files", "read_file", "replace_in_file", "write_file", "note", "finish"], wire.ToolNames(h.Requests[0]));
         Assert.Contains("careful machine-learning researcher", wire.SystemText(h.Requests[0]), StringComparison.Ordinal);
         Assert.Contains("## Instructions (program.md)\n\nLower the score.", wire.UserTexts(h.Requests[0])[0], StringComparison.Ordinal);
         var results = wire.ToolResults(h.Requests[^1]);
         Assert.Contains("knobs.sh  (editable)", results[0], StringComparison.Ordinal);
         Assert.DoesNotContain("experiment.sh  (editable)", results[0], StringComparison.Ordinal);
+        Assert.DoesNotContain(".git", results[0], StringComparison.Ordinal);
         Assert.Contains("X=10", results[1], StringComparison.Ordinal);
         Assert.StartsWith("ok: replaced", results[2], StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(h.Toy.Root, ".autoresearch", "runs", e.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "agent.log")));
@@ -159,6 +160,33 @@ public sealed class LlmProposerTests
         Assert.Equal(ExperimentStatus.Crash, failed.Status);
         Assert.Contains("kept failing after 4 attempts (503", failed.Error, StringComparison.Ordinal);
         Assert.Equal((ExperimentStatus.Keep, 6.0), (kept.Status, kept.Metric));
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task An_unknown_model_stops_the_run_naming_the_flags_to_check(LlmProvider provider)
+    {
+        await using var h = new LlmHarness(provider);
+        h.Server.Enqueue(h.Wire.Error(404, "model test-model not found"));
+
+        var error = await Assert.ThrowsAsync<ModelApiException>(() => h.RunAsync(maxExperiments: 2));
+
+        Assert.Equal(404, error.StatusCode);
+        Assert.Contains("model test-model not found", error.Message, StringComparison.Ordinal);
+        Assert.Contains("check --model and --base-url", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(Providers))]
+    public async Task An_answer_that_is_not_a_chat_response_is_a_failed_proposal(LlmProvider provider)
+    {
+        await using var h = new LlmHarness(provider);
+        h.Server.Enqueue(new Reply(200, "<html>proxy login</html>"), new Reply(200, """{"unexpected": true}"""));
+
+        var summary = await h.RunAsync(maxExperiments: 2);
+
+        Assert.Equal([ExperimentStatus.Crash, ExperimentStatus.Crash], summary.Experiments.Skip(1).Select(e => e.Status!.Value));
+        Assert.All(summary.Experiments.Skip(1), e => Assert.Contains("not a chat response", e.Error, StringComparison.Ordinal));
     }
 
     [Fact]

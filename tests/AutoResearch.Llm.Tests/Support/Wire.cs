@@ -42,6 +42,9 @@ internal abstract class Wire
     /// <summary>The text of every user message in a request body.</summary>
     public abstract IReadOnlyList<string> UserTexts(string requestBody);
 
+    /// <summary>The API key a request carried, in the provider's header.</summary>
+    public abstract string? SentKey(ReceivedRequest request);
+
     /// <summary>The system prompt of a request body.</summary>
     public abstract string SystemText(string requestBody);
 
@@ -91,6 +94,9 @@ internal sealed class OpenAIWire : Wire
 
     public override IReadOnlyList<string> UserTexts(string requestBody) =>
         Messages(requestBody).Where(m => m?["role"]?.GetValue<string>() == "user").Select(m => TextOf(m!["content"])).ToList();
+
+    public override string? SentKey(ReceivedRequest request) =>
+        request.Headers.TryGetValue("authorization", out var value) && value.StartsWith("Bearer ", StringComparison.Ordinal) ? value[7..] : null;
 
     public override string SystemText(string requestBody) =>
         string.Concat(Messages(requestBody).Where(m => m?["role"]?.GetValue<string>() is "system" or "developer").Select(m => TextOf(m!["content"])));
@@ -175,6 +181,12 @@ internal sealed class AnthropicWire : Wire
                 ? string.Concat(blocks.Where(b => b?["type"]?.GetValue<string>() == "text").Select(b => b!["text"]!.GetValue<string>()))
                 : TextOf(m["content"]))
             .ToList();
+
+    /// <summary>The SDK (13.x) sends the key as <c>Authorization: Bearer</c>; the API also takes <c>x-api-key</c>.</summary>
+    public override string? SentKey(ReceivedRequest request) =>
+        request.Headers.TryGetValue("x-api-key", out var key) ? key
+        : request.Headers.TryGetValue("authorization", out var value) && value.StartsWith("Bearer ", StringComparison.Ordinal) ? value[7..]
+        : null;
 
     public override string SystemText(string requestBody) => TextOf(JsonNode.Parse(requestBody)!["system"]);
 
