@@ -15,6 +15,9 @@ internal sealed class Toolbox
     /// <summary>The most characters <c>read_file</c> returns at once.</summary>
     public const int MaxReadCharacters = 60_000;
 
+    /// <summary>The largest file <c>read_file</c> opens (data sets and checkpoints are not for reading whole).</summary>
+    public const long MaxFileBytes = 4 << 20;
+
     private const int MaxListed = 400;
     private readonly WorktreeFiles _files;
     private readonly Notebook _notebook;
@@ -143,6 +146,12 @@ internal sealed class Toolbox
         if (!File.Exists(full))
         {
             return $"error: there is no file `{relative}`; list_files shows what exists";
+        }
+
+        var size = new FileInfo(full).Length;
+        if (size > MaxFileBytes)
+        {
+            return $"error: `{relative}` is {size / (1 << 20)} MB; read_file opens text files up to {MaxFileBytes >> 20} MB";
         }
 
         var text = await File.ReadAllTextAsync(full, cancellationToken).ConfigureAwait(false);

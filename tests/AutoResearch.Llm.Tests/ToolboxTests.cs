@@ -113,6 +113,19 @@ public sealed class ToolboxTests : IDisposable
     }
 
     [Fact]
+    public async Task Huge_files_are_not_read()
+    {
+        using (var data = File.Create(Path.Combine(_root, "data.bin")))
+        {
+            data.SetLength(Toolbox.MaxFileBytes + 1);
+        }
+
+        var read = await CallAsync("read_file", new { path = "data.bin" });
+
+        Assert.Equal("error: `data.bin` is 4 MB; read_file opens text files up to 4 MB", read);
+    }
+
+    [Fact]
     public async Task Bad_arguments_and_unknown_tools_come_back_as_errors()
     {
         Assert.Equal("error: replace_in_file: the argument `new_text` is missing",
