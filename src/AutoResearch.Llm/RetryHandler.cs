@@ -58,7 +58,8 @@ internal sealed class RetryHandler : DelegatingHandler
                     if (attempt >= _policy.MaxRetries)
                     {
                         throw new ModelApiException(
-                            $"could not reach the model at {_endpoint} after {attempt + 1} attempt(s): {e.Message}; check --base-url and that the server is up", null, e);
+                            $"could not reach the model at {_endpoint} after {attempt + 1} attempt(s): {e.Message}; check --base-url and that the server is up",
+                            null, e, unreachable: true);
                     }
 
                     await WaitAsync(attempt, null, cancellationToken).ConfigureAwait(false);

@@ -145,6 +145,25 @@ public sealed class LlmProposerTests
     }
 
     [Fact]
+    public async Task An_endpoint_nobody_listens_on_stops_the_run_after_the_retries()
+    {
+        await using var h = new LlmHarness(LlmProvider.OpenAI);
+        // A port held by a socket that never listens: nothing else can take it, and connections are refused.
+        using var holder = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        holder.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        var closed = new Uri($"http://127.0.0.1:{((System.Net.IPEndPoint)holder.LocalEndPoint!).Port}/v1");
+
+        using var proposer = h.Proposer(h.Options with { BaseUrl = closed });
+        var error = await Assert.ThrowsAsync<ModelApiException>(() => h.RunAsync(maxExperiments: 3, proposer));
+
+        Assert.True(error.Unreachable);
+        Assert.False(error.IsUsageError);
+        Assert.Contains($"could not reach the model at {closed} after 4 attempt(s)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("check --base-url and that the server is up", error.Message, StringComparison.Ordinal);
+        Assert.Equal([1, 2, 4], h.Time.Waits.Select(w => w.TotalSeconds));
+    }
+
+    [Fact]
     public async Task Retries_that_run_out_are_a_failed_proposal_and_the_loop_goes_on()
     {
         await using var h = new LlmHarness(LlmProvider.OpenAI);
