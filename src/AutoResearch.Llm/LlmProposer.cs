@@ -11,7 +11,7 @@ namespace AutoResearch.Llm;
 /// The <c>llm</c> proposer: an API model edits the worktree through tools (<see cref="Toolbox"/>) until it calls
 /// <c>finish</c>, bounded by <see cref="LlmOptions.MaxToolCalls"/> and <see cref="LlmOptions.MaxTokens"/>. The
 /// conversation is written to <c>agent.log</c> in the experiment's folder; the notes it takes go to the workspace's
-/// notebook (<c>.autoresearch/notebook.md</c>). Bad credentials or an unknown model stop the run
+/// notebook (<c>.autoresearch/notebook.md</c>). Bad credentials, an unknown model or an unreachable endpoint stop the run
 /// (<see cref="ModelApiException"/>); any other failure is a failed proposal and the loop goes on.
 /// </summary>
 public sealed class LlmProposer : IProposer, IDisposable
