@@ -18,12 +18,24 @@ internal sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand
     internal sealed class Settings : WorkspaceSettings
     {
         [CommandOption("--agent <KIND>")]
-        [Description("The proposer: search (built in, the default) or cli (an external coding agent). Overrides [[agent]] kind.")]
+        [Description("The proposer: search (built in, the default), llm (an API model with tools) or cli (an external coding agent). Overrides [[agent]] kind.")]
         public string? Agent { get; init; }
 
         [CommandOption("--agent-command <TEMPLATE>")]
         [Description("For --agent cli: the command; {prompt} becomes the prompt file's path. Overrides [[agent]] command.")]
         public string? AgentCommand { get; init; }
+
+        [CommandOption("--provider <PROVIDER>")]
+        [Description("For --agent llm: openai (any OpenAI-compatible endpoint: OpenAI, vLLM, llama.cpp, Ollama) or anthropic. Overrides [[agent]] provider.")]
+        public string? Provider { get; init; }
+
+        [CommandOption("--model <MODEL>")]
+        [Description("For --agent llm: the model's name as the endpoint knows it. Overrides [[agent]] model.")]
+        public string? Model { get; init; }
+
+        [CommandOption("--base-url <URL>")]
+        [Description("For --agent llm: the endpoint, e.g. http://localhost:11434/v1 for Ollama. Overrides [[agent]] base_url.")]
+        public string? BaseUrl { get; init; }
 
         [CommandOption("--max-experiments <N>")]
         [Description("Stop once the run has N proposals (the baseline not counted).")]
@@ -50,7 +62,8 @@ internal sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand
     {
         var workspace = await GitWorkspace.OpenAsync(settings.Directory, cancellationToken);
         var spec = SpecLoader.Load(workspace.Root);
-        var proposer = ProposerFactory.Create(spec, settings.Agent, settings.AgentCommand);
+        var proposer = ProposerFactory.Create(spec, settings.Agent, settings.AgentCommand, (settings.Provider, settings.Model, settings.BaseUrl));
+        using var owned = proposer as IDisposable;
         var options = new LoopOptions
         {
             Tag = settings.Tag,

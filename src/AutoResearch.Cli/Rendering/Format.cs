@@ -15,6 +15,19 @@ internal static class Format
 
     public static string MemoryGb(double? mb) => mb is { } v ? (v / 1024).ToString("0.0", CultureInfo.InvariantCulture) : "-";
 
+    /// <summary>A token count, e.g. <c>480</c>, <c>12.3k</c>, <c>1.2M</c>; <c>-</c> when not recorded.</summary>
+    public static string Tokens(long? count) => count switch
+    {
+        null => "-",
+        < 10_000 => count.Value.ToString(CultureInfo.InvariantCulture),
+        < 1_000_000 => (count.Value / 1e3).ToString("0.#", CultureInfo.InvariantCulture) + "k",
+        _ => (count.Value / 1e6).ToString("0.#", CultureInfo.InvariantCulture) + "M",
+    };
+
+    /// <summary>The tokens an experiment's proposer spent (read plus written), or null when it used no model.</summary>
+    public static long? TotalTokens(ExperimentRecord e) =>
+        e.InputTokens is null && e.OutputTokens is null ? null : (e.InputTokens ?? 0) + (e.OutputTokens ?? 0);
+
     public static string Commit(string? commit) => commit is { Length: >= 7 } c ? c[..7] : "-";
 
     public static string Status(ExperimentRecord e) => e.Status is { } s ? Ledger.Name(s) : e.Phase.ToString().ToLowerInvariant();

@@ -27,6 +27,12 @@ internal static class Tables
                 $"noise σ {(latest.Sigma is > 0 ? Format.Metric(latest.Sigma) : "unknown")}, keep threshold {Format.Metric(latest.Threshold)}; {confirmed} confirmed by re-runs, {stopped} stopped early");
         }
 
+        var spent = summary.Experiments.Select(Format.TotalTokens).OfType<long>().ToList();
+        if (spent.Count > 0)
+        {
+            console.MarkupLineInterpolated($"model tokens: {Format.Tokens(spent.Sum())} over {spent.Count} proposals");
+        }
+
         console.MarkupLineInterpolated($"see it: git log {summary.Run.Branch}; autoresearch log");
     }
 
@@ -34,13 +40,21 @@ internal static class Tables
     {
         var table = new Table().Border(TableBorder.Rounded)
             .AddColumns("#", "id", "commit", "status", metric, "runs", "margin", "threshold", "mem GB", "time", "description", "decision");
+        // Only proposers with a model spend tokens; the column appears once one has.
+        var tokens = experiments.Any(e => Format.TotalTokens(e) is not null);
+        if (tokens)
+        {
+            table.AddColumn("tokens");
+        }
+
         double? best = null;
         foreach (var e in experiments)
         {
             // The margin the decision used (positive is better); rows from before noise-aware decisions show the raw delta.
             var margin = e.Margin is { } g ? Format.Signed(g)
                 : e.Metric is { } m && best is { } b && !e.IsBaseline ? Format.Signed(m - b) : "";
-            table.AddRow(
+            List<Spectre.Console.Rendering.IRenderable> cells =
+            [
                 new Text(e.Seq.ToString(CultureInfo.InvariantCulture)),
                 new Text(e.Id.ToString(CultureInfo.InvariantCulture)),
                 new Text(Format.Commit(e.CandidateCommit)),
@@ -52,7 +66,14 @@ internal static class Tables
                 new Text(Format.MemoryGb(e.PeakMemoryMb)),
                 new Text(Format.Seconds(e.RunSeconds)),
                 new Text(e.IsBaseline ? "baseline" : e.Description ?? e.Error ?? ""),
-                new Text(e.Decision ?? ""));
+                new Text(e.Decision ?? ""),
+            ];
+            if (tokens)
+            {
+                cells.Add(new Text(e.IsBaseline ? "" : Format.Tokens(Format.TotalTokens(e))));
+            }
+
+            table.AddRow(cells);
             if (e.Status == ExperimentStatus.Keep)
             {
                 best = e.Metric;
@@ -75,6 +96,11 @@ internal static class Tables
         Row("started", e.StartedAt.ToString("u", CultureInfo.InvariantCulture));
         Row("propose time", Format.Seconds(e.ProposeSeconds));
         Row("run time", Format.Seconds(e.RunSeconds));
+        if (Format.TotalTokens(e) is { } total)
+        {
+            Row("tokens", string.Create(CultureInfo.InvariantCulture, $"{total} ({e.InputTokens ?? 0} read, {e.OutputTokens ?? 0} written)"));
+        }
+
         Row("exit code", e.ExitCode?.ToString(CultureInfo.InvariantCulture));
         if (e.Runs.Count > 0)
         {

@@ -69,6 +69,8 @@ public sealed partial class ResearchLoop
         {
             Description = proposal.Description,
             ProposeSeconds = proposeSeconds,
+            InputTokens = proposal.InputTokens,
+            OutputTokens = proposal.OutputTokens,
             ChangedPaths = changed,
             CandidateCommit = change?.Commit,
             Patch = change?.Patch,

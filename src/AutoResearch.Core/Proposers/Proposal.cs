@@ -6,6 +6,12 @@ namespace AutoResearch.Core.Proposers;
 /// <param name="Error">Why it failed, when it did.</param>
 public sealed record Proposal(bool Succeeded, string Description, string? Error = null)
 {
+    /// <summary>Tokens the model read while proposing (prompt and tool results, summed over its requests); null for proposers without a model.</summary>
+    public long? InputTokens { get; init; }
+
+    /// <summary>Tokens the model wrote while proposing; null for proposers without a model.</summary>
+    public long? OutputTokens { get; init; }
+
     /// <summary>The longest description kept.</summary>
     public const int MaxDescription = 120;
 

@@ -91,4 +91,10 @@ public sealed record ExperimentRecord
 
     /// <summary>The parallel slot that ran it (0 without <c>--parallel</c>).</summary>
     public int Slot { get; init; }
+
+    /// <summary>Tokens the proposer's model read for this experiment (null for proposers without a model).</summary>
+    public long? InputTokens { get; init; }
+
+    /// <summary>Tokens the proposer's model wrote for this experiment (null for proposers without a model).</summary>
+    public long? OutputTokens { get; init; }
 }

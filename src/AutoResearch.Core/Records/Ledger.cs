@@ -14,17 +14,17 @@ namespace AutoResearch.Core.Records;
 public sealed class Ledger : IDisposable
 {
     /// <summary>The schema version this code reads and writes.</summary>
-    public const int SchemaVersion = 2;
+    public const int SchemaVersion = 3;
 
     private const string Columns =
         "id, tag, seq, phase, status, parent_commit, candidate_commit, description, proposer, patch, changed_paths, " +
         "metric, metrics, curve, exit_code, peak_memory_mb, started_at, finished_at, propose_seconds, run_seconds, " +
-        "log_path, error, attempts, seed, runs, sigma, threshold, margin, decision, rebased_from, slot";
+        "log_path, error, attempts, seed, runs, sigma, threshold, margin, decision, rebased_from, slot, input_tokens, output_tokens";
 
     private const string Values =
         "$tag, $seq, $phase, $status, $parent, $candidate, $description, $proposer, $patch, $changed, $metric, $metrics, $curve, $exit, " +
         "$memory, $started, $finished, $propose, $run, $log, $error, $attempts, $seed, $runs, $sigma, $threshold, $margin, $decision, " +
-        "$rebased, $slot";
+        "$rebased, $slot, $input_tokens, $output_tokens";
 
     private readonly SqliteConnection _connection;
     private readonly Lock _gate = new();
@@ -121,7 +121,7 @@ public sealed class Ledger : IDisposable
                 "description=$description, proposer=$proposer, patch=$patch, changed_paths=$changed, metric=$metric, metrics=$metrics, curve=$curve, " +
                 "exit_code=$exit, peak_memory_mb=$memory, started_at=$started, finished_at=$finished, propose_seconds=$propose, run_seconds=$run, " +
                 "log_path=$log, error=$error, attempts=$attempts, seed=$seed, runs=$runs, sigma=$sigma, threshold=$threshold, margin=$margin, " +
-                "decision=$decision, rebased_from=$rebased, slot=$slot WHERE id=$id";
+                "decision=$decision, rebased_from=$rebased, slot=$slot, input_tokens=$input_tokens, output_tokens=$output_tokens WHERE id=$id";
             Bind(command, experiment);
             command.Parameters.AddWithValue("$id", experiment.Id);
             if (command.ExecuteNonQuery() != 1)
@@ -217,6 +217,19 @@ public sealed class Ledger : IDisposable
                 """);
             transaction.Commit();
         }
+
+        if (version < 3)
+        {
+            // Version 3: tokens the proposer's model spent on each experiment. Nullable columns, so older rows read as
+            // experiments proposed without a model.
+            using var transaction = _connection.BeginTransaction();
+            Execute("""
+                ALTER TABLE experiments ADD COLUMN input_tokens INTEGER;
+                ALTER TABLE experiments ADD COLUMN output_tokens INTEGER;
+                PRAGMA user_version = 3;
+                """);
+            transaction.Commit();
+        }
     }
 
     private static void Bind(SqliteCommand command, ExperimentRecord e)
@@ -253,6 +266,8 @@ public sealed class Ledger : IDisposable
         p.AddWithValue("$decision", (object?)e.Decision ?? DBNull.Value);
         p.AddWithValue("$rebased", (object?)e.RebasedFrom ?? DBNull.Value);
         p.AddWithValue("$slot", e.Slot);
+        p.AddWithValue("$input_tokens", (object?)e.InputTokens ?? DBNull.Value);
+        p.AddWithValue("$output_tokens", (object?)e.OutputTokens ?? DBNull.Value);
     }
 
     /// <summary>A measurement as stored in the <c>runs</c> column (curves as [progress, value] pairs, like <c>curve</c>).</summary>
@@ -314,6 +329,8 @@ public sealed class Ledger : IDisposable
                 Decision = NullableString(r, 28),
                 RebasedFrom = NullableString(r, 29),
                 Slot = r.GetInt32(30),
+                InputTokens = r.IsDBNull(31) ? null : r.GetInt64(31),
+                OutputTokens = r.IsDBNull(32) ? null : r.GetInt64(32),
             });
         }
 

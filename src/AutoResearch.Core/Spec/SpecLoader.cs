@@ -203,6 +203,19 @@ public static class SpecLoader
         var agentTimeout = OptionalSeconds(agent, "agent", "timeout_seconds", problems) ?? AgentSpec.DefaultTimeout;
         var settings = agent.Where(kv => kv.Key is not ("kind" or "command" or "timeout_seconds"))
             .ToDictionary(kv => kv.Key, kv => kv.Value);
+        var agentSpec = new AgentSpec(agentKind, agentCommand, agentTimeout, settings)
+        {
+            Provider = OptionalChoice(agent, "agent", "provider", ["openai", "anthropic"], problems),
+            Model = OptionalString(agent, "agent", "model", problems),
+            BaseUrl = OptionalUrl(agent, "agent", "base_url", problems),
+            ApiKeyEnv = OptionalString(agent, "agent", "api_key_env", problems),
+            MaxToolCalls = OptionalInteger(agent, "agent", "max_tool_calls", 1, 10_000, problems),
+            MaxTokens = OptionalInteger(agent, "agent", "max_tokens", 1_000, int.MaxValue, problems),
+        };
+        if (agentKind is not (null or "search" or "llm" or "cli"))
+        {
+            problems.Add($"[agent] kind = \"{agentKind}\" must be \"search\", \"llm\" or \"cli\"");
+        }
 
         foreach (var (section, keys) in s_knownKeys)
         {
@@ -232,13 +245,42 @@ public static class SpecLoader
             Objective = new ObjectiveSpec(metric!, direction, pattern ?? ObjectiveSpec.DefaultPattern(metric!)),
             Run = new RunSpec(command!, setup, timeout, progress, seed) { Gpus = gpus },
             Scope = new EditableScope(editable),
-            Agent = new AgentSpec(agentKind, agentCommand, agentTimeout, settings),
+            Agent = agentSpec,
             MemoryMetric = memoryMetric,
             ProgramFile = File.Exists(Path.Combine(root, "program.md")) ? "program.md" : null,
             Acceptance = acceptance,
             EarlyStop = earlyStop,
             Extra = extra,
         };
+    }
+
+    private static string? OptionalChoice(TomlTable table, string section, string key, string[] choices, List<string> problems)
+    {
+        var value = OptionalString(table, section, key, problems);
+        if (value is null || choices.Contains(value))
+        {
+            return value;
+        }
+
+        problems.Add($"[{section}] {key} = \"{value}\" must be one of {string.Join(", ", choices.Select(c => $"\"{c}\""))}");
+        return null;
+    }
+
+    private static Uri? OptionalUrl(TomlTable table, string section, string key, List<string> problems)
+    {
+        var value = OptionalString(table, section, key, problems);
+        if (value is null)
+        {
+            return null;
+        }
+
+        if (Uri.TryCreate(value, UriKind.Absolute, out var url) && url.Scheme is "http" or "https")
+        {
+            return url;
+        }
+
+        problems.Add($"[{section}] {key} = \"{value}\" must be an http(s) URL, e.g. \"http://localhost:11434/v1\"");
+        return null;
     }
 
     private static TomlTable OptionalSection(TomlTable model, string name) =>

@@ -13,7 +13,7 @@ public sealed class LedgerTests : IDisposable
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
     [Fact]
-    public void Version_1_database_is_migrated_to_version_2_and_its_rows_still_read()
+    public void Version_1_database_is_migrated_to_the_current_version_and_its_rows_still_read()
     {
         var path = Path.Combine(_folder, "v1.db");
         using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
@@ -49,7 +49,55 @@ public sealed class LedgerTests : IDisposable
         Assert.Empty(row.Runs);
         Assert.Null(row.Sigma);
         Assert.Equal(0, row.Slot);
+        Assert.Null(row.InputTokens);
+        Assert.Equal(Ledger.SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), Version(path));
+    }
+
+    [Fact]
+    public void Version_2_database_is_migrated_to_version_3_with_empty_token_counts()
+    {
+        var path = Path.Combine(_folder, "v2.db");
+        using (var old = Ledger.Open(path))
+        {
+            old.CreateRun(new RunRecord("old", "autoresearch/old", "abc", "m", "minimize", DateTimeOffset.UnixEpoch, null));
+            old.Insert(new ExperimentRecord
+            {
+                Tag = "old",
+                Seq = 0,
+                Phase = ExperimentPhase.Done,
+                Status = ExperimentStatus.Keep,
+                ParentCommit = "abc",
+                Proposer = "baseline",
+                StartedAt = DateTimeOffset.UnixEpoch,
+                Seed = 42,
+                Metric = 2.5,
+                Slot = 1,
+            });
+        }
+
+        using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            // Back to the version-2 schema exactly: the token columns did not exist.
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = """
+                ALTER TABLE experiments DROP COLUMN input_tokens;
+                ALTER TABLE experiments DROP COLUMN output_tokens;
+                PRAGMA user_version = 2;
+                """;
+            command.ExecuteNonQuery();
+        }
+
         Assert.Equal("2", Version(path));
+        using var ledger = Ledger.Open(path);
+
+        var row = Assert.Single(ledger.Experiments("old"));
+        Assert.Equal((2.5, 1), (row.Metric!.Value, row.Slot));
+        Assert.Null(row.InputTokens);
+        Assert.Null(row.OutputTokens);
+        Assert.Equal("3", Version(path));
+        ledger.Save(row with { InputTokens = 1200, OutputTokens = 340 });
+        Assert.Equal((1200L, 340L), (ledger.Get(row.Id)!.InputTokens!.Value, ledger.Get(row.Id)!.OutputTokens!.Value));
     }
 
     [Fact]

@@ -52,6 +52,42 @@ public sealed class SpecLoaderTests
     }
 
     [Fact]
+    public void Llm_agent_settings_are_read()
+    {
+        var spec = SpecLoader.FromToml("/w", "/w/autoresearch.toml", Valid.Replace("kind = \"cli\"", """
+            kind = "llm"
+            provider = "anthropic"
+            base_url = "http://localhost:8080/v1"
+            api_key_env = "MY_KEY"
+            max_tool_calls = 12
+            max_tokens = 50000
+            """, StringComparison.Ordinal));
+
+        Assert.Equal(("llm", "anthropic", "some-model"), (spec.Agent.Kind, spec.Agent.Provider, spec.Agent.Model));
+        Assert.Equal(new Uri("http://localhost:8080/v1"), spec.Agent.BaseUrl);
+        Assert.Equal(("MY_KEY", 12, 50000), (spec.Agent.ApiKeyEnv, spec.Agent.MaxToolCalls!.Value, spec.Agent.MaxTokens!.Value));
+    }
+
+    [Fact]
+    public void Bad_llm_agent_settings_are_all_reported_together()
+    {
+        var error = Assert.Throws<SpecException>(() => SpecLoader.FromToml("/w", "/w/autoresearch.toml", Valid.Replace("kind = \"cli\"", """
+            kind = "gpt"
+            provider = "google"
+            base_url = "localhost:11434"
+            max_tool_calls = 0
+            max_tokens = "many"
+            """, StringComparison.Ordinal)));
+
+        Assert.Equal(5, error.Problems.Count);
+        Assert.Contains(error.Problems, p => p.Contains("[agent] kind = \"gpt\"", StringComparison.Ordinal));
+        Assert.Contains(error.Problems, p => p.Contains("[agent] provider = \"google\" must be one of \"openai\", \"anthropic\"", StringComparison.Ordinal));
+        Assert.Contains(error.Problems, p => p.Contains("[agent] base_url = \"localhost:11434\" must be an http(s) URL", StringComparison.Ordinal));
+        Assert.Contains(error.Problems, p => p.Contains("[agent] max_tool_calls = 0", StringComparison.Ordinal));
+        Assert.Contains(error.Problems, p => p.Contains("[agent] max_tokens = \"many\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Defaults_fill_what_the_spec_leaves_out()
     {
         var spec = SpecLoader.FromToml("/w", "/w/autoresearch.toml", """
