@@ -90,9 +90,16 @@ public sealed class ProgressChartTests
         {
             ledger.Insert(new ExperimentRecord
             {
-                Tag = "nov28", Seq = i, Phase = ExperimentPhase.Done, Status = rows[i].Status, ParentCommit = "abc1234",
-                Proposer = i == 0 ? "baseline" : "search", Description = rows[i].Description, Metric = rows[i].Metric,
-                StartedAt = start.AddMinutes(i), Seed = 42,
+                Tag = "nov28",
+                Seq = i,
+                Phase = ExperimentPhase.Done,
+                Status = rows[i].Status,
+                ParentCommit = "abc1234",
+                Proposer = i == 0 ? "baseline" : "search",
+                Description = rows[i].Description,
+                Metric = rows[i].Metric,
+                StartedAt = start.AddMinutes(i),
+                Seed = 42,
             });
         }
 
