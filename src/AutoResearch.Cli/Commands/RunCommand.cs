@@ -2,6 +2,7 @@ using System.ComponentModel;
 using AutoResearch.Cli.Rendering;
 using AutoResearch.Core;
 using AutoResearch.Core.Loop;
+using AutoResearch.Core.Notifications;
 using AutoResearch.Core.Proposers;
 using AutoResearch.Core.Records;
 using AutoResearch.Core.Running;
@@ -69,17 +70,24 @@ internal sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand
         var live = !settings.Plain && console.Profile.Capabilities.Interactive && !Console.IsOutputRedirected;
         console.MarkupLineInterpolated($"[bold]autoresearch[/] {workspace.Root}: {spec.Objective.Metric} ({spec.Objective.Direction.ToString().ToLowerInvariant()}), proposer [bold]{proposer.Name}[/], spec {spec.Source}");
 
+        IResearchObserver view = live ? new LiveView(spec) : new PlainObserver(console, spec);
+        await using var notifier = spec.Notify.Webhook is null
+            ? null
+            : new WebhookNotifier(spec.Notify, spec.Objective.Metric, message => view.OnMessage(message));
+        var observer = notifier is null ? view : new ObserverGroup(view, notifier);
+        var loop = new ResearchLoop(spec, workspace, ledger, proposer, runner, observer);
         RunSummary summary;
-        if (live)
+        try
         {
-            var view = new LiveView(spec);
-            var loop = new ResearchLoop(spec, workspace, ledger, proposer, runner, view);
-            summary = await view.ShowAsync(console, () => loop.RunAsync(options, cancellationToken), cancellationToken);
+            summary = view is LiveView liveView
+                ? await liveView.ShowAsync(console, () => loop.RunAsync(options, cancellationToken), cancellationToken)
+                : await loop.RunAsync(options, cancellationToken);
         }
-        else
+        catch (AutoResearchException e)
         {
-            var loop = new ResearchLoop(spec, workspace, ledger, proposer, runner, new PlainObserver(console, spec));
-            summary = await loop.RunAsync(options, cancellationToken);
+            // Tell the webhook, then let Entry report the failure as usual.
+            notifier?.RunFailed(e.Message);
+            throw;
         }
 
         Tables.PrintSummary(console, spec, summary);
