@@ -71,9 +71,14 @@ internal sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand
         console.MarkupLineInterpolated($"[bold]autoresearch[/] {workspace.Root}: {spec.Objective.Metric} ({spec.Objective.Direction.ToString().ToLowerInvariant()}), proposer [bold]{proposer.Name}[/], spec {spec.Source}");
 
         IResearchObserver view = live ? new LiveView(spec) : new PlainObserver(console, spec);
+        var notices = new System.Collections.Concurrent.ConcurrentQueue<string>();
         await using var notifier = spec.Notify.Webhook is null
             ? null
-            : new WebhookNotifier(spec.Notify, spec.Objective.Metric, message => view.OnMessage(message));
+            : new WebhookNotifier(spec.Notify, spec.Objective.Metric, message =>
+            {
+                notices.Enqueue(message);
+                view.OnMessage(message);
+            });
         var observer = notifier is null ? view : new ObserverGroup(view, notifier);
         var loop = new ResearchLoop(spec, workspace, ledger, proposer, runner, observer);
         RunSummary summary;
@@ -88,6 +93,19 @@ internal sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand
             // Tell the webhook, then let Entry report the failure as usual.
             notifier?.RunFailed(e.Message);
             throw;
+        }
+
+        if (notifier is not null)
+        {
+            // Send the end-of-run notification now, so a failure to deliver it is shown before the summary.
+            await notifier.DisposeAsync();
+            if (live)
+            {
+                foreach (var notice in notices)
+                {
+                    console.MarkupLineInterpolated($"[yellow]{notice}[/]");
+                }
+            }
         }
 
         Tables.PrintSummary(console, spec, summary);

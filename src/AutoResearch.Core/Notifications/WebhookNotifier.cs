@@ -31,6 +31,7 @@ public sealed class WebhookNotifier : IResearchObserver, IAsyncDisposable
     private readonly Task _sender;
     private RunRecord? _run;
     private int _crashes;
+    private bool _disposed;
 
     /// <param name="spec">Where to post; <see cref="NotifySpec.Webhook"/> must be set.</param>
     /// <param name="metric">The objective's metric name, for the messages.</param>
@@ -99,6 +100,12 @@ public sealed class WebhookNotifier : IResearchObserver, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         _queue.Writer.TryComplete();
         if (await Task.WhenAny(_sender, Task.Delay(DrainTimeout)).ConfigureAwait(false) != _sender)
         {

@@ -68,7 +68,7 @@ public static class ProgressChart
         var plot = new Plot();
         plot.Font.Set("DejaVu Sans");
         plot.Title(series.Title ?? "");
-        plot.XLabel("experiment");
+        plot.XLabel(series.XLabel);
         plot.YLabel($"{series.Metric} ({(series.Direction == Direction.Minimize ? "lower" : "higher")} is better)");
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
 

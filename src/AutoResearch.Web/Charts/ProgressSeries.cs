@@ -9,7 +9,8 @@ namespace AutoResearch.Web.Charts;
 /// <param name="Direction">Which way the metric improves; the running best follows it.</param>
 /// <param name="Points">The points, in any order (drawn by <see cref="ProgressPoint.Index"/>).</param>
 /// <param name="Title">The chart's title; null for none.</param>
-public sealed record ProgressSeries(string Metric, Direction Direction, IReadOnlyList<ProgressPoint> Points, string? Title = null)
+/// <param name="XLabel">The x axis label; default <c>experiment</c>.</param>
+public sealed record ProgressSeries(string Metric, Direction Direction, IReadOnlyList<ProgressPoint> Points, string? Title = null, string XLabel = "experiment")
 {
     /// <summary>
     /// The points of a run's finished experiments (the baseline is index 0 and counts as kept; experiments still
@@ -32,7 +33,7 @@ public sealed record ProgressSeries(string Metric, Direction Direction, IReadOnl
     {
         ArgumentNullException.ThrowIfNull(chain);
         var points = chain.Select(c => new ProgressPoint(c.Height, c.Metric, ProgressMark.Kept, c.Height == 0 ? "root" : c.Description)).ToList();
-        return new ProgressSeries(metric, direction, points, $"chain: {points.Count} entries");
+        return new ProgressSeries(metric, direction, points, $"chain: {points.Count} entries", "height");
     }
 
     /// <summary>How an experiment's status is drawn.</summary>
