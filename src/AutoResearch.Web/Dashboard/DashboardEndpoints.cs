@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Reflection;
 using AutoResearch.Web.Charts;
 using Microsoft.AspNetCore.Builder;
@@ -36,12 +37,26 @@ public static class DashboardEndpoints
 
         group.MapGet("/", (HttpRequest request) => RunPage(pages, null, request));
         group.MapGet("/runs/{tag}", (string tag, HttpRequest request) => RunPage(pages, tag, request));
+        // Drawing a chart costs about a hundred times a page; every open page asks for it after each change, so the
+        // latest image of each chart is kept with the version it was drawn at.
+        var charts = new ConcurrentDictionary<string, (string Version, byte[] Png)>(StringComparer.Ordinal);
         group.MapGet("/runs/{tag}/progress.png", (string tag) =>
         {
+            var version = pages.Version();
+            if (charts.TryGetValue("run/" + tag, out var cached) && cached.Version == version)
+            {
+                return Png(cached.Png);
+            }
+
             var run = options.Experiments.Runs().FirstOrDefault(r => r.Tag == tag);
-            return run is null
-                ? Results.NotFound()
-                : Png(ProgressChart.Png(ProgressSeries.FromExperiments(run, options.Experiments.Experiments(tag))));
+            if (run is null)
+            {
+                return Results.NotFound();
+            }
+
+            var png = ProgressChart.Png(ProgressSeries.FromExperiments(run, options.Experiments.Experiments(tag)));
+            charts["run/" + tag] = (version, png);
+            return Png(png);
         });
         group.MapGet("/experiments/{id:long}", (long id, HttpRequest request) =>
         {
@@ -56,7 +71,18 @@ public static class DashboardEndpoints
         if (options.Swarm is { } swarm)
         {
             group.MapGet("/chain", (HttpRequest request) => Html(pages.Render("chain", pages.Chain(swarm), IsFragment(request))));
-            group.MapGet("/chain/progress.png", () => Png(ProgressChart.Png(ProgressSeries.FromChain(swarm.Metric, swarm.Direction, swarm.Chain()))));
+            group.MapGet("/chain/progress.png", () =>
+            {
+                var version = pages.Version();
+                if (charts.TryGetValue("chain", out var cached) && cached.Version == version)
+                {
+                    return Png(cached.Png);
+                }
+
+                var png = ProgressChart.Png(ProgressSeries.FromChain(swarm.Metric, swarm.Direction, swarm.Chain()));
+                charts["chain"] = (version, png);
+                return Png(png);
+            });
             group.MapGet("/leaderboard", (HttpRequest request) => Html(pages.Render("leaderboard", Pages.Leaderboard(swarm), IsFragment(request))));
             group.MapGet("/workers", (HttpRequest request) => Html(pages.Render("workers", Pages.Workers(swarm), IsFragment(request))));
         }
