@@ -9,6 +9,9 @@ public sealed record DashboardOptions
     /// <summary>The swarm's chain, leaderboard and workers; null for a single workspace (the pages leave them out).</summary>
     public ISwarmSource? Swarm { get; init; }
 
+    /// <summary>Extra navigation entries, for pages the host maps itself (see <see cref="DashboardLayout"/>); default none.</summary>
+    public IReadOnlyList<DashboardLink> Links { get; init; } = [];
+
     /// <summary>The name in the header and the page titles; default <c>autoresearch</c>.</summary>
     public string Title { get; init; } = "autoresearch";
 
@@ -30,6 +33,11 @@ public sealed record DashboardOptions
         if (BasePath.Length > 0 && (!BasePath.StartsWith('/') || BasePath.EndsWith('/')))
         {
             problems.Add($"base path \"{BasePath}\" must be empty or start with '/' and not end with one (e.g. /dashboard)");
+        }
+
+        foreach (var link in Links.Where(l => !l.Path.StartsWith('/')))
+        {
+            problems.Add($"link \"{link.Text}\" path \"{link.Path}\" must start with '/'");
         }
 
         if (PollInterval < TimeSpan.FromMilliseconds(50) || PollInterval > TimeSpan.FromMinutes(1))

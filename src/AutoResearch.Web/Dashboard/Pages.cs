@@ -35,6 +35,8 @@ internal sealed partial class Pages(DashboardOptions options)
             nav.Add(Link("/workers", "workers"));
         }
 
+        nav.AddRange(options.Links.Select(l => Link(l.Path, l.Text)));
+
         return Markup.Of($"""
             <!doctype html>
             <html lang="en">

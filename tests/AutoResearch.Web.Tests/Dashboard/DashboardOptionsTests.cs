@@ -1,5 +1,7 @@
 using System.Net;
 using AutoResearch.Web.Dashboard;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 
 namespace AutoResearch.Web.Tests.Dashboard;
 
@@ -24,14 +26,45 @@ public sealed class DashboardOptionsTests
     }
 
     [Fact]
+    public async Task Host_can_add_a_page_in_the_same_frame_with_a_navigation_link()
+    {
+        using var folder = new TempFolder();
+        using var source = new LedgerSource(Path.Combine(folder.Path, "ledger.db"));
+        var options = new DashboardOptions { Experiments = source, Links = [new DashboardLink("/claims", "claims")] };
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        await using var app = builder.Build();
+        var group = app.MapDashboard(options);
+        group.MapGet("/claims", () => Microsoft.AspNetCore.Http.Results.Content(
+            DashboardLayout.Page(options, "claims", Html.Markup.Of($"<h1>Claims</h1><p>{"<i>pending</i>"}</p>")), "text/html"));
+        await app.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+
+        var html = await http.GetStringAsync("/claims");
+        var home = await http.GetStringAsync("/");
+
+        Assert.Contains("<h1>Claims</h1><p>&lt;i&gt;pending&lt;/i&gt;</p>", html, StringComparison.Ordinal);
+        Assert.Contains("href=\"/assets/dashboard.css\"", html, StringComparison.Ordinal);
+        Assert.Contains("<a href=\"/claims\">claims</a>", home, StringComparison.Ordinal);
+        await app.StopAsync();
+    }
+
+    [Fact]
     public void Invalid_options_are_reported_together()
     {
         using var folder = new TempFolder();
         using var source = new LedgerSource(Path.Combine(folder.Path, "ledger.db"));
 
-        var problems = new DashboardOptions { Experiments = source, BasePath = "dash/", PollInterval = TimeSpan.Zero }.Validate();
+        var problems = new DashboardOptions
+        {
+            Experiments = source,
+            BasePath = "dash/",
+            PollInterval = TimeSpan.Zero,
+            Links = [new DashboardLink("claims", "claims")],
+        }.Validate();
 
-        Assert.Equal(2, problems.Count);
+        Assert.Equal(3, problems.Count);
+        Assert.Contains(problems, p => p.StartsWith("link \"claims\" path \"claims\"", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.StartsWith("base path \"dash/\"", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.StartsWith("poll interval 0 ms", StringComparison.Ordinal));
     }
