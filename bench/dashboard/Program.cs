@@ -34,16 +34,18 @@ using (var ledger = Ledger.Open(ledgerPath))
 }
 
 using var source = new LedgerSource(ledgerPath);
+var run = (await source.RunsAsync())[0];
+var experiments = await source.ExperimentsAsync("bench");
 await using var server = await DashboardServer.StartAsync(new DashboardOptions { Experiments = source }, IPAddress.Loopback, 0);
 using var http = new HttpClient { BaseAddress = server.Address };
 
 var rows = new List<(string Name, double[] Ms)>
 {
-    ("poll: PRAGMA data_version (what the event stream does)", Measure(400, () => source.Version())),
-    ("poll: read the run's rows (the naive alternative)", Measure(100, () => source.Experiments("bench").Count)),
+    ("poll: PRAGMA data_version (what the event stream does)", await MeasureAsync(400, () => source.VersionAsync().AsTask())),
+    ("poll: read the run's rows (the naive alternative)", await MeasureAsync(100, () => source.ExperimentsAsync("bench"))),
     ("GET / (summary + table of every experiment)", await MeasureAsync(40, () => http.GetStringAsync("/"))),
     ("GET /experiments/{id} (diff, metrics, log tail)", await MeasureAsync(40, () => http.GetStringAsync("/experiments/250"))),
-    ("draw the progress PNG (1200x600; once per change)", Measure(20, () => ProgressChart.Png(ProgressSeries.FromExperiments(source.Runs()[0], source.Experiments("bench"))))),
+    ("draw the progress PNG (1200x600; once per change)", Measure(20, () => ProgressChart.Png(ProgressSeries.FromExperiments(run, experiments)))),
     ("GET /runs/bench/progress.png (cached until the next change)", await MeasureAsync(40, () => http.GetByteArrayAsync("/runs/bench/progress.png"))),
 };
 

@@ -32,7 +32,7 @@ public sealed record ProgressSeries(string Metric, Direction Direction, IReadOnl
     public static ProgressSeries FromChain(string metric, Direction direction, IEnumerable<ChainEntry> chain)
     {
         ArgumentNullException.ThrowIfNull(chain);
-        var points = chain.Select(c => new ProgressPoint(c.Height, c.Metric, ProgressMark.Kept, c.Height == 0 ? "root" : c.Description)).ToList();
+        var points = chain.Select(c => new ProgressPoint((int)c.Height, c.Metric, ProgressMark.Kept, c.Height == 0 ? "base" : c.Description)).ToList();
         return new ProgressSeries(metric, direction, points, $"chain: {points.Count} entries", "height");
     }
 

@@ -1,24 +1,22 @@
 namespace AutoResearch.Web.Dashboard;
 
 /// <summary>One verified improvement on the swarm's chain.</summary>
-/// <param name="Height">Its position: 0 is the root (the project's baseline), then 1, 2, ...</param>
-/// <param name="Commit">The accepted commit.</param>
-/// <param name="ParentCommit">The commit it improved on; null for the root.</param>
-/// <param name="Metric">The verified value of the objective.</param>
-/// <param name="Description">What the change did, in the submitter's words (untrusted; the pages escape it).</param>
-/// <param name="Contributor">Who gets the credit (a worker's or owner's display name; untrusted).</param>
+/// <param name="Height">Its place: 1 is the first accepted change (0, if given, is the base).</param>
+/// <param name="Head">What names the code after it (a head id or a commit).</param>
+/// <param name="Metric">The verified value of the objective after it.</param>
+/// <param name="Description">What the change did, in the claimer's words (untrusted; the pages encode it).</param>
+/// <param name="Contributor">Who is credited with it (untrusted).</param>
 /// <param name="AcceptedAt">When verification accepted it.</param>
-/// <param name="Verifications">How many independent re-runs confirmed it.</param>
-/// <param name="Margin">The verified improvement over the parent, positive is better; null for the root.</param>
-/// <param name="Patch">The diff from the parent, when the coordinator shares it; null otherwise.</param>
+/// <param name="Improvement">The verified improvement over the previous head, positive is better; null for the base.</param>
+/// <param name="Patch">The diff against the previous head; null when not shared.</param>
+/// <param name="Verifications">How many independent re-runs confirmed it, when the source counts them.</param>
 public sealed record ChainEntry(
-    int Height,
-    string Commit,
-    string? ParentCommit,
+    long Height,
+    string Head,
     double Metric,
     string Description,
     string Contributor,
     DateTimeOffset AcceptedAt,
-    int Verifications,
-    double? Margin = null,
-    string? Patch = null);
+    double? Improvement = null,
+    string? Patch = null,
+    int? Verifications = null);

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Reflection;
 using AutoResearch.Web.Charts;
+using AutoResearch.Web.Html;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -9,16 +10,18 @@ namespace AutoResearch.Web.Dashboard;
 
 /// <summary>
 /// Maps the dashboard's pages onto any ASP.NET Core app: <c>autoresearch dashboard</c> serves them over a workspace's
-/// ledger, and the swarm coordinator serves the same pages over its own sources (adding chain, leaderboard and workers
-/// through <see cref="DashboardOptions.Swarm"/>).
+/// ledger, and the swarm coordinator serves the same pages over its own sources (adding chain, log, leaderboard and
+/// workers through <see cref="DashboardOptions.Swarm"/>).
 /// </summary>
 public static class DashboardEndpoints
 {
     /// <summary>
-    /// Maps, under <see cref="DashboardOptions.BasePath"/>: <c>/</c> (the latest run), <c>/runs/{tag}</c>,
-    /// <c>/runs/{tag}/progress.png</c>, <c>/experiments/{id}</c>, <c>/events</c> (server-sent events) and
-    /// <c>/assets/*</c>; with a swarm source also <c>/chain</c>, <c>/chain/progress.png</c>, <c>/leaderboard</c> and
-    /// <c>/workers</c>. Every page answers <c>?fragment=1</c> with only its main content (what live updates fetch).
+    /// Maps, under <see cref="DashboardOptions.BasePath"/>: <c>/events</c> (server-sent events) and <c>/assets/*</c>;
+    /// with an experiment source <c>/</c> (the latest run), <c>/runs/{tag}</c>, <c>/runs/{tag}/progress.png</c> and
+    /// <c>/experiments/{id}</c>; with a swarm source <c>/chain</c>, <c>/chain/progress.png</c>, <c>/log</c>,
+    /// <c>/leaderboard</c> and <c>/workers</c> (and <c>/</c> is the chain when there is no experiment source). Every page
+    /// answers <c>?fragment=1</c> with only its main content (what live updates fetch). Returns the route group, so
+    /// a host can add pages of its own (see <see cref="DashboardLayout"/>).
     /// </summary>
     /// <exception cref="ArgumentException">The options are invalid; every problem is listed.</exception>
     public static RouteGroupBuilder MapDashboard(this IEndpointRouteBuilder endpoints, DashboardOptions options, TimeProvider? time = null)
@@ -34,66 +37,89 @@ public static class DashboardEndpoints
         var pages = new Pages(options);
         var clock = time ?? TimeProvider.System;
         var group = endpoints.MapGroup(options.BasePath);
-
-        group.MapGet("/", (HttpRequest request) => RunPage(pages, null, request));
-        group.MapGet("/runs/{tag}", (string tag, HttpRequest request) => RunPage(pages, tag, request));
         // Drawing a chart costs about a hundred times a page; every open page asks for it after each change, so the
         // latest image of each chart is kept with the version it was drawn at.
         var charts = new ConcurrentDictionary<string, (string Version, byte[] Png)>(StringComparer.Ordinal);
-        group.MapGet("/runs/{tag}/progress.png", (string tag) =>
-        {
-            var version = pages.Version();
-            if (charts.TryGetValue("run/" + tag, out var cached) && cached.Version == version)
-            {
-                return Png(cached.Png);
-            }
 
-            var run = options.Experiments.Runs().FirstOrDefault(r => r.Tag == tag);
-            if (run is null)
-            {
-                return Results.NotFound();
-            }
-
-            var png = ProgressChart.Png(ProgressSeries.FromExperiments(run, options.Experiments.Experiments(tag)));
-            charts["run/" + tag] = (version, png);
-            return Png(png);
-        });
-        group.MapGet("/experiments/{id:long}", (long id, HttpRequest request) =>
-        {
-            var page = pages.Experiment(id);
-            return page is { } p
-                ? Html(pages.Render(p.Title, p.Main, IsFragment(request), poll: p.Running))
-                : Html(pages.Render("not found", AutoResearch.Web.Html.Markup.Of($"<h1>No experiment {id}</h1>"), IsFragment(request)), StatusCodes.Status404NotFound);
-        });
-        group.MapGet("/events", (HttpContext context) => LiveUpdates.StreamAsync(context, pages.Version, options.PollInterval, clock));
+        group.MapGet("/events", (HttpContext context) =>
+            LiveUpdates.StreamAsync(context, pages.VersionAsync, options.PollInterval, clock));
         group.MapGet("/assets/{name}", (string name) => Asset(name));
+
+        if (options.Experiments is { } source)
+        {
+            group.MapGet("/", (HttpRequest request, CancellationToken ct) => RunPageAsync(pages, source, null, request, ct));
+            group.MapGet("/runs/{tag}", (string tag, HttpRequest request, CancellationToken ct) => RunPageAsync(pages, source, tag, request, ct));
+            group.MapGet("/runs/{tag}/progress.png", async (string tag, CancellationToken ct) =>
+            {
+                var version = await pages.VersionAsync(ct);
+                if (charts.TryGetValue("run/" + tag, out var cached) && cached.Version == version)
+                {
+                    return Png(cached.Png);
+                }
+
+                var run = (await source.RunsAsync(ct)).FirstOrDefault(r => r.Tag == tag);
+                if (run is null)
+                {
+                    return Results.NotFound();
+                }
+
+                var png = ProgressChart.Png(ProgressSeries.FromExperiments(run, await source.ExperimentsAsync(tag, ct)));
+                charts["run/" + tag] = (version, png);
+                return Png(png);
+            });
+            group.MapGet("/experiments/{id:long}", async (long id, HttpRequest request, CancellationToken ct) =>
+            {
+                var version = await pages.VersionAsync(ct);
+                var page = await pages.ExperimentAsync(source, id, ct);
+                return page is { } p
+                    ? Html(pages.Render(p.Title, p.Main, IsFragment(request), poll: p.Running, version))
+                    : Html(pages.Render("not found", Markup.Of($"<h1>No experiment {id}</h1>"), IsFragment(request), version: version), StatusCodes.Status404NotFound);
+            });
+        }
 
         if (options.Swarm is { } swarm)
         {
-            group.MapGet("/chain", (HttpRequest request) => Html(pages.Render("chain", pages.Chain(swarm), IsFragment(request))));
-            group.MapGet("/chain/progress.png", () =>
+            if (options.Experiments is null)
             {
-                var version = pages.Version();
+                group.MapGet("/", (HttpRequest request, CancellationToken ct) => ChainPageAsync(pages, swarm, request, ct));
+            }
+
+            group.MapGet("/chain", (HttpRequest request, CancellationToken ct) => ChainPageAsync(pages, swarm, request, ct));
+            group.MapGet("/chain/progress.png", async (CancellationToken ct) =>
+            {
+                var version = await pages.VersionAsync(ct);
                 if (charts.TryGetValue("chain", out var cached) && cached.Version == version)
                 {
                     return Png(cached.Png);
                 }
 
-                var png = ProgressChart.Png(ProgressSeries.FromChain(swarm.Metric, swarm.Direction, swarm.Chain()));
+                var png = ProgressChart.Png(ProgressSeries.FromChain(swarm.Metric, swarm.Direction, await swarm.ChainAsync(ct)));
                 charts["chain"] = (version, png);
                 return Png(png);
             });
-            group.MapGet("/leaderboard", (HttpRequest request) => Html(pages.Render("leaderboard", Pages.Leaderboard(swarm), IsFragment(request))));
-            group.MapGet("/workers", (HttpRequest request) => Html(pages.Render("workers", Pages.Workers(swarm), IsFragment(request))));
+            group.MapGet("/log", async (HttpRequest request, CancellationToken ct) =>
+                Html(pages.Render("log", await Pages.LogAsync(swarm, ct), IsFragment(request), version: await pages.VersionAsync(ct))));
+            group.MapGet("/leaderboard", async (HttpRequest request, CancellationToken ct) =>
+                Html(pages.Render("leaderboard", await Pages.LeaderboardAsync(swarm, ct), IsFragment(request), version: await pages.VersionAsync(ct))));
+            group.MapGet("/workers", async (HttpRequest request, CancellationToken ct) =>
+                Html(pages.Render("workers", await Pages.WorkersAsync(swarm, ct), IsFragment(request), version: await pages.VersionAsync(ct))));
         }
 
         return group;
     }
 
-    private static IResult RunPage(Pages pages, string? tag, HttpRequest request)
+    private static async Task<IResult> RunPageAsync(Pages pages, IExperimentSource source, string? tag, HttpRequest request, CancellationToken cancellationToken)
     {
-        var (title, main, found) = pages.Run(tag);
-        return Html(pages.Render(title, main, IsFragment(request)), found ? StatusCodes.Status200OK : StatusCodes.Status404NotFound);
+        // The version is read before the data, so a change in between makes the page refresh once more rather than miss it.
+        var version = await pages.VersionAsync(cancellationToken);
+        var (title, main, found) = await pages.RunAsync(source, tag, version, cancellationToken);
+        return Html(pages.Render(title, main, IsFragment(request), version: version), found ? StatusCodes.Status200OK : StatusCodes.Status404NotFound);
+    }
+
+    private static async Task<IResult> ChainPageAsync(Pages pages, ISwarmSource swarm, HttpRequest request, CancellationToken cancellationToken)
+    {
+        var version = await pages.VersionAsync(cancellationToken);
+        return Html(pages.Render("chain", await pages.ChainAsync(swarm, version, cancellationToken), IsFragment(request), version: version));
     }
 
     private static bool IsFragment(HttpRequest request) => request.Query.ContainsKey("fragment");

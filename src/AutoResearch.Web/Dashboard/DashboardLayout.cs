@@ -10,9 +10,11 @@ namespace AutoResearch.Web.Dashboard;
 public static class DashboardLayout
 {
     /// <summary>The whole page, or only <paramref name="main"/> when <paramref name="fragment"/> (what live updates fetch).</summary>
-    public static string Page(DashboardOptions options, string title, HtmlText main, bool fragment = false)
+    public static async Task<string> PageAsync(
+        DashboardOptions options, string title, HtmlText main, bool fragment = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return new Pages(options).Render(title, main, fragment);
+        var pages = new Pages(options);
+        return pages.Render(title, main, fragment, version: await pages.VersionAsync(cancellationToken).ConfigureAwait(false));
     }
 }

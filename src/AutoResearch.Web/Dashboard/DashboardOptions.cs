@@ -3,10 +3,10 @@ namespace AutoResearch.Web.Dashboard;
 /// <summary>What <see cref="DashboardEndpoints.MapDashboard"/> serves. Validated once by <see cref="Validate"/>.</summary>
 public sealed record DashboardOptions
 {
-    /// <summary>The runs and experiments to show.</summary>
-    public required IExperimentSource Experiments { get; init; }
+    /// <summary>The runs and experiments to show; null for a coordinator without a ledger of its own (the home page is then the chain).</summary>
+    public IExperimentSource? Experiments { get; init; }
 
-    /// <summary>The swarm's chain, leaderboard and workers; null for a single workspace (the pages leave them out).</summary>
+    /// <summary>The swarm's chain, log, leaderboard and workers; null for a single workspace (the pages leave them out).</summary>
     public ISwarmSource? Swarm { get; init; }
 
     /// <summary>Extra navigation entries, for pages the host maps itself (see <see cref="DashboardLayout"/>); default none.</summary>
@@ -25,9 +25,9 @@ public sealed record DashboardOptions
     public IReadOnlyList<string> Validate()
     {
         var problems = new List<string>();
-        if (Experiments is null)
+        if (Experiments is null && Swarm is null)
         {
-            problems.Add("the dashboard needs an experiment source");
+            problems.Add("the dashboard needs an experiment source, a swarm source, or both");
         }
 
         if (BasePath.Length > 0 && (!BasePath.StartsWith('/') || BasePath.EndsWith('/')))

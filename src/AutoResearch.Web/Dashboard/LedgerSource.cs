@@ -24,15 +24,22 @@ public sealed class LedgerSource : IExperimentSource, IDisposable
         _path = Path.GetFullPath(ledgerPath);
     }
 
-    public long Version() => Open() is { } ledger ? ledger.DataVersion() : -1;
+    public ValueTask<long> VersionAsync(CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(Open() is { } ledger ? ledger.DataVersion() : -1);
 
-    public IReadOnlyList<RunRecord> Runs() => Open()?.Runs() ?? [];
+    public Task<IReadOnlyList<RunRecord>> RunsAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult(Open()?.Runs() ?? []);
 
-    public IReadOnlyList<ExperimentRecord> Experiments(string tag) => Open()?.Experiments(tag) ?? [];
+    public Task<IReadOnlyList<ExperimentRecord>> ExperimentsAsync(string tag, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Open()?.Experiments(tag) ?? []);
 
-    public ExperimentRecord? Experiment(long id) => Open()?.Get(id);
+    public Task<ExperimentRecord?> ExperimentAsync(long id, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Open()?.Get(id));
 
-    public string? LogTail(ExperimentRecord experiment, int lines)
+    public Task<string?> LogTailAsync(ExperimentRecord experiment, int lines, CancellationToken cancellationToken = default) =>
+        Task.FromResult(LogTail(experiment, lines));
+
+    private static string? LogTail(ExperimentRecord experiment, int lines)
     {
         ArgumentNullException.ThrowIfNull(experiment);
         if (experiment.LogPath is not { } path || !File.Exists(path))

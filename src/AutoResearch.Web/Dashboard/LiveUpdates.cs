@@ -16,7 +16,7 @@ internal static class LiveUpdates
     /// <param name="version">Reads the current version.</param>
     /// <param name="interval">How often to poll.</param>
     /// <param name="time">The clock.</param>
-    public static async Task StreamAsync(HttpContext context, Func<string> version, TimeSpan interval, TimeProvider time)
+    public static async Task StreamAsync(HttpContext context, Func<CancellationToken, ValueTask<string>> version, TimeSpan interval, TimeProvider time)
     {
         var response = context.Response;
         response.ContentType = "text/event-stream";
@@ -31,7 +31,7 @@ internal static class LiveUpdates
         {
             do
             {
-                var now = version();
+                var now = await version(cancellationToken).ConfigureAwait(false);
                 if (now != last)
                 {
                     // A page rendered before a change it has not seen (or a first connection without ?since) refreshes at once.

@@ -10,9 +10,9 @@ internal sealed partial class Pages
     private const int LogLines = 40;
 
     /// <summary>One experiment: facts, metrics, learning curve, diff and log tail. Null when there is no such experiment.</summary>
-    public (string Title, HtmlText Main, bool Running)? Experiment(long id)
+    public async Task<(string Title, HtmlText Main, bool Running)?> ExperimentAsync(IExperimentSource source, long id, CancellationToken cancellationToken)
     {
-        var e = options.Experiments.Experiment(id);
+        var e = await source.ExperimentAsync(id, cancellationToken).ConfigureAwait(false);
         if (e is null)
         {
             return null;
@@ -41,7 +41,7 @@ internal sealed partial class Pages
         var factRows = facts.Where(f => !string.IsNullOrEmpty(f.Value)).Select(f => Markup.Of($"<div><dt>{f.Key}</dt><dd>{f.Value}</dd></div>"));
         var metricRows = e.Metrics.OrderBy(kv => kv.Key, StringComparer.Ordinal)
             .Select(kv => Markup.Of($"<tr><td>{kv.Key}</td><td class=\"num\">{kv.Value.ToString("0.######", CultureInfo.InvariantCulture)}</td></tr>"));
-        var log = options.Experiments.LogTail(e, LogLines);
+        var log = await source.LogTailAsync(e, LogLines, cancellationToken).ConfigureAwait(false);
         var running = e.Phase != ExperimentPhase.Done;
         var main = Markup.Of($"""
             <h1>Experiment {e.Id} <small>#{e.Seq} of run <a href="{Base}/runs/{Markup.Url(e.Tag)}">{e.Tag}</a></small> {Status(e)}</h1>

@@ -13,24 +13,32 @@ internal sealed partial class Pages(DashboardOptions options)
 {
     private string Base => options.BasePath;
 
-    /// <summary>The version both sources are at; pages carry it so the event stream can tell them what they missed.</summary>
-    public string Version() =>
-        options.Swarm is { } swarm
-            ? string.Create(CultureInfo.InvariantCulture, $"{options.Experiments.Version()}.{swarm.Version()}")
-            : options.Experiments.Version().ToString(CultureInfo.InvariantCulture);
+    /// <summary>The version the sources are at; pages carry it so the event stream can tell them what they missed.</summary>
+    public async ValueTask<string> VersionAsync(CancellationToken cancellationToken)
+    {
+        var experiments = options.Experiments is { } e ? await e.VersionAsync(cancellationToken).ConfigureAwait(false) : 0;
+        var swarm = options.Swarm is { } s ? await s.VersionAsync(cancellationToken).ConfigureAwait(false) : 0;
+        return string.Create(CultureInfo.InvariantCulture, $"{experiments}.{swarm}");
+    }
 
     /// <summary>A whole page, or only its main content for a live refresh.</summary>
-    public string Render(string title, HtmlText main, bool fragment, bool poll = false)
+    public string Render(string title, HtmlText main, bool fragment, bool poll = false, string version = "")
     {
         if (fragment)
         {
             return main.Value;
         }
 
-        var nav = new List<HtmlText> { Link("/", "experiments") };
+        var nav = new List<HtmlText>();
+        if (options.Experiments is not null)
+        {
+            nav.Add(Link("/", "experiments"));
+        }
+
         if (options.Swarm is not null)
         {
             nav.Add(Link("/chain", "chain"));
+            nav.Add(Link("/log", "log"));
             nav.Add(Link("/leaderboard", "leaderboard"));
             nav.Add(Link("/workers", "workers"));
         }
@@ -46,7 +54,7 @@ internal sealed partial class Pages(DashboardOptions options)
             <title>{title} · {options.Title}</title>
             <link rel="stylesheet" href="{Base}/assets/dashboard.css">
             </head>
-            <body data-events="{Base}/events" data-version="{Version()}" data-poll="{(poll ? "true" : "false")}">
+            <body data-events="{Base}/events" data-version="{version}" data-poll="{(poll ? "true" : "false")}">
             <header><a class="brand" href="{Base}/">{options.Title}</a><nav>{nav}</nav><span id="live" class="live" title="live updates">○ offline</span></header>
             <main id="main">{main}</main>
             <script src="{Base}/assets/dashboard.js"></script>
@@ -56,9 +64,9 @@ internal sealed partial class Pages(DashboardOptions options)
     }
 
     /// <summary>The overview of one run (the latest when <paramref name="tag"/> is null): summary, chart and experiment table.</summary>
-    public (string Title, HtmlText Main, bool Found) Run(string? tag)
+    public async Task<(string Title, HtmlText Main, bool Found)> RunAsync(IExperimentSource source, string? tag, string version, CancellationToken cancellationToken)
     {
-        var runs = options.Experiments.Runs();
+        var runs = await source.RunsAsync(cancellationToken).ConfigureAwait(false);
         var run = tag is null ? runs.LastOrDefault() : runs.FirstOrDefault(r => r.Tag == tag);
         if (run is null)
         {
@@ -68,8 +76,8 @@ internal sealed partial class Pages(DashboardOptions options)
             return ("experiments", Markup.Of($"<h1>Experiments</h1>{text}{RunList(runs, null)}"), tag is null);
         }
 
-        var experiments = options.Experiments.Experiments(run.Tag);
-        var chart = Markup.Of($"""<figure class="chart"><img alt="progress of run {run.Tag}" src="{Base}/runs/{Markup.Url(run.Tag)}/progress.png?v={Version()}" width="1200" height="600"></figure>""");
+        var experiments = await source.ExperimentsAsync(run.Tag, cancellationToken).ConfigureAwait(false);
+        var chart = Markup.Of($"""<figure class="chart"><img alt="progress of run {run.Tag}" src="{Base}/runs/{Markup.Url(run.Tag)}/progress.png?v={version}" width="1200" height="600"></figure>""");
         var main = Markup.Of($"""
             <h1>Run <code>{run.Tag}</code></h1>
             {RunList(runs, run.Tag)}

@@ -35,8 +35,8 @@ public sealed class DashboardOptionsTests
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
         await using var app = builder.Build();
         var group = app.MapDashboard(options);
-        group.MapGet("/claims", () => Microsoft.AspNetCore.Http.Results.Content(
-            DashboardLayout.Page(options, "claims", Html.Markup.Of($"<h1>Claims</h1><p>{"<i>pending</i>"}</p>")), "text/html"));
+        group.MapGet("/claims", async () => Microsoft.AspNetCore.Http.Results.Content(
+            await DashboardLayout.PageAsync(options, "claims", Html.Markup.Of($"<h1>Claims</h1><p>{"<i>pending</i>"}</p>")), "text/html"));
         await app.StartAsync();
         using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
 

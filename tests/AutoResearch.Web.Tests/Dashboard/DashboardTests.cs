@@ -98,7 +98,7 @@ public sealed class DashboardTests : IAsyncLifetime
     [Fact]
     public async Task Event_stream_announces_a_write_by_another_process_connection()
     {
-        var version = _source!.Version().ToString(CultureInfo.InvariantCulture);
+        var version = $"{await _source!.VersionAsync()}.1";
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/events?since={version}");
         using var response = await _http!.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
@@ -123,14 +123,17 @@ public sealed class DashboardTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Swarm_pages_show_chain_leaderboard_and_workers_escaped()
+    public async Task Swarm_pages_show_chain_log_leaderboard_and_workers_escaped()
     {
         var chain = await _http!.GetStringAsync("/chain");
         var leaderboard = await _http.GetStringAsync("/leaderboard");
         var workers = await _http.GetStringAsync("/workers");
         var png = await _http.GetAsync("/chain/progress.png");
+        var log = await _http.GetStringAsync("/log");
 
         Assert.Contains("halve the learning rate", chain, StringComparison.Ordinal);
+        Assert.Contains("<span class=\"add\">+LR=1 &lt;script&gt;x&lt;/script&gt;</span>", chain, StringComparison.Ordinal);
+        Assert.Contains("try &lt;u&gt;wider&lt;/u&gt; MLP", log, StringComparison.Ordinal);
         Assert.Contains("&lt;b&gt;mallory&lt;/b&gt;", leaderboard, StringComparison.Ordinal);
         Assert.Contains("verifying #12", workers, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, png.StatusCode);
@@ -167,16 +170,22 @@ public sealed class DashboardTests : IAsyncLifetime
 
         public Direction Direction => Direction.Minimize;
 
-        public long Version() => 1;
+        public ValueTask<long> VersionAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(1L);
 
-        public IReadOnlyList<ChainEntry> Chain() =>
-        [
-            new(0, "aaaaaaaaaaaa", null, 5.0, "root", "project", s_start, 3),
-            new(1, "bbbbbbbbbbbb", "aaaaaaaaaaaa", 4.2, "halve the learning rate", "<b>mallory</b>", s_start.AddHours(1), 2, 0.8),
-        ];
+        public Task<IReadOnlyList<ChainEntry>> ChainAsync(CancellationToken cancellationToken = default) =>
+            Task.FromResult<IReadOnlyList<ChainEntry>>(
+            [
+                new(0, "aaaaaaaaaaaa", 5.0, "base", "project", s_start),
+                new(1, "bbbbbbbbbbbb", 4.2, "halve the learning rate", "<b>mallory</b>", s_start.AddHours(1), 0.8, "-LR=2\n+LR=1 <script>x</script>\n", 2),
+            ]);
 
-        public IReadOnlyList<LeaderboardRow> Leaderboard() => [new(1, "<b>mallory</b>", 1, 3, 0.8, 10, s_start.AddHours(1))];
+        public Task<IReadOnlyList<SwarmExperiment>> LogAsync(int limit, CancellationToken cancellationToken = default) =>
+            Task.FromResult<IReadOnlyList<SwarmExperiment>>([new(7, "w1", 1, "pending", 4.1, "try <u>wider</u> MLP", null, s_start.AddHours(2))]);
 
-        public IReadOnlyList<WorkerRow> Workers() => [new("k1", "box-1", "alice", "verifying #12", s_start, "cpu-2core", 7, 2, 1.5)];
+        public Task<IReadOnlyList<LeaderboardRow>> LeaderboardAsync(CancellationToken cancellationToken = default) =>
+            Task.FromResult<IReadOnlyList<LeaderboardRow>>([new(1, "<b>mallory</b>", "m", 0.8, 3, 1, 2, 5)]);
+
+        public Task<IReadOnlyList<WorkerRow>> WorkersAsync(CancellationToken cancellationToken = default) =>
+            Task.FromResult<IReadOnlyList<WorkerRow>>([new("k1", "box-1", "alice", s_start, Trust: 4, Quota: 2, State: "verifying #12")]);
     }
 }
