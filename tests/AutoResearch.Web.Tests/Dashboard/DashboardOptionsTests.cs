@@ -50,6 +50,28 @@ public sealed class DashboardOptionsTests
     }
 
     [Fact]
+    public async Task Without_an_experiment_source_the_home_page_is_the_chain()
+    {
+        await using var server = await DashboardServer.StartAsync(new DashboardOptions { Swarm = new EmptySwarm() }, IPAddress.Loopback, 0);
+        using var http = new HttpClient { BaseAddress = server.Address };
+
+        var home = await http.GetStringAsync("/");
+
+        Assert.Contains("<h1>Chain</h1>", home, StringComparison.Ordinal);
+        Assert.Contains("no improvement has been verified yet", home, StringComparison.Ordinal);
+        Assert.DoesNotContain(">experiments</a>", home, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/experiments/1")).StatusCode);
+    }
+
+    [Fact]
+    public void Options_need_a_source()
+    {
+        var problems = new DashboardOptions().Validate();
+
+        Assert.Equal(["the dashboard needs an experiment source, a swarm source, or both"], problems);
+    }
+
+    [Fact]
     public void Invalid_options_are_reported_together()
     {
         using var folder = new TempFolder();
@@ -67,5 +89,24 @@ public sealed class DashboardOptionsTests
         Assert.Contains(problems, p => p.StartsWith("link \"claims\" path \"claims\"", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.StartsWith("base path \"dash/\"", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.StartsWith("poll interval 0 ms", StringComparison.Ordinal));
+    }
+
+    private sealed class EmptySwarm : ISwarmSource
+    {
+        public string Metric => "val_bpb";
+
+        public AutoResearch.Core.Spec.Direction Direction => AutoResearch.Core.Spec.Direction.Minimize;
+
+        public ValueTask<long> VersionAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(0L);
+
+        public Task<IReadOnlyList<ChainEntry>> ChainAsync(CancellationToken cancellationToken = default) => Task.FromResult<IReadOnlyList<ChainEntry>>([]);
+
+        public Task<IReadOnlyList<SwarmExperiment>> LogAsync(int limit, CancellationToken cancellationToken = default) =>
+            Task.FromResult<IReadOnlyList<SwarmExperiment>>([]);
+
+        public Task<IReadOnlyList<LeaderboardRow>> LeaderboardAsync(CancellationToken cancellationToken = default) =>
+            Task.FromResult<IReadOnlyList<LeaderboardRow>>([]);
+
+        public Task<IReadOnlyList<WorkerRow>> WorkersAsync(CancellationToken cancellationToken = default) => Task.FromResult<IReadOnlyList<WorkerRow>>([]);
     }
 }
