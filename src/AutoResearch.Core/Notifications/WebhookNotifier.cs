@@ -29,6 +29,7 @@ public sealed class WebhookNotifier : IResearchObserver, IAsyncDisposable
     private readonly bool _ownsHttp;
     private readonly Channel<WebhookPayload> _queue = Channel.CreateUnbounded<WebhookPayload>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _sender;
+    private readonly Lock _gate = new();
     private RunRecord? _run;
     private int _crashes;
     private bool _disposed;
@@ -65,17 +66,28 @@ public sealed class WebhookNotifier : IResearchObserver, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(best);
         if (experiment.Status is ExperimentStatus.Crash or ExperimentStatus.Timeout)
         {
-            if (++_crashes == _spec.CrashStreak)
+            int streak;
+            lock (_gate)
             {
-                Post("crash_streak", $"{_crashes} crashes in a row",
-                    $"{Prefix}{_crashes} experiments in a row crashed or timed out; the last, #{experiment.Seq}: {experiment.Error ?? "no metric"}",
+                // Parallel slots report from their own tasks.
+                streak = ++_crashes;
+            }
+
+            if (streak == _spec.CrashStreak)
+            {
+                Post("crash_streak", $"{streak} crashes in a row",
+                    $"{Prefix}{streak} experiments in a row crashed or timed out; the last, #{experiment.Seq}: {experiment.Error ?? "no metric"}",
                     ["warning"], experiment);
             }
 
             return;
         }
 
-        _crashes = 0;
+        lock (_gate)
+        {
+            _crashes = 0;
+        }
+
         if (experiment.Status == ExperimentStatus.Keep && !experiment.IsBaseline && best.Id == experiment.Id)
         {
             var margin = experiment.Margin is { } m ? $" (better by {m.ToString("0.######", CultureInfo.InvariantCulture)})" : "";
