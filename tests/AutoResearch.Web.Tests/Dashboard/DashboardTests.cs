@@ -69,6 +69,15 @@ public sealed class DashboardTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Pages_forbid_inline_script()
+    {
+        var response = await _http!.GetAsync("/");
+
+        Assert.Contains("default-src 'self'", response.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+        Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
+    }
+
+    [Fact]
     public async Task Unknown_experiment_is_not_found()
     {
         var response = await _http!.GetAsync("/experiments/999");
