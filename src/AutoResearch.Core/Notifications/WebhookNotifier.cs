@@ -134,7 +134,14 @@ public sealed class WebhookNotifier : IResearchObserver, IAsyncDisposable
 
     private void Post(string kind, string title, string text, string[] tags, ExperimentRecord? experiment) =>
         _queue.Writer.TryWrite(new WebhookPayload(
-            text, _spec.Topic, "autoresearch: " + title, text, tags, kind, _run?.Tag, _metric, experiment?.Metric, experiment?.Seq, experiment?.Id));
+            SlackText(text), _spec.Topic, "autoresearch: " + title, text, tags, kind, _run?.Tag, _metric, experiment?.Metric, experiment?.Seq, experiment?.Id));
+
+    /// <summary>
+    /// Slack reads <c>&amp;</c>, <c>&lt;</c> and <c>&gt;</c> in <c>text</c> as markup (<c>&lt;!channel&gt;</c> would notify everyone), and
+    /// descriptions come from code under research: they are escaped as Slack asks. ntfy's <c>message</c> stays plain.
+    /// </summary>
+    internal static string SlackText(string text) =>
+        text.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal);
 
     private async Task SendAllAsync()
     {
@@ -164,7 +171,7 @@ public sealed class WebhookNotifier : IResearchObserver, IAsyncDisposable
 }
 
 /// <summary>
-/// The JSON posted: <c>text</c> for Slack incoming webhooks; <c>topic</c>, <c>title</c>, <c>message</c>, <c>tags</c> for
+/// The JSON posted: <c>text</c> for Slack incoming webhooks (escaped for Slack); <c>topic</c>, <c>title</c>, <c>message</c>, <c>tags</c> for
 /// ntfy's JSON publishing (topic left out when not configured); the rest for any other receiver.
 /// </summary>
 internal sealed record WebhookPayload(

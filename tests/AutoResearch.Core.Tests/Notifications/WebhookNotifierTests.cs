@@ -35,7 +35,7 @@ public sealed class WebhookNotifierTests
         Assert.Empty(log);
         var best = receiver.Bodies[0];
         Assert.Contains("new best score 4", best.GetProperty("text").GetString(), StringComparison.Ordinal);
-        Assert.Equal(best.GetProperty("text").GetString(), best.GetProperty("message").GetString());
+        Assert.Contains("at experiment #1: set X to 4", best.GetProperty("message").GetString(), StringComparison.Ordinal);
         Assert.Equal("research-alerts", best.GetProperty("topic").GetString());
         Assert.Equal(4, best.GetProperty("value").GetDouble());
         Assert.Contains("3 experiments in a row crashed", receiver.Bodies[1].GetProperty("text").GetString(), StringComparison.Ordinal);
@@ -75,6 +75,12 @@ public sealed class WebhookNotifierTests
 
         Assert.Equal(0, notifier.Delivered);
         Assert.Contains(log, line => line.Contains("could not post the run_failed notification", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Slack_text_escapes_what_slack_reads_as_markup()
+    {
+        Assert.Equal("X 1 -&gt; 2 &lt;!channel&gt; &amp;", WebhookNotifier.SlackText("X 1 -> 2 <!channel> &"));
     }
 
     private static async Task<RunSummary> RunAsync(ToyWorkspace toy, int maxExperiments, ConcurrentQueue<string> log)
