@@ -141,7 +141,15 @@ public static class ProgressChart
             markers.LegendText = style.Legend;
         }
 
-        plot.Axes.SetLimits(first - 0.5, Math.Max(last, first + 1) + 0.5, low - span * 0.05, top);
+        // A label on one of the last points runs to the right: leave it room rather than cut it at the frame.
+        var right = Math.Max(last, first + 1) + 0.5;
+        var width = right - first;
+        if (kept.Any(p => !string.IsNullOrWhiteSpace(p.Label) && p.Index >= last - width * 0.2))
+        {
+            right += width * 0.15;
+        }
+
+        plot.Axes.SetLimits(first - 0.5, right, low - span * 0.05, top);
         // The corner the points move away from: lower left when lower is better, lower right otherwise.
         plot.ShowLegend(series.Direction == Direction.Minimize ? Alignment.LowerLeft : Alignment.LowerRight);
         return plot;
