@@ -29,6 +29,8 @@ internal static class Entry
             config.AddCommand<StatusCommand>("status").WithDescription("Show the spec and the runs of a workspace.");
             config.AddCommand<LogCommand>("log").WithDescription("List a run's experiments.");
             config.AddCommand<ShowCommand>("show").WithDescription("Show one experiment: metrics, diff, log tail.");
+            config.AddCommand<PlotCommand>("plot").WithDescription("Draw a run's progress as a PNG chart.");
+            config.AddCommand<DashboardCommand>("dashboard").WithDescription("Serve the web dashboard of a workspace (live while a run goes on).");
         });
 
         var output = console ?? AnsiConsole.Console;

@@ -47,6 +47,8 @@ public sealed class CommandTests
     [InlineData("status")]
     [InlineData("log")]
     [InlineData("show")]
+    [InlineData("plot")]
+    [InlineData("dashboard")]
     public async Task Help_of_every_command_renders(string command)
     {
         var (code, output) = await CliRunner.RunAsync(command, "--help");

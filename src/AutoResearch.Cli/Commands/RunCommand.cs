@@ -2,6 +2,7 @@ using System.ComponentModel;
 using AutoResearch.Cli.Rendering;
 using AutoResearch.Core;
 using AutoResearch.Core.Loop;
+using AutoResearch.Core.Notifications;
 using AutoResearch.Core.Proposers;
 using AutoResearch.Core.Records;
 using AutoResearch.Core.Running;
@@ -82,17 +83,42 @@ internal sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand
         var live = !settings.Plain && console.Profile.Capabilities.Interactive && !Console.IsOutputRedirected;
         console.MarkupLineInterpolated($"[bold]autoresearch[/] {workspace.Root}: {spec.Objective.Metric} ({spec.Objective.Direction.ToString().ToLowerInvariant()}), proposer [bold]{proposer.Name}[/], spec {spec.Source}");
 
+        IResearchObserver view = live ? new LiveView(spec) : new PlainObserver(console, spec);
+        var notices = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        await using var notifier = spec.Notify.Webhook is null
+            ? null
+            : new WebhookNotifier(spec.Notify, spec.Objective.Metric, message =>
+            {
+                notices.Enqueue(message);
+                view.OnMessage(message);
+            });
+        var observer = notifier is null ? view : new ObserverGroup(view, notifier);
+        var loop = new ResearchLoop(spec, workspace, ledger, proposer, runner, observer);
         RunSummary summary;
-        if (live)
+        try
         {
-            var view = new LiveView(spec);
-            var loop = new ResearchLoop(spec, workspace, ledger, proposer, runner, view);
-            summary = await view.ShowAsync(console, () => loop.RunAsync(options, cancellationToken), cancellationToken);
+            summary = view is LiveView liveView
+                ? await liveView.ShowAsync(console, () => loop.RunAsync(options, cancellationToken), cancellationToken)
+                : await loop.RunAsync(options, cancellationToken);
         }
-        else
+        catch (AutoResearchException e)
         {
-            var loop = new ResearchLoop(spec, workspace, ledger, proposer, runner, new PlainObserver(console, spec));
-            summary = await loop.RunAsync(options, cancellationToken);
+            // Tell the webhook, then let Entry report the failure as usual.
+            notifier?.RunFailed(e.Message);
+            throw;
+        }
+
+        if (notifier is not null)
+        {
+            // Send the end-of-run notification now, so a failure to deliver it is shown before the summary.
+            await notifier.DisposeAsync();
+            if (live)
+            {
+                foreach (var notice in notices)
+                {
+                    console.MarkupLineInterpolated($"[yellow]{notice}[/]");
+                }
+            }
         }
 
         Tables.PrintSummary(console, spec, summary);

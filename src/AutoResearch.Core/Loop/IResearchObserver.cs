@@ -22,4 +22,7 @@ public interface IResearchObserver
 
     /// <summary>An experiment was decided; <paramref name="best"/> is the best after the decision.</summary>
     void OnExperimentFinished(ExperimentRecord experiment, ExperimentRecord best) { }
+
+    /// <summary>The run reached a limit (not called when it fails or is cancelled: the caller sees the exception).</summary>
+    void OnRunFinished(RunSummary summary) { }
 }

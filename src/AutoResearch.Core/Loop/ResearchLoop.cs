@@ -98,7 +98,9 @@ public sealed partial class ResearchLoop
         var reason = await RunSlotsAsync(session, slots, options, started, cancellationToken).ConfigureAwait(false);
         _ledger.FinishRun(run.Tag, _time.GetUtcNow());
         _observer.OnMessage($"stopped: {reason}");
-        return Summary(session, reason);
+        var summary = Summary(session, reason);
+        _observer.OnRunFinished(summary);
+        return summary;
     }
 
     /// <summary>Finds the run to continue, or creates one (branch from the user's HEAD).</summary>

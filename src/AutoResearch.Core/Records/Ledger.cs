@@ -139,6 +139,12 @@ public sealed class Ledger : IDisposable
     /// <summary>A run's experiments in order, the baseline first.</summary>
     public IReadOnlyList<ExperimentRecord> Experiments(string tag) => Read("WHERE tag = $tag ORDER BY seq", ("$tag", tag));
 
+    /// <summary>
+    /// SQLite's <c>PRAGMA data_version</c> on this connection: it changes whenever another connection (another
+    /// process's ledger) commits, and costs no table read, so a dashboard can poll it.
+    /// </summary>
+    public long DataVersion() => Convert.ToInt64(Scalar("PRAGMA data_version"), CultureInfo.InvariantCulture);
+
     /// <summary>A value the harness keeps for the workspace (e.g. that setup has run).</summary>
     public string? GetMeta(string key) =>
         Scalar("SELECT value FROM meta WHERE key = $key", ("$key", key)) as string;

@@ -35,6 +35,9 @@ public sealed record ResearchSpec
     /// <summary>The <c>[early_stop]</c> section: when a run is stopped on its learning curve.</summary>
     public EarlyStopSpec EarlyStop { get; init; } = EarlyStopSpec.Default;
 
+    /// <summary>The <c>[notify]</c> section: where to POST news of the run; <see cref="NotifySpec.None"/> without one.</summary>
+    public NotifySpec Notify { get; init; } = NotifySpec.None;
+
     /// <summary>Sections this version does not interpret itself (<c>[search]</c>, <c>[swarm]</c>, ...), as parsed.</summary>
     public IReadOnlyDictionary<string, IReadOnlyDictionary<string, object>> Extra { get; init; } =
         new Dictionary<string, IReadOnlyDictionary<string, object>>();

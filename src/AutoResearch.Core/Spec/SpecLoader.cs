@@ -14,7 +14,7 @@ public static class SpecLoader
 {
     /// <summary>Sections that later features read; accepted here so a spec written for them still loads.</summary>
     private static readonly HashSet<string> s_laterSections =
-        ["search", "score", "notify", "swarm", "dashboard"];
+        ["search", "score", "swarm", "dashboard"];
 
     private static readonly Dictionary<string, string[]> s_knownKeys = new()
     {
@@ -23,6 +23,7 @@ public static class SpecLoader
         ["scope"] = ["editable"],
         ["acceptance"] = ["baseline_repeats", "min_delta", "z", "confirm", "confirm_runs", "simplicity", "sigma"],
         ["early_stop"] = ["enabled", "min_fraction", "z", "min_delta", "min_points"],
+        ["notify"] = ["webhook", "topic", "crash_streak"],
     };
 
 
@@ -93,7 +94,7 @@ public static class SpecLoader
             }
             else
             {
-                problems.Add($"unknown section or key `{key}` (known: objective, run, scope, agent, acceptance, early_stop, {string.Join(", ", s_laterSections)})");
+                problems.Add($"unknown section or key `{key}` (known: objective, run, scope, agent, acceptance, early_stop, notify, {string.Join(", ", s_laterSections)})");
             }
         }
 
@@ -102,6 +103,7 @@ public static class SpecLoader
         var scope = Section(model, "scope", problems);
         var acceptanceTable = OptionalSection(model, "acceptance");
         var earlyStopTable = OptionalSection(model, "early_stop");
+        var notifyTable = OptionalSection(model, "notify");
         var agent = model.TryGetValue("agent", out var a) && a is TomlTable at ? at : new TomlTable();
 
         var metric = RequiredString(objective, "objective", "metric", problems);
@@ -184,6 +186,8 @@ public static class SpecLoader
             MinPoints = OptionalInteger(earlyStopTable, "early_stop", "min_points", 1, 1000, problems) ?? defaultEarlyStop.MinPoints,
         };
 
+        var notify = Notify(notifyTable, problems);
+
         var editable = new List<string>();
         if (!scope.TryGetValue("editable", out var editableValue))
         {
@@ -225,6 +229,7 @@ public static class SpecLoader
                 "run" => run,
                 "acceptance" => acceptanceTable,
                 "early_stop" => earlyStopTable,
+                "notify" => notifyTable,
                 _ => scope,
             };
             foreach (var key in table.Keys.Where(k => !keys.Contains(k)))
@@ -250,6 +255,7 @@ public static class SpecLoader
             ProgramFile = File.Exists(Path.Combine(root, "program.md")) ? "program.md" : null,
             Acceptance = acceptance,
             EarlyStop = earlyStop,
+            Notify = notify,
             Extra = extra,
         };
     }
@@ -281,6 +287,42 @@ public static class SpecLoader
 
         problems.Add($"[{section}] {key} = \"{value}\" must be an http(s) URL, e.g. \"http://localhost:11434/v1\"");
         return null;
+    }
+
+    private static NotifySpec Notify(TomlTable table, List<string> problems)
+    {
+        var text = OptionalString(table, "notify", "webhook", problems);
+        Uri? webhook = null;
+        if (text is not null)
+        {
+            if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")
+            {
+                webhook = uri;
+            }
+            else
+            {
+                problems.Add($"[notify] webhook = \"{text}\" must be an http(s) URL, e.g. \"https://hooks.slack.com/services/...\" or \"https://ntfy.sh\"");
+            }
+        }
+
+        var topic = OptionalString(table, "notify", "topic", problems);
+        if (topic is not null && !Regex.IsMatch(topic, "^[A-Za-z0-9_-]{1,64}$"))
+        {
+            problems.Add($"[notify] topic = \"{topic}\" must be 1 to 64 letters, digits, '_' or '-' (an ntfy topic)");
+            topic = null;
+        }
+
+        if (webhook is null && table.Count > 0 && text is null)
+        {
+            problems.Add("[notify] needs webhook = \"URL\"");
+        }
+
+        return new NotifySpec
+        {
+            Webhook = webhook,
+            Topic = topic,
+            CrashStreak = OptionalInteger(table, "notify", "crash_streak", 1, 1000, problems) ?? 3,
+        };
     }
 
     private static TomlTable OptionalSection(TomlTable model, string name) =>

@@ -1,0 +1,49 @@
+using AutoResearch.Core.Records;
+using AutoResearch.Core.Spec;
+using AutoResearch.Web.Dashboard;
+
+namespace AutoResearch.Web.Charts;
+
+/// <summary>What a progress chart shows: the points, the metric's name and which way it improves.</summary>
+/// <param name="Metric">The metric's name (the y axis label).</param>
+/// <param name="Direction">Which way the metric improves; the running best follows it.</param>
+/// <param name="Points">The points, in any order (drawn by <see cref="ProgressPoint.Index"/>).</param>
+/// <param name="Title">The chart's title; null for none.</param>
+/// <param name="XLabel">The x axis label; default <c>experiment</c>.</param>
+public sealed record ProgressSeries(string Metric, Direction Direction, IReadOnlyList<ProgressPoint> Points, string? Title = null, string XLabel = "experiment")
+{
+    /// <summary>
+    /// The points of a run's finished experiments (the baseline is index 0 and counts as kept; experiments still
+    /// proposing or running are left out).
+    /// </summary>
+    public static ProgressSeries FromExperiments(RunRecord run, IEnumerable<ExperimentRecord> experiments)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(experiments);
+        var direction = string.Equals(run.Direction, "maximize", StringComparison.OrdinalIgnoreCase) ? Direction.Maximize : Direction.Minimize;
+        var points = experiments
+            .Where(e => e.Phase == ExperimentPhase.Done && e.Status is not null)
+            .Select(e => new ProgressPoint(e.Seq, e.Metric, MarkOf(e.Status!.Value), e.IsBaseline ? "baseline" : e.Description))
+            .ToList();
+        return new ProgressSeries(run.Metric, direction, points, $"{run.Tag}: {points.Count} experiments, {points.Count(p => p.Mark == ProgressMark.Kept)} kept");
+    }
+
+    /// <summary>The points of the swarm's chain: every entry is a kept improvement, labelled with its description.</summary>
+    public static ProgressSeries FromChain(string metric, Direction direction, IEnumerable<ChainEntry> chain)
+    {
+        ArgumentNullException.ThrowIfNull(chain);
+        var points = chain.Select(c => new ProgressPoint((int)c.Height, c.Metric, ProgressMark.Kept, c.Height == 0 ? "base" : c.Description)).ToList();
+        return new ProgressSeries(metric, direction, points, $"chain: {points.Count} entries", "height");
+    }
+
+    /// <summary>How an experiment's status is drawn.</summary>
+    public static ProgressMark MarkOf(ExperimentStatus status) => status switch
+    {
+        ExperimentStatus.Keep => ProgressMark.Kept,
+        ExperimentStatus.Discard => ProgressMark.Discarded,
+        ExperimentStatus.Timeout => ProgressMark.TimedOut,
+        ExperimentStatus.Stopped => ProgressMark.Stopped,
+        ExperimentStatus.Rejected => ProgressMark.Rejected,
+        _ => ProgressMark.Crashed,
+    };
+}
