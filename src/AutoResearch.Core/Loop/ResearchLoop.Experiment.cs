@@ -203,8 +203,13 @@ public sealed partial class ResearchLoop
             ExitCode = result.ExitCode,
             PeakMemoryMb = Math.Max(experiment.PeakMemoryMb ?? 0, result.PeakMemoryMb),
             RunSeconds = (experiment.RunSeconds ?? 0) + result.Wall.TotalSeconds,
-            Error = error,
+            // A flagged run (a self-reported metric the trusted score contradicts) keeps its status; the flag is its note.
+            Error = error ?? result.Flag ?? experiment.Error,
         };
+        if (result.Flag is { } flag)
+        {
+            _observer.OnMessage($"experiment {experiment.Seq}: {flag}");
+        }
 
         if (result.Stopped)
         {
@@ -254,9 +259,20 @@ public sealed partial class ResearchLoop
             return (ExperimentStatus.Timeout, $"killed after the {_spec.Run.Timeout.TotalSeconds:0} s timeout ([run] timeout_seconds)");
         }
 
+        if (result.LimitFailure is { } limit)
+        {
+            return (ExperimentStatus.Crash, $"{limit} (exit code {result.ExitCode})");
+        }
+
         if (result.ExitCode != 0)
         {
             return (ExperimentStatus.Crash, $"exit code {result.ExitCode} (last line: {lastLine})");
+        }
+
+        if (result.ScoreFailure is { } scoring)
+        {
+            // A model that looks ahead or answers non-distributions broke the rules; a scorer that crashed did not.
+            return (result.ScoreViolation ? ExperimentStatus.Rejected : ExperimentStatus.Crash, scoring);
         }
 
         if (result.Output.Metric is not { } value)

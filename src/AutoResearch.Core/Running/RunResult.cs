@@ -22,6 +22,19 @@ public sealed record RunResult(
     /// <summary>Stopped early on its learning curve (its process group was killed); it has no metric.</summary>
     public bool Stopped { get; init; }
 
-    /// <summary>The metric when the run finished cleanly and printed a finite one; otherwise null.</summary>
-    public double? Metric => !TimedOut && !Cancelled && !Stopped && ExitCode == 0 && Output.Metric is { } m && double.IsFinite(m) ? m : null;
+    /// <summary>Set when a sandbox limit stopped the run (memory, processes): what and which setting to change.</summary>
+    public string? LimitFailure { get; init; }
+
+    /// <summary>Set when trusted scoring failed: the scorer crashed, or the model broke its rules (see <see cref="ScoreViolation"/>).</summary>
+    public string? ScoreFailure { get; init; }
+
+    /// <summary>True when <see cref="ScoreFailure"/> is the model breaking the rules (it looks ahead, or its answers are not distributions).</summary>
+    public bool ScoreViolation { get; init; }
+
+    /// <summary>A warning about a run that did produce a metric, e.g. a self-reported metric that disagrees with the trusted one.</summary>
+    public string? Flag { get; init; }
+
+    /// <summary>The metric when the run finished cleanly and printed (or was scored to) a finite one; otherwise null.</summary>
+    public double? Metric => !TimedOut && !Cancelled && !Stopped && ExitCode == 0 && LimitFailure is null && ScoreFailure is null
+        && Output.Metric is { } m && double.IsFinite(m) ? m : null;
 }

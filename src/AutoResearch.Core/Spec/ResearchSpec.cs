@@ -35,6 +35,15 @@ public sealed record ResearchSpec
     /// <summary>The <c>[early_stop]</c> section: when a run is stopped on its learning curve.</summary>
     public EarlyStopSpec EarlyStop { get; init; } = EarlyStopSpec.Default;
 
+    /// <summary>The <c>[score]</c> section: self-reported or trusted scoring, and what training may not see.</summary>
+    public ScoreSpec Score { get; init; } = ScoreSpec.Default;
+
+    /// <summary>
+    /// This spec with its runs in bubblewrap (the <c>[limits]</c> kept): what swarm work uses whatever the workspace says.
+    /// </summary>
+    public ResearchSpec Sandboxed() =>
+        Run.Sandbox.Kind == SandboxKind.Bwrap ? this : this with { Run = Run with { Sandbox = Run.Sandbox with { Kind = SandboxKind.Bwrap } } };
+
     /// <summary>Sections this version does not interpret itself (<c>[search]</c>, <c>[swarm]</c>, ...), as parsed.</summary>
     public IReadOnlyDictionary<string, IReadOnlyDictionary<string, object>> Extra { get; init; } =
         new Dictionary<string, IReadOnlyDictionary<string, object>>();
