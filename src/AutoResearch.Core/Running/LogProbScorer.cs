@@ -199,17 +199,13 @@ internal static class LogProbScorer
         }
 
         var probeList = new List<Probe>();
+        var own = assigned.Select(l => l.ToArray()).ToArray();
         if (t >= 2 && windows.Count >= 2)
         {
             for (var p = 0; p < probes; p++)
             {
                 var home = p % 2;
-                if (assigned[home].Count == 0)
-                {
-                    continue;
-                }
-
-                var window = assigned[home][RandomNumberGenerator.GetInt32(assigned[home].Count)];
+                var window = own[home][RandomNumberGenerator.GetInt32(own[home].Length)];
                 var cut = RandomNumberGenerator.GetInt32(t - 1);
                 var other = windows[(window + 1 + RandomNumberGenerator.GetInt32(windows.Count - 1)) % windows.Count].Item1;
                 var tokens = holdout.AsSpan(windows[window].Item1, t).ToArray();
