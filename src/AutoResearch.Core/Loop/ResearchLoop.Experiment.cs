@@ -239,55 +239,8 @@ public sealed partial class ResearchLoop
         return (experiment, null);
     }
 
-    /// <summary>Why a run failed (crash, timeout, tampering, no metric), or a null status when it produced a usable metric.</summary>
-    private (ExperimentStatus? Status, string? Error) Failure(RunResult result, IReadOnlyList<string> tampered)
-    {
-        var metric = _spec.Objective.Metric;
-        var lastLine = result.LogTail.Split('\n').LastOrDefault() ?? "";
-        if (tampered.Count > 0)
-        {
-            return (ExperimentStatus.Crash, $"integrity: the run changed read-only files: {string.Join(", ", tampered)}");
-        }
-
-        if (result.Stopped)
-        {
-            return (null, null);
-        }
-
-        if (result.TimedOut)
-        {
-            return (ExperimentStatus.Timeout, $"killed after the {_spec.Run.Timeout.TotalSeconds:0} s timeout ([run] timeout_seconds)");
-        }
-
-        if (result.LimitFailure is { } limit)
-        {
-            return (ExperimentStatus.Crash, $"{limit} (exit code {result.ExitCode})");
-        }
-
-        if (result.ExitCode != 0)
-        {
-            return (ExperimentStatus.Crash, $"exit code {result.ExitCode} (last line: {lastLine})");
-        }
-
-        if (result.ScoreFailure is { } scoring)
-        {
-            // A model that looks ahead or answers non-distributions broke the rules; a scorer that crashed did not.
-            return (result.ScoreViolation ? ExperimentStatus.Rejected : ExperimentStatus.Crash, scoring);
-        }
-
-        if (result.Output.Metric is not { } value)
-        {
-            return (ExperimentStatus.Crash,
-                $"no metric `{metric}` in {result.LogPath} (last line: {lastLine}); check [objective] pattern in {ResearchSpec.FileName}");
-        }
-
-        if (!double.IsFinite(value))
-        {
-            return (ExperimentStatus.Crash, $"{metric} was {value.ToString(CultureInfo.InvariantCulture)}");
-        }
-
-        return (null, null);
-    }
+    /// <summary>Why a run failed (crash, timeout, tampering, limits, scoring, no metric), or a null status when it produced a usable metric.</summary>
+    private (ExperimentStatus? Status, string? Error) Failure(RunResult result, IReadOnlyList<string> tampered) => result.Judge(_spec, tampered);
 
     /// <summary>Marks an experiment done, rewrites results.tsv, tells the observer. Safe to call from any slot.</summary>
     private ExperimentRecord Finish(Session session, ExperimentRecord experiment)

@@ -87,7 +87,9 @@ public sealed partial class ExperimentRunner
         }
 
         var trusted = _spec.Score.Mode == ScoreMode.Trusted;
-        var data = trusted && _spec.Score.Serve is not null ? TrustedData.Prepare(_spec) : null;
+        var data = trusted && _spec.Score.Serve is not null
+            ? TrustedData.Prepare(_spec, name => _environment.TryGetValue(name, out var value) ? value : Environment.GetEnvironmentVariable(name))
+            : null;
         if (trusted)
         {
             var checkpoint = Path.Combine(Path.GetFullPath(runDirectory), "checkpoint.bin");
