@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using AutoResearch.Nn;
 
@@ -113,26 +114,14 @@ public static class LogProbServer
         return answered;
     }
 
-    /// <summary>log softmax in double, written as float: x - max - log(sum exp(x - max)).</summary>
+    /// <summary>log softmax: x - max - log(sum exp(x - max)), the sum in float over the vectorised exponentials.</summary>
     internal static void LogSoftmax(ReadOnlySpan<float> logits, Span<float> destination)
     {
-        double max = double.NegativeInfinity;
-        foreach (var v in logits)
-        {
-            max = Math.Max(max, v);
-        }
-
-        double sum = 0;
-        foreach (var v in logits)
-        {
-            sum += Math.Exp(v - max);
-        }
-
-        var log = max + Math.Log(sum);
-        for (var i = 0; i < logits.Length; i++)
-        {
-            destination[i] = (float)(logits[i] - log);
-        }
+        var max = TensorPrimitives.Max(logits);
+        TensorPrimitives.Subtract(logits, max, destination);
+        TensorPrimitives.Exp(destination, destination);
+        var log = max + MathF.Log(TensorPrimitives.Sum<float>(destination));
+        TensorPrimitives.Subtract(logits, log, destination);
     }
 
     private static byte[]? ReadRequest(Stream input, int context)

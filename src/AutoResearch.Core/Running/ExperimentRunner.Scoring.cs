@@ -119,7 +119,8 @@ public sealed partial class ExperimentRunner
                     return ProcessGroup.Start(serve, worktree, log, environment, null, slot?.Cpus, sandbox, interactive: true, header: sandbox?.Description);
                 }, _spec.Run.Timeout, cancellationToken).ConfigureAwait(false);
                 (metric, failure, violation) = (result.Bits, result.Failure, result.Violation);
-                summary = $"{result.Windows} windows, {result.Probes} causality probes";
+                summary = string.Create(CultureInfo.InvariantCulture,
+                    $"{result.Windows} windows, {result.Probes} causality probes, servers up in {result.Startup.TotalSeconds:F2} s");
             }
             finally
             {

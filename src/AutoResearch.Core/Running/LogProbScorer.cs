@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
+using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 
@@ -36,7 +37,11 @@ internal static class LogProbScorer
     /// <param name="Violation">True when the failure is the model breaking the rules (looking ahead, not a distribution), not a crash.</param>
     /// <param name="Windows">Windows scored.</param>
     /// <param name="Probes">Causality probes checked.</param>
-    public sealed record Result(double? Bits, string? Failure, bool Violation, int Windows, int Probes);
+    public sealed record Result(double? Bits, string? Failure, bool Violation, int Windows, int Probes)
+    {
+        /// <summary>From the start of the servers to both handshakes: process start, build check, JIT, checkpoint load.</summary>
+        public TimeSpan Startup { get; init; }
+    }
 
     /// <summary>Scores <paramref name="holdout"/> with two servers started by <paramref name="start"/> (called with 0 and 1).</summary>
     public static async Task<Result> ScoreAsync(byte[] holdout, int probes, Func<int, ProcessGroup> start, TimeSpan timeout, CancellationToken cancellationToken)
@@ -51,6 +56,7 @@ internal static class LogProbScorer
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         var servers = new ProcessGroup?[2];
+        var clock = Stopwatch.StartNew();
         try
         {
             servers[0] = start(0);
@@ -72,6 +78,7 @@ internal static class LogProbScorer
                 return new Result(null, $"the two scoring processes announced different contexts ({contexts[0]} and {contexts[1]})", true, 0, 0);
             }
 
+            var startup = clock.Elapsed;
             var plan = Plan(holdout, contexts[0], probes);
             var states = new Work[2];
             for (var s = 0; s < 2; s++)
@@ -123,7 +130,7 @@ internal static class LogProbScorer
             }
 
             var bits = states.Sum(w => w.Bits) / states.Sum(w => w.Count);
-            return new Result(bits, null, false, plan.Windows.Count, plan.Probes.Count);
+            return new Result(bits, null, false, plan.Windows.Count, plan.Probes.Count) { Startup = startup };
         }
         finally
         {
@@ -268,6 +275,7 @@ internal static class LogProbScorer
         var t = plan.Time;
         var bytes = new byte[t * Vocab * sizeof(float)];
         var probed = plan.Probes.Select(p => p.Window).ToHashSet();
+        var scratch = new float[Vocab];
         for (var i = 0; i < work.Requests.Count; i++)
         {
             await output.ReadExactlyAsync(bytes, cancellationToken).ConfigureAwait(false);
@@ -276,7 +284,7 @@ internal static class LogProbScorer
             for (var p = 0; p < t && work.Broken is null; p++)
             {
                 var row = rows.Slice(p * Vocab, Vocab);
-                if (RowProblem(row) is { } problem)
+                if (RowProblem(row, scratch) is { } problem)
                 {
                     work.Broken = string.Create(CultureInfo.InvariantCulture,
                         $"the model's answer at position {p} of a holdout sequence is not a probability distribution ({problem}); log-probabilities must be finite and their exponentials must sum to 1");
@@ -312,26 +320,18 @@ internal static class LogProbScorer
         }
     }
 
-    private static string? RowProblem(ReadOnlySpan<float> row)
+    private static string? RowProblem(ReadOnlySpan<float> row, Span<float> scratch)
     {
-        double max = double.NegativeInfinity;
-        foreach (var v in row)
+        var (min, max) = (TensorPrimitives.Min(row), TensorPrimitives.Max(row));
+        if (!float.IsFinite(min) || !float.IsFinite(max))
         {
-            if (!float.IsFinite(v))
-            {
-                return $"it holds {v.ToString(CultureInfo.InvariantCulture)}";
-            }
-
-            max = Math.Max(max, v);
+            var bad = float.IsFinite(min) ? max : min;
+            return $"it holds {bad.ToString(CultureInfo.InvariantCulture)}";
         }
 
-        double sum = 0;
-        foreach (var v in row)
-        {
-            sum += Math.Exp(v - max);
-        }
-
-        var lse = max + Math.Log(sum);
+        TensorPrimitives.Subtract(row, max, scratch);
+        TensorPrimitives.Exp(scratch, scratch);
+        var lse = max + Math.Log(TensorPrimitives.Sum<float>(scratch));
         return Math.Abs(lse) > RowTolerance ? string.Create(CultureInfo.InvariantCulture, $"logsumexp {lse:G4}") : null;
     }
 
