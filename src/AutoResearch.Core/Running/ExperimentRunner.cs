@@ -147,9 +147,20 @@ public sealed partial class ExperimentRunner
         if (trusted)
         {
             var trained = outcome.ExitCode == 0 && !outcome.TimedOut && !outcome.Cancelled && !wasStopped && limitFailure is null;
-            scored = trained
-                ? await ScoreAsync(worktree, runDirectory, environment, data, slot, output, logPath, cancellationToken).ConfigureAwait(false)
-                : new Scored(null, null, false, null);
+            scored = new Scored(null, null, false, null);
+            if (trained)
+            {
+                try
+                {
+                    scored = await ScoreAsync(worktree, runDirectory, environment, data, slot, output, logPath, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    // Ctrl-C while scoring: the servers are gone; the run counts as interrupted, like one cut off in training.
+                    outcome = outcome with { Cancelled = true };
+                }
+            }
+
             output = scored.Output(output, _spec.Objective.Metric);
             log = await File.ReadAllTextAsync(logPath, CancellationToken.None).ConfigureAwait(false);
         }

@@ -12,7 +12,7 @@ public sealed class TrustedScoringTests
 {
     // A causal first-order model: P(next = current) = 1/2, the rest uniform. "peek" puts 0.99 on the next token
     // (which it must not see); "unnormalised" answers zeros; "crash" dies after its handshake.
-    private const string Server = """
+    internal const string Server = """
         import math, struct, sys
         mode = sys.argv[1]
         inp, out = sys.stdin.buffer, sys.stdout.buffer
