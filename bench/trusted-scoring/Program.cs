@@ -22,8 +22,8 @@ foreach (var file in Directory.GetFiles(template, "*", SearchOption.AllDirectori
 }
 
 var trustedLine = new Regex(@"trusted val_bpb: (?<bpb>\S+) \((?<windows>\d+) windows, (?<probes>\d+) causality probes, servers up in (?<up>\S+) s, (?<s>\S+) s\)");
-Console.WriteLine("| scoring | sandbox | run wall s | training s | scoring s (servers up) | scoring / run | val_bpb | windows + probes |");
-Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|");
+Console.WriteLine("| scoring | sandbox | run wall s | training s | scoring s (servers up) | scoring / run | val_bpb | steps | windows + probes |");
+Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
 var c = CultureInfo.InvariantCulture;
 foreach (var config in configs)
 {
@@ -70,7 +70,7 @@ foreach (var config in configs)
     }
 
     Console.WriteLine(string.Create(c,
-        $"| {mode} | {sandbox} | {wall:F1} | {training:F1} | {scoring} | {share} | {result.Metric:F4} | {windows} |"));
+        $"| {mode} | {sandbox} | {wall:F1} | {training:F1} | {scoring} | {share} | {result.Metric:F4} | {result.Output.Metrics.GetValueOrDefault("num_steps")} | {windows} |"));
 }
 
 Directory.Delete(root, recursive: true);
