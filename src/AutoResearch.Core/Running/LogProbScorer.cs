@@ -100,7 +100,9 @@ internal static class LogProbScorer
             catch (Exception e) when (e is IOException or EndOfStreamException or OperationCanceledException)
             {
                 // A server that died, closed its pipes or ran past the timeout: report it with its log.
-                var failed = servers.First(g => g is not null && !tasks.All(t => t.IsCompletedSuccessfully))!;
+                // Tasks 2s and 2s + 1 write to and read from server s.
+                var index = tasks.FindIndex(t => t.IsFaulted || t.IsCanceled);
+                var failed = servers[Math.Max(index, 0) / 2]!;
                 var why = deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested
                     ? $"scoring ran past the {timeout.TotalSeconds:0} s timeout"
                     : $"the scoring process stopped answering ({e.Message})";
