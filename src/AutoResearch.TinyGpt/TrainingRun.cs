@@ -70,7 +70,14 @@ public sealed class TrainingRun
                 return new TrainingRun(options with { TokenBudget = 0 }, Corpus.None, Console.Error, Environment.Exit);
             }
 
-            var run = new TrainingRun(options, Corpus.Load(options.DataPath, options.TrainOnly), Console.Out, Environment.Exit);
+            var corpus = Corpus.Load(options.DataPath, options.TrainOnly);
+            if (options.DownloadOnly)
+            {
+                Console.WriteLine($"data ready: {corpus.Length} bytes ({options.DataPath ?? Path.Combine(Corpus.CacheDirectory, "tinyshakespeare", "input.txt")})");
+                Environment.Exit(0);
+            }
+
+            var run = new TrainingRun(options, corpus, Console.Out, Environment.Exit);
             run.PrintHeader();
             return run;
         }

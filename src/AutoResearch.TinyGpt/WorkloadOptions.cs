@@ -45,6 +45,12 @@ public sealed record WorkloadOptions
     public string? ServeCheckpoint { get; init; }
 
     /// <summary>
+    /// Only make sure the data is there (<c>--download-data</c>: downloads tiny shakespeare into the cache when no
+    /// <c>--data</c> is given) and exit: the tinygpt template's <c>[run] setup</c>, so that trusted scoring finds its corpus.
+    /// </summary>
+    public bool DownloadOnly { get; init; }
+
+    /// <summary>
     /// The data file holds only the training split (<c>AUTORESEARCH_SPLIT=train</c>, set by the harness under trusted
     /// scoring): nothing is held out, and the run has no validation data to score itself with.
     /// </summary>
@@ -77,10 +83,15 @@ public sealed record WorkloadOptions
             }
         }
 
+        var downloadOnly = false;
         for (var i = 0; i < args.Count; i++)
         {
             var known = Array.Exists(keys, k => k.Flag == args[i]);
-            if (!known)
+            if (args[i] == "--download-data")
+            {
+                downloadOnly = true;
+            }
+            else if (!known)
             {
                 errors.Add($"unknown argument '{args[i]}' (known: {string.Join(", ", keys.Select(k => k.Flag))})");
             }
@@ -94,7 +105,7 @@ public sealed record WorkloadOptions
             }
         }
 
-        var options = new WorkloadOptions();
+        var options = new WorkloadOptions { DownloadOnly = downloadOnly };
         if (values.TryGetValue("--data", out var data))
         {
             options = options with { DataPath = data };
