@@ -118,6 +118,27 @@ public sealed class SandboxTests
         Assert.False(File.Exists(marker), "a process of the sandbox outlived the timeout");
     }
 
+    [Fact]
+    public async Task Recovery_from_the_pgid_file_kills_a_sandbox_left_running()
+    {
+        using var toy = new ToyWorkspace();
+        var runDir = Path.Combine(toy.Scratch, "run");
+        Directory.CreateDirectory(runDir);
+        var marker = Path.Combine(runDir, "late.txt");
+        var log = Path.Combine(runDir, "run.log");
+        using var sandbox = Sandbox.Prepare(SandboxSpec.Bwrap, new SandboxMounts(toy.Root, [toy.Root, runDir], [], []), TimeSpan.FromSeconds(30));
+        // Left running as a harness killed with -9 would leave it: never waited for, never disposed.
+        var group = ProcessGroup.Start($"sleep 3; echo late > {marker}", toy.Root, log, sandbox: sandbox);
+        await Task.Delay(500);
+
+        var killed = await ProcessGroup.KillLeftoverAsync(ProcessGroup.PidFile(log), toy.Root);
+        await Task.Delay(4000);
+
+        Assert.True(killed);
+        Assert.False(File.Exists(marker), "the sandboxed command outlived the recovery kill");
+        await group.DisposeAsync();
+    }
+
     private static ResearchSpec SpecWith(ToyWorkspace toy, string command, string sandbox = "bwrap", string extra = "", int timeout = 30) => SpecLoader.FromToml(
         toy.Root,
         "t",
