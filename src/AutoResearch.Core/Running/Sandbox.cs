@@ -37,24 +37,26 @@ internal sealed class Sandbox : IDisposable
     /// <summary>One line for the run's log: the isolation and each limit, and what is missing on this machine.</summary>
     public string Description { get; private set; } = "";
 
-    /// <summary>Where bwrap is, or null when it is not installed.</summary>
-    public static string? BwrapPath => Which("bwrap");
+    /// <summary>Where bwrap is on <c>PATH</c>, or null when it is not installed.</summary>
+    public static string? BwrapPath => Which("bwrap", Environment.GetEnvironmentVariable("PATH"));
 
     /// <summary>Prepares the sandbox for one command.</summary>
     /// <param name="spec">The isolation and its limits.</param>
     /// <param name="mounts">What the command sees.</param>
     /// <param name="timeout">The run's timeout, from which the default CPU-time limit follows.</param>
+    /// <param name="searchPath">Where to look for bwrap and prlimit; null for <c>PATH</c>.</param>
     /// <exception cref="ResearchException">bubblewrap is not installed.</exception>
-    public static Sandbox Prepare(SandboxSpec spec, SandboxMounts mounts, TimeSpan timeout)
+    public static Sandbox Prepare(SandboxSpec spec, SandboxMounts mounts, TimeSpan timeout, string? searchPath = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(mounts);
-        var bwrap = BwrapPath ?? throw new ResearchException(
+        searchPath ??= Environment.GetEnvironmentVariable("PATH");
+        var bwrap = Which("bwrap", searchPath) ?? throw new ResearchException(
             "[run] sandbox = \"bwrap\" but bubblewrap is not installed (no `bwrap` on PATH); install it (apt-get install bubblewrap) " +
             "or set [run] sandbox = \"none\" in autoresearch.toml");
         var cgroups = CgroupLimits.Create(spec.MemoryMb * 1024 * 1024, spec.Processes);
         var sandbox = new Sandbox(spec, cgroups);
-        sandbox.Build(bwrap, mounts, timeout);
+        sandbox.Build(bwrap, mounts, timeout, searchPath);
         return sandbox;
     }
 
@@ -73,7 +75,7 @@ internal sealed class Sandbox : IDisposable
 
     public void Dispose() => Cgroups.Dispose();
 
-    private void Build(string bwrap, SandboxMounts mounts, TimeSpan timeout)
+    private void Build(string bwrap, SandboxMounts mounts, TimeSpan timeout, string? searchPath)
     {
         var missing = new List<string>(Cgroups.Missing);
         _prefix.AddRange(["bash", "-c", "while [ \"$1\" != -- ]; do echo $$ > \"$1\" || exit 125; shift; done; shift; \"$@\"; exit $?", "sandbox"]);
@@ -82,7 +84,7 @@ internal sealed class Sandbox : IDisposable
 
         var cpuSeconds = _spec.CpuSeconds ?? (long)Math.Ceiling(timeout.TotalSeconds * Environment.ProcessorCount);
         var limits = new List<string>();
-        if (Which("prlimit") is { } prlimit)
+        if (Which("prlimit", searchPath) is { } prlimit)
         {
             _prefix.Add(prlimit);
             _prefix.Add(string.Create(CultureInfo.InvariantCulture, $"--cpu={cpuSeconds}"));
@@ -118,7 +120,7 @@ internal sealed class Sandbox : IDisposable
         {
             limits.Add($"processes {_spec.Processes} (cgroup v1 pids)");
         }
-        else if (Environment.UserName == "root" || Which("prlimit") is null)
+        else if (Environment.UserName == "root" || Which("prlimit", searchPath) is null)
         {
             missing.Add("processes: no pids cgroup, and RLIMIT_NPROC does not bind root");
         }
@@ -164,7 +166,7 @@ internal sealed class Sandbox : IDisposable
     private static bool IsWithin(string path, string folder) =>
         path == folder || path.StartsWith(folder + "/", StringComparison.Ordinal);
 
-    private static string? Which(string program) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':', StringSplitOptions.RemoveEmptyEntries)
+    private static string? Which(string program, string? searchPath) =>
+        (searchPath ?? "/usr/bin:/bin").Split(':', StringSplitOptions.RemoveEmptyEntries)
             .Select(d => Path.Combine(d, program)).FirstOrDefault(File.Exists);
 }

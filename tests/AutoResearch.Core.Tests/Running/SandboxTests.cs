@@ -119,6 +119,19 @@ public sealed class SandboxTests
     }
 
     [Fact]
+    public void Missing_bubblewrap_is_a_clear_error_that_says_how_to_install_it()
+    {
+        using var toy = new ToyWorkspace();
+
+        var error = Assert.Throws<ResearchException>(() =>
+            Sandbox.Prepare(SandboxSpec.Bwrap, new SandboxMounts(toy.Root, [toy.Root], [], []), TimeSpan.FromSeconds(1), searchPath: toy.Scratch));
+
+        Assert.Contains("bubblewrap is not installed", error.Message, StringComparison.Ordinal);
+        Assert.Contains("apt-get install bubblewrap", error.Message, StringComparison.Ordinal);
+        Assert.Contains("[run] sandbox = \"none\"", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Recovery_from_the_pgid_file_kills_a_sandbox_left_running()
     {
         using var toy = new ToyWorkspace();
