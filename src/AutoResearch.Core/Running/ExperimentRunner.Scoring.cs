@@ -45,6 +45,8 @@ public sealed partial class ExperimentRunner
         environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         environment["DOTNET_NOLOGO"] = "1";
         environment["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1";
+        // In a fresh HOME the SDK otherwise warns that it cannot verify workloads, on every run.
+        environment["DOTNET_SKIP_WORKLOAD_INTEGRITY_CHECK"] = "1";
         // The package cache and data caches stay where they are, read-only: no download is possible anyway.
         var packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES") ?? Path.Combine(realHome, ".nuget", "packages");
         if (Directory.Exists(packages))

@@ -153,7 +153,7 @@ internal sealed class Sandbox : IDisposable
         }
 
         _prefix.AddRange(["--chdir", Full(mounts.WorkingDirectory), "--"]);
-        Description = $"[autoresearch] sandbox: bwrap (no network, read-only root, private /tmp, no capabilities; writable: {string.Join(", ", mounts.Writable)}" +
+        Description = $"[autoresearch] sandbox: bwrap (no network, read-only root, private /tmp, no capabilities; writable: {(mounts.Writable.Count > 0 ? string.Join(", ", mounts.Writable) : "nothing")}" +
             $"{(hidden.Count > 0 ? $"; hidden: {string.Join(", ", hidden)}" : "")}); limits: {string.Join(", ", limits)}" +
             $"{(missing.Count > 0 ? $"; NOT limited here: {string.Join("; ", missing)}" : "")}";
     }
