@@ -17,8 +17,21 @@ public sealed class Corpus
     /// <summary>The fraction of the corpus, taken from its end, used for validation.</summary>
     public const double ValidationFraction = 0.1;
 
-    internal Corpus(byte[] bytes)
+    internal Corpus(byte[] bytes, bool trainOnly = false)
     {
+        if (trainOnly)
+        {
+            // Trusted scoring: the harness kept the validation split; this file is the training split alone.
+            if (bytes.Length < 2)
+            {
+                throw new WorkloadException($"the training split holds {bytes.Length} bytes; at least 2 are needed");
+            }
+
+            Train = ByteTokenizer.Encode(bytes);
+            Validation = [];
+            return;
+        }
+
         if (bytes.Length < 64)
         {
             throw new WorkloadException($"the corpus holds {bytes.Length} bytes; at least 64 are needed for a train/validation split");
@@ -35,7 +48,7 @@ public sealed class Corpus
     /// <summary>Training tokens: the first 90% of the bytes.</summary>
     internal int[] Train { get; }
 
-    /// <summary>Validation tokens: the last 10% of the bytes. Only the fixed half reads them.</summary>
+    /// <summary>Validation tokens: the last 10% of the bytes (none under trusted scoring). Only the fixed half reads them.</summary>
     internal int[] Validation { get; }
 
     /// <summary>The cache folder: <c>$XDG_CACHE_HOME/autoresearch</c> or <c>~/.cache/autoresearch</c>.</summary>
@@ -51,12 +64,14 @@ public sealed class Corpus
 
     /// <summary>Loads the corpus from <paramref name="path"/>, or from the cache, downloading tiny shakespeare if needed.</summary>
     /// <exception cref="WorkloadException">The file is missing, or the download failed.</exception>
-    public static Corpus Load(string? path)
+    /// <param name="path">The data file; null for the cache.</param>
+    /// <param name="trainOnly">The file holds only the training split (trusted scoring): no validation split is made.</param>
+    public static Corpus Load(string? path, bool trainOnly = false)
     {
         if (path is not null)
         {
             return File.Exists(path)
-                ? new Corpus(File.ReadAllBytes(path))
+                ? new Corpus(File.ReadAllBytes(path), trainOnly)
                 : throw new WorkloadException($"data file '{path}' does not exist; check --data or AUTORESEARCH_DATA");
         }
 
@@ -68,6 +83,9 @@ public sealed class Corpus
 
         return new Corpus(File.ReadAllBytes(cached));
     }
+
+    /// <summary>No data at all: the scoring phase, which serves a checkpoint and trains nothing.</summary>
+    internal static Corpus None { get; } = new(new byte[2], trainOnly: true);
 
     /// <summary>A corpus over the given bytes (tests, other data).</summary>
     public static Corpus FromBytes(byte[] bytes) => new(bytes ?? throw new ArgumentNullException(nameof(bytes)));

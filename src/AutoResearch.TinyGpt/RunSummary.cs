@@ -7,7 +7,7 @@ namespace AutoResearch.TinyGpt;
 public sealed record RunSummary
 {
     /// <summary>Validation loss in bits per byte over the whole validation split.</summary>
-    public required double ValBpb { get; init; }
+    public required double? ValBpb { get; init; }
 
     /// <summary>Seconds spent training: the budget clock, which starts when the first step (JIT warm-up included) ends.</summary>
     public required double TrainingSeconds { get; init; }
@@ -36,7 +36,12 @@ public sealed record RunSummary
         var c = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
         sb.AppendLine("---");
-        sb.AppendLine(c, $"val_bpb:          {ValBpb:F6}");
+        if (ValBpb is { } bpb)
+        {
+            // Absent under trusted scoring: training has no validation data; the harness scores the checkpoint.
+            sb.AppendLine(c, $"val_bpb:          {bpb:F6}");
+        }
+
         sb.AppendLine(c, $"training_seconds: {TrainingSeconds:F1}");
         sb.AppendLine(c, $"total_seconds:    {TotalSeconds:F1}");
         sb.AppendLine(c, $"peak_memory_mb:   {PeakMemoryMb:F1}");

@@ -62,7 +62,22 @@ public sealed class TrainingRun
         {
             var options = WorkloadOptions.Parse(args);
             WorkerPool.Configure(options.Threads);
-            var run = new TrainingRun(options, Corpus.Load(options.DataPath), Console.Out, Environment.Exit);
+            if (options.ServeCheckpoint is not null)
+            {
+                // Scoring phase: stdout carries the binary protocol, so everything printed goes to stderr,
+                // no data is loaded and the budget is spent before it starts: train.cs goes straight to Finish.
+                Console.SetOut(Console.Error);
+                return new TrainingRun(options with { TokenBudget = 0 }, Corpus.None, Console.Error, Environment.Exit);
+            }
+
+            var corpus = Corpus.Load(options.DataPath, options.TrainOnly);
+            if (options.DownloadOnly)
+            {
+                Console.WriteLine($"data ready: {corpus.Length} bytes ({options.DataPath ?? Path.Combine(Corpus.CacheDirectory, "tinyshakespeare", "input.txt")})");
+                Environment.Exit(0);
+            }
+
+            var run = new TrainingRun(options, corpus, Console.Out, Environment.Exit);
             run.PrintHeader();
             return run;
         }
@@ -76,7 +91,9 @@ public sealed class TrainingRun
     }
 
     /// <summary>A batch loader over the training split, seeded from <see cref="Seed"/>.</summary>
-    public BatchLoader Loader(int batch, int time) => new(_corpus.Train, batch, time, Seed ^ 0xB47C4);
+    /// <remarks>In the scoring phase there is no data; the loader is never advanced, so it holds one window of zeros.</remarks>
+    public BatchLoader Loader(int batch, int time) =>
+        new(Options.ServeCheckpoint is null ? _corpus.Train : new int[time + 1], batch, time, Seed ^ 0xB47C4);
 
     /// <summary>
     /// Reports one optimizer step: counts <paramref name="tokens"/> against the budget, prints
@@ -134,19 +151,36 @@ public sealed class TrainingRun
     /// tokens, every target scored exactly once (the last window overlaps the one before and scores only its
     /// new targets), <paramref name="batch"/> windows per forward pass.
     /// </summary>
+    /// <remarks>Under trusted scoring training has no validation data: the call fails the run with a <c>FAIL:</c> line.</remarks>
     public double EvaluateBpb(LogitsForward forward, int context, int batch = 16)
     {
         ArgumentNullException.ThrowIfNull(forward);
+        if (_corpus.Validation.Length == 0)
+        {
+            Fail("the validation split is withheld from training under trusted scoring (AUTORESEARCH_SPLIT=train); the harness scores the checkpoint itself");
+            return double.NaN;
+        }
+
         return Evaluate(forward, _corpus.Validation, context, batch);
     }
 
-    /// <summary>Stops the budget clock, scores the model, prints the summary and returns the exit code (0).</summary>
+    /// <summary>
+    /// Stops the budget clock, writes the checkpoint when asked (<c>AUTORESEARCH_CHECKPOINT</c>), scores the model on the
+    /// validation split when the run has one, prints the summary and returns the exit code (0). In the scoring phase
+    /// (<c>--serve-logprobs CHECKPOINT</c>) it loads the checkpoint instead and serves log-probabilities on stdin/stdout
+    /// (<see cref="LogProbServer"/>).
+    /// </summary>
     /// <param name="forward">The model's forward pass.</param>
     /// <param name="context">The context length to evaluate with (usually the training context).</param>
-    /// <param name="parameters">The model's parameters, to count them.</param>
+    /// <param name="parameters">The model's parameters, to count, save or load them.</param>
     public int Finish(LogitsForward forward, int context, IEnumerable<Tensor> parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);
+        if (Options.ServeCheckpoint is { } checkpoint)
+        {
+            return Serve(forward, context, parameters, checkpoint);
+        }
+
         Budget.Stop();
         if (_lastBucket < ProgressLines)
         {
@@ -171,11 +205,21 @@ public sealed class TrainingRun
                 $"profile: median step {median * 1000:F2} ms, {_tokensPerStep / median:F0} tokens/s at the median (robust to other processes)"));
         }
 
-        var bpb = EvaluateBpb(forward, context);
-        if (!double.IsFinite(bpb))
+        if (Options.CheckpointPath is { } path)
         {
-            Fail($"validation loss is {bpb.ToString(CultureInfo.InvariantCulture)}");
-            return 1;
+            Checkpoint.Save(path, parameters);
+            _out.WriteLine($"checkpoint: {path}");
+        }
+
+        double? bpb = null;
+        if (_corpus.Validation.Length > 0)
+        {
+            bpb = EvaluateBpb(forward, context);
+            if (!double.IsFinite(bpb.Value))
+            {
+                Fail($"validation loss is {bpb.Value.ToString(CultureInfo.InvariantCulture)}");
+                return 1;
+            }
         }
 
         using var process = Process.GetCurrentProcess();
@@ -193,6 +237,25 @@ public sealed class TrainingRun
         _out.WriteLine(summary.Format());
         _out.Flush();
         return 0;
+    }
+
+    private int Serve(LogitsForward forward, int context, IEnumerable<Tensor> parameters, string checkpoint)
+    {
+        try
+        {
+            Checkpoint.Load(checkpoint, parameters);
+            using var input = Console.OpenStandardInput();
+            using var output = Console.OpenStandardOutput();
+            var answered = LogProbServer.Serve(forward, context, input, output);
+            _out.WriteLine($"served log-probabilities for {answered} sequences");
+            return 0;
+        }
+        catch (WorkloadException e)
+        {
+            // A bad checkpoint or request: say so on stderr; the harness reports the scoring phase's log.
+            Fail(e.Message);
+            return 1;
+        }
     }
 
     internal static double Evaluate(LogitsForward forward, int[] tokens, int context, int batch)

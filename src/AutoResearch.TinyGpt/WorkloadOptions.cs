@@ -33,6 +33,30 @@ public sealed record WorkloadOptions
     public bool Profile { get; init; }
 
     /// <summary>
+    /// Where training writes its checkpoint at the end (<c>--checkpoint PATH</c> or <c>AUTORESEARCH_CHECKPOINT</c>,
+    /// set by the harness under trusted scoring); null for none.
+    /// </summary>
+    public string? CheckpointPath { get; init; }
+
+    /// <summary>
+    /// Serve log-probabilities from this checkpoint on stdin/stdout instead of training (<c>--serve-logprobs PATH</c>):
+    /// the scoring phase of trusted scoring. Null to train.
+    /// </summary>
+    public string? ServeCheckpoint { get; init; }
+
+    /// <summary>
+    /// Only make sure the data is there (<c>--download-data</c>: downloads tiny shakespeare into the cache when no
+    /// <c>--data</c> is given) and exit: the tinygpt template's <c>[run] setup</c>, so that trusted scoring finds its corpus.
+    /// </summary>
+    public bool DownloadOnly { get; init; }
+
+    /// <summary>
+    /// The data file holds only the training split (<c>AUTORESEARCH_SPLIT=train</c>, set by the harness under trusted
+    /// scoring): nothing is held out, and the run has no validation data to score itself with.
+    /// </summary>
+    public bool TrainOnly { get; init; }
+
+    /// <summary>
     /// Reads <c>--data PATH</c>, <c>--time-budget SECONDS</c>, <c>--token-budget TOKENS</c>, <c>--seed N</c>,
     /// <c>--threads N</c> and the matching <c>AUTORESEARCH_*</c> variables.
     /// </summary>
@@ -49,6 +73,7 @@ public sealed record WorkloadOptions
         [
             ("--data", "AUTORESEARCH_DATA"), ("--time-budget", "AUTORESEARCH_TIME_BUDGET"), ("--token-budget", "AUTORESEARCH_TOKEN_BUDGET"),
             ("--seed", "AUTORESEARCH_SEED"), ("--threads", "AUTORESEARCH_THREADS"),
+            ("--checkpoint", "AUTORESEARCH_CHECKPOINT"), ("--serve-logprobs", "AUTORESEARCH_SERVE_LOGPROBS"),
         ];
         foreach (var (flag, env) in keys)
         {
@@ -58,10 +83,15 @@ public sealed record WorkloadOptions
             }
         }
 
+        var downloadOnly = false;
         for (var i = 0; i < args.Count; i++)
         {
             var known = Array.Exists(keys, k => k.Flag == args[i]);
-            if (!known)
+            if (args[i] == "--download-data")
+            {
+                downloadOnly = true;
+            }
+            else if (!known)
             {
                 errors.Add($"unknown argument '{args[i]}' (known: {string.Join(", ", keys.Select(k => k.Flag))})");
             }
@@ -75,7 +105,7 @@ public sealed record WorkloadOptions
             }
         }
 
-        var options = new WorkloadOptions();
+        var options = new WorkloadOptions { DownloadOnly = downloadOnly };
         if (values.TryGetValue("--data", out var data))
         {
             options = options with { DataPath = data };
@@ -127,6 +157,28 @@ public sealed record WorkloadOptions
             {
                 errors.Add($"thread count '{threads}' is not a whole number from 1 to 1024 (AUTORESEARCH_THREADS or --threads)");
             }
+        }
+
+        if (values.TryGetValue("--checkpoint", out var checkpoint))
+        {
+            options = options with { CheckpointPath = checkpoint };
+        }
+
+        if (values.TryGetValue("--serve-logprobs", out var serve))
+        {
+            options = options with { ServeCheckpoint = serve };
+        }
+
+        switch (environment("AUTORESEARCH_SPLIT"))
+        {
+            case null or "" or "all":
+                break;
+            case "train":
+                options = options with { TrainOnly = true };
+                break;
+            case var other:
+                errors.Add($"AUTORESEARCH_SPLIT '{other}' must be 'train' (the file holds only training data) or 'all'");
+                break;
         }
 
         if (environment("AUTORESEARCH_PROFILE") is "1" or "true")

@@ -68,7 +68,7 @@ public sealed class TemplateTests : IDisposable
         return stdout;
     }
 
-    private static string FindTemplate()
+    internal static string FindTemplate()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {

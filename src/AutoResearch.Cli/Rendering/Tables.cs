@@ -65,7 +65,7 @@ internal static class Tables
                 new Text(e.Threshold is { } t ? Format.Metric(t) : ""),
                 new Text(Format.MemoryGb(e.PeakMemoryMb)),
                 new Text(Format.Seconds(e.RunSeconds)),
-                new Text(e.IsBaseline ? "baseline" : e.Description ?? e.Error ?? ""),
+                new Text((e.IsBaseline ? "baseline" : e.Description ?? e.Error ?? "") + Flag(e)),
                 new Text(e.Decision ?? ""),
             ];
             if (tokens)
@@ -82,6 +82,12 @@ internal static class Tables
 
         return table;
     }
+
+    /// <summary>A run that kept its status but carries a note (a self-reported metric the trusted score contradicts).</summary>
+    private static string Flag(ExperimentRecord e) =>
+        e.Error is { } note && e.Status is ExperimentStatus.Keep or ExperimentStatus.Discard && (e.IsBaseline || e.Description is not null)
+            ? $" (flag: {note})"
+            : "";
 
     public static void PrintExperiment(IAnsiConsole console, string metric, ExperimentRecord e)
     {

@@ -205,8 +205,13 @@ public sealed partial class ResearchLoop
             ExitCode = result.ExitCode,
             PeakMemoryMb = Math.Max(experiment.PeakMemoryMb ?? 0, result.PeakMemoryMb),
             RunSeconds = (experiment.RunSeconds ?? 0) + result.Wall.TotalSeconds,
-            Error = error,
+            // A flagged run (a self-reported metric the trusted score contradicts) keeps its status; the flag is its note.
+            Error = error ?? result.Flag ?? experiment.Error,
         };
+        if (result.Flag is { } flag)
+        {
+            _observer.OnMessage($"experiment {experiment.Seq}: {flag}");
+        }
 
         if (result.Stopped)
         {
@@ -236,44 +241,8 @@ public sealed partial class ResearchLoop
         return (experiment, null);
     }
 
-    /// <summary>Why a run failed (crash, timeout, tampering, no metric), or a null status when it produced a usable metric.</summary>
-    private (ExperimentStatus? Status, string? Error) Failure(RunResult result, IReadOnlyList<string> tampered)
-    {
-        var metric = _spec.Objective.Metric;
-        var lastLine = result.LogTail.Split('\n').LastOrDefault() ?? "";
-        if (tampered.Count > 0)
-        {
-            return (ExperimentStatus.Crash, $"integrity: the run changed read-only files: {string.Join(", ", tampered)}");
-        }
-
-        if (result.Stopped)
-        {
-            return (null, null);
-        }
-
-        if (result.TimedOut)
-        {
-            return (ExperimentStatus.Timeout, $"killed after the {_spec.Run.Timeout.TotalSeconds:0} s timeout ([run] timeout_seconds)");
-        }
-
-        if (result.ExitCode != 0)
-        {
-            return (ExperimentStatus.Crash, $"exit code {result.ExitCode} (last line: {lastLine})");
-        }
-
-        if (result.Output.Metric is not { } value)
-        {
-            return (ExperimentStatus.Crash,
-                $"no metric `{metric}` in {result.LogPath} (last line: {lastLine}); check [objective] pattern in {ResearchSpec.FileName}");
-        }
-
-        if (!double.IsFinite(value))
-        {
-            return (ExperimentStatus.Crash, $"{metric} was {value.ToString(CultureInfo.InvariantCulture)}");
-        }
-
-        return (null, null);
-    }
+    /// <summary>Why a run failed (crash, timeout, tampering, limits, scoring, no metric), or a null status when it produced a usable metric.</summary>
+    private (ExperimentStatus? Status, string? Error) Failure(RunResult result, IReadOnlyList<string> tampered) => result.Judge(_spec, tampered);
 
     /// <summary>Marks an experiment done, rewrites results.tsv, tells the observer. Safe to call from any slot.</summary>
     private ExperimentRecord Finish(Session session, ExperimentRecord experiment)

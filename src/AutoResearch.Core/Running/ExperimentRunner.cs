@@ -3,8 +3,11 @@ using AutoResearch.Core.Spec;
 
 namespace AutoResearch.Core.Running;
 
-/// <summary>Runs a spec's command in a worktree as one experiment and reads what it produced.</summary>
-public sealed class ExperimentRunner
+/// <summary>
+/// Runs a spec's command in a worktree as one experiment and reads what it produced: in the spec's sandbox when it has
+/// one, and, under <c>[score] mode = "trusted"</c>, followed by the scoring phase whose metric replaces the self-reported one.
+/// </summary>
+public sealed partial class ExperimentRunner
 {
     /// <summary>How many log lines a result keeps inline for reports and prompts.</summary>
     public const int TailLines = 40;
@@ -83,10 +86,48 @@ public sealed class ExperimentRunner
             };
         }
 
-        ProcessOutcome outcome;
-        await using (var group = ProcessGroup.Start(_spec.Run.Command, worktree, logPath, environment, lines, slot?.Cpus))
+        var trusted = _spec.Score.Mode == ScoreMode.Trusted;
+        var data = trusted && _spec.Score.Serve is not null
+            ? TrustedData.Prepare(_spec, name => _environment.TryGetValue(name, out var value) ? value : Environment.GetEnvironmentVariable(name))
+            : null;
+        if (trusted)
         {
-            outcome = await group.WaitAsync(_spec.Run.Timeout, stop.Token).ConfigureAwait(false);
+            var checkpoint = Path.Combine(Path.GetFullPath(runDirectory), "checkpoint.bin");
+            File.Delete(checkpoint);
+            environment["AUTORESEARCH_CHECKPOINT"] = checkpoint;
+        }
+
+        if (data is not null)
+        {
+            environment["AUTORESEARCH_DATA"] = data.TrainPath;
+            environment["AUTORESEARCH_SPLIT"] = "train";
+        }
+
+        var sandboxed = _spec.Run.Sandbox.Kind == SandboxKind.Bwrap;
+        if (sandboxed)
+        {
+            SandboxEnvironment(environment, runDirectory);
+        }
+
+        ProcessOutcome outcome;
+        string? limitFailure = null;
+        using (var sandbox = sandboxed
+            ? Sandbox.Prepare(_spec.Run.Sandbox, new SandboxMounts(worktree, [worktree, runDirectory], data is null ? [] : [data.TrainPath], HiddenFromTraining(worktree, data)), _spec.Run.Timeout)
+            : null)
+        {
+            var header = sandbox?.Description ?? (trusted
+                ? "[autoresearch] trusted scoring without a sandbox: the run can still read the held-out data from disk; set [run] sandbox = \"bwrap\" to hide it"
+                : null);
+            await using (var group = ProcessGroup.Start(_spec.Run.Command, worktree, logPath, environment, lines, slot?.Cpus, sandbox, header: header))
+            {
+                outcome = await group.WaitAsync(_spec.Run.Timeout, stop.Token).ConfigureAwait(false);
+            }
+
+            if (sandbox is not null)
+            {
+                limitFailure = sandbox.LimitFailure();
+                outcome = outcome with { PeakRssBytes = Math.Max(outcome.PeakRssBytes, sandbox.Cgroups.PeakMemoryBytes) };
+            }
         }
 
         var wasStopped = Volatile.Read(ref stopped) == 1 && !cancellationToken.IsCancellationRequested;
@@ -95,8 +136,35 @@ public sealed class ExperimentRunner
             outcome = outcome with { Cancelled = false };
         }
 
+        if (limitFailure is not null)
+        {
+            await File.AppendAllTextAsync(logPath, $"[autoresearch] {limitFailure}\n", CancellationToken.None).ConfigureAwait(false);
+        }
+
         var log = await File.ReadAllTextAsync(logPath, CancellationToken.None).ConfigureAwait(false);
         var output = RunOutput.Parse(log, _spec.Objective, _spec.Run.Progress);
+        Scored? scored = null;
+        if (trusted)
+        {
+            var trained = outcome.ExitCode == 0 && !outcome.TimedOut && !outcome.Cancelled && !wasStopped && limitFailure is null;
+            scored = new Scored(null, null, false, null);
+            if (trained)
+            {
+                try
+                {
+                    scored = await ScoreAsync(worktree, runDirectory, environment, data, slot, output, logPath, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    // Ctrl-C while scoring: the servers are gone; the run counts as interrupted, like one cut off in training.
+                    outcome = outcome with { Cancelled = true };
+                }
+            }
+
+            output = scored.Output(output, _spec.Objective.Metric);
+            log = await File.ReadAllTextAsync(logPath, CancellationToken.None).ConfigureAwait(false);
+        }
+
         return new RunResult(
             outcome.ExitCode,
             outcome.TimedOut,
@@ -108,6 +176,10 @@ public sealed class ExperimentRunner
             Tail(log, TailLines))
         {
             Stopped = wasStopped,
+            LimitFailure = limitFailure,
+            ScoreFailure = scored?.Failure,
+            ScoreViolation = scored?.Violation ?? false,
+            Flag = scored?.Flag,
         };
     }
 

@@ -26,32 +26,51 @@ internal sealed partial class ProcessGroup : IAsyncDisposable
     private readonly Task _stderr;
     private long _peakRssBytes;
     private string? _pidFile;
+    private bool _disposed;
 
-    private ProcessGroup(Process process, StreamWriter log, Action<string>? onLine)
+    private ProcessGroup(Process process, StreamWriter log, Action<string>? onLine, bool interactive, string logPath)
     {
+        LogPath = logPath;
         _process = process;
         _log = log;
         _onLine = onLine;
         _clock = Stopwatch.StartNew();
-        _stdout = PumpAsync(process.StandardOutput);
+        _stdout = interactive ? Task.CompletedTask : PumpAsync(process.StandardOutput);
         _stderr = PumpAsync(process.StandardError);
     }
 
     /// <summary>The process id, which is also the process group id.</summary>
     public int Id => _process.Id;
 
+    /// <summary>The log that receives the command's output.</summary>
+    public string LogPath { get; }
+
+    /// <summary>The command's stdin, when started interactive.</summary>
+    public Stream Input => _process.StandardInput.BaseStream;
+
+    /// <summary>The command's stdout, when started interactive (not logged).</summary>
+    public Stream Output => _process.StandardOutput.BaseStream;
+
     /// <summary>Starts <c>bash -c <paramref name="command"/></c> in <paramref name="workingDirectory"/>.</summary>
     /// <param name="logPath">Receives stdout and stderr, line by line, as they come.</param>
     /// <param name="environment">Variables added to (or, when null-valued, removed from) the inherited environment.</param>
     /// <param name="onLine">Called with each output line (from a pump thread).</param>
     /// <param name="cpus">A CPU list for <c>taskset -c</c> (e.g. <c>0-3</c>) that the command and its children are pinned to; null for any CPU.</param>
+    /// <param name="sandbox">Runs the command inside this sandbox; null to run it as is.</param>
+    /// <param name="interactive">
+    /// Keeps stdin open and stdout unlogged for the caller (<see cref="Input"/>, <see cref="Output"/>); only stderr is logged.
+    /// </param>
+    /// <param name="header">A first line for the log (e.g. the sandbox's description).</param>
     public static ProcessGroup Start(
         string command,
         string workingDirectory,
         string logPath,
         IReadOnlyDictionary<string, string?>? environment = null,
         Action<string>? onLine = null,
-        string? cpus = null)
+        string? cpus = null,
+        Sandbox? sandbox = null,
+        bool interactive = false,
+        string? header = null)
     {
         var info = new ProcessStartInfo("setsid")
         {
@@ -66,6 +85,11 @@ internal sealed partial class ProcessGroup : IAsyncDisposable
             info.ArgumentList.Add("taskset");
             info.ArgumentList.Add("-c");
             info.ArgumentList.Add(cpus);
+        }
+
+        foreach (var argument in sandbox?.Prefix ?? [])
+        {
+            info.ArgumentList.Add(argument);
         }
 
         info.ArgumentList.Add("bash");
@@ -85,6 +109,11 @@ internal sealed partial class ProcessGroup : IAsyncDisposable
 
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(logPath))!);
         var log = new StreamWriter(logPath, append: false, new UTF8Encoding(false)) { AutoFlush = true };
+        if (header is not null)
+        {
+            log.WriteLine(header);
+        }
+
         Process process;
         try
         {
@@ -97,10 +126,14 @@ internal sealed partial class ProcessGroup : IAsyncDisposable
             throw new ResearchException($"cannot start `bash -c` through setsid: {e.Message}; install util-linux and bash", e);
         }
 
-        process.StandardInput.Close();
+        if (!interactive)
+        {
+            process.StandardInput.Close();
+        }
+
         // Written so that a harness killed with -9 can find and end this group when it resumes.
         File.WriteAllText(PidFile(logPath), process.Id.ToString(CultureInfo.InvariantCulture));
-        return new ProcessGroup(process, log, onLine) { _pidFile = PidFile(logPath) };
+        return new ProcessGroup(process, log, onLine, interactive, logPath) { _pidFile = PidFile(logPath) };
     }
 
     /// <summary>The file beside a log that holds its group's id while the group runs.</summary>
@@ -194,7 +227,15 @@ internal sealed partial class ProcessGroup : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         await KillGroupAsync().ConfigureAwait(false);
+        // The pumps end once the killed processes' pipes close; the log outlives them.
+        await Task.WhenAny(Task.WhenAll(_stdout, _stderr), Task.Delay(s_killGrace, CancellationToken.None)).ConfigureAwait(false);
         _process.Dispose();
         if (_pidFile is not null)
         {
@@ -225,6 +266,12 @@ internal sealed partial class ProcessGroup : IAsyncDisposable
         if (GroupAlive())
         {
             _ = Kill(-Id, SigKill);
+            // Descendants in sessions of their own (a sandbox's processes) are not in the group.
+            foreach (var member in Members(Id))
+            {
+                _ = Kill(member.Pid, SigKill);
+            }
+
             // Reaping is asynchronous; give the kernel a moment so callers see an empty group.
             for (var i = 0; i < 40 && GroupAlive(); i++)
             {
@@ -255,8 +302,34 @@ internal sealed partial class ProcessGroup : IAsyncDisposable
         }
     }
 
-    /// <summary>The processes whose process group is ours, read from <c>/proc/[pid]/stat</c>.</summary>
-    private static IEnumerable<(int Pid, long RssPages, bool Zombie)> Members(int pgid)
+    /// <summary>Sends <paramref name="signal"/> to <paramref name="pid"/>; 0 on success.</summary>
+    internal static int Signal(int pid, int signal) => Kill(pid, signal);
+
+    /// <summary>
+    /// The processes whose process group is ours, and the descendants of its leader that left it (a sandbox runs in a
+    /// session of its own), read from <c>/proc/[pid]/stat</c>.
+    /// </summary>
+    private static List<(int Pid, long RssPages, bool Zombie)> Members(int pgid)
+    {
+        var all = Processes().ToList();
+        var parents = all.ToDictionary(p => p.Pid, p => p.Ppid);
+        return all.Where(p => p.Pgrp == pgid || Descends(p.Pid)).Select(p => (p.Pid, p.RssPages, p.Zombie)).ToList();
+
+        bool Descends(int pid)
+        {
+            for (var i = 0; i < 64 && parents.TryGetValue(pid, out var parent) && parent > 1; i++, pid = parent)
+            {
+                if (parent == pgid)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
+    private static IEnumerable<(int Pid, int Ppid, int Pgrp, long RssPages, bool Zombie)> Processes()
     {
         string[] entries;
         try
@@ -296,11 +369,12 @@ internal sealed partial class ProcessGroup : IAsyncDisposable
             }
 
             var fields = stat[(close + 2)..].Split(' ');
-            // fields[0] = state, [2] = pgrp, [21] = rss (pages).
-            if (fields.Length > 21 && int.TryParse(fields[2], CultureInfo.InvariantCulture, out var pgrp) && pgrp == pgid)
+            // fields[0] = state, [1] = ppid, [2] = pgrp, [21] = rss (pages).
+            if (fields.Length > 21 && int.TryParse(fields[2], CultureInfo.InvariantCulture, out var pgrp)
+                && int.TryParse(fields[1], CultureInfo.InvariantCulture, out var ppid))
             {
                 _ = long.TryParse(fields[21], CultureInfo.InvariantCulture, out var rss);
-                yield return (int.Parse(name, CultureInfo.InvariantCulture), rss, fields[0] == "Z");
+                yield return (int.Parse(name, CultureInfo.InvariantCulture), ppid, pgrp, rss, fields[0] == "Z");
             }
         }
     }

@@ -38,6 +38,15 @@ public sealed record ResearchSpec
     /// <summary>The <c>[notify]</c> section: where to POST news of the run; <see cref="NotifySpec.None"/> without one.</summary>
     public NotifySpec Notify { get; init; } = NotifySpec.None;
 
+    /// <summary>The <c>[score]</c> section: self-reported or trusted scoring, and what training may not see.</summary>
+    public ScoreSpec Score { get; init; } = ScoreSpec.Default;
+
+    /// <summary>
+    /// This spec with its runs in bubblewrap (the <c>[limits]</c> kept): what swarm work uses whatever the workspace says.
+    /// </summary>
+    public ResearchSpec Sandboxed() =>
+        Run.Sandbox.Kind == SandboxKind.Bwrap ? this : this with { Run = Run with { Sandbox = Run.Sandbox with { Kind = SandboxKind.Bwrap } } };
+
     /// <summary>Sections this version does not interpret itself (<c>[search]</c>, <c>[swarm]</c>, ...), as parsed.</summary>
     public IReadOnlyDictionary<string, IReadOnlyDictionary<string, object>> Extra { get; init; } =
         new Dictionary<string, IReadOnlyDictionary<string, object>>();

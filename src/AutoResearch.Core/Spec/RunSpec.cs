@@ -16,6 +16,9 @@ public sealed record RunSpec(string Command, string? Setup, TimeSpan Timeout, Re
     /// </summary>
     public IReadOnlyList<string> Gpus { get; init; } = [];
 
+    /// <summary><c>sandbox</c> and the <c>[limits]</c> section: how the command is isolated; default none.</summary>
+    public SandboxSpec Sandbox { get; init; } = SandboxSpec.None;
+
     /// <summary>The default progress line: <c>progress: 12.5% loss: 3.21</c>.</summary>
     public static Regex DefaultProgress { get; } = new(
         $@"^\s*progress:\s*(?<progress>{ObjectiveSpec.NumberPattern})\s*%\s+loss:\s*(?<value>{ObjectiveSpec.NumberPattern})",

@@ -14,16 +14,18 @@ public static class SpecLoader
 {
     /// <summary>Sections that later features read; accepted here so a spec written for them still loads.</summary>
     private static readonly HashSet<string> s_laterSections =
-        ["search", "score", "swarm", "dashboard"];
+        ["search", "swarm", "dashboard"];
 
     private static readonly Dictionary<string, string[]> s_knownKeys = new()
     {
         ["objective"] = ["metric", "direction", "pattern", "memory_metric"],
-        ["run"] = ["command", "setup", "timeout_seconds", "progress", "seed", "gpus"],
+        ["run"] = ["command", "setup", "timeout_seconds", "progress", "seed", "gpus", "sandbox"],
         ["scope"] = ["editable"],
         ["acceptance"] = ["baseline_repeats", "min_delta", "z", "confirm", "confirm_runs", "simplicity", "sigma"],
         ["early_stop"] = ["enabled", "min_fraction", "z", "min_delta", "min_points"],
         ["notify"] = ["webhook", "topic", "crash_streak"],
+        ["limits"] = ["memory_mb", "processes", "file_size_mb", "address_space_mb", "cpu_seconds"],
+        ["score"] = ["mode", "serve", "command", "data", "holdout_fraction", "tolerance", "causality_probes", "hidden"],
     };
 
 
@@ -94,7 +96,7 @@ public static class SpecLoader
             }
             else
             {
-                problems.Add($"unknown section or key `{key}` (known: objective, run, scope, agent, acceptance, early_stop, notify, {string.Join(", ", s_laterSections)})");
+                problems.Add($"unknown section or key `{key}` (known: objective, run, scope, agent, acceptance, early_stop, notify, limits, score, {string.Join(", ", s_laterSections)})");
             }
         }
 
@@ -104,6 +106,8 @@ public static class SpecLoader
         var acceptanceTable = OptionalSection(model, "acceptance");
         var earlyStopTable = OptionalSection(model, "early_stop");
         var notifyTable = OptionalSection(model, "notify");
+        var limitsTable = OptionalSection(model, "limits");
+        var scoreTable = OptionalSection(model, "score");
         var agent = model.TryGetValue("agent", out var a) && a is TomlTable at ? at : new TomlTable();
 
         var metric = RequiredString(objective, "objective", "metric", problems);
@@ -187,6 +191,8 @@ public static class SpecLoader
         };
 
         var notify = Notify(notifyTable, problems);
+        var sandbox = Sandbox(run, limitsTable, problems);
+        var score = Score(scoreTable, problems);
 
         var editable = new List<string>();
         if (!scope.TryGetValue("editable", out var editableValue))
@@ -230,6 +236,8 @@ public static class SpecLoader
                 "acceptance" => acceptanceTable,
                 "early_stop" => earlyStopTable,
                 "notify" => notifyTable,
+                "limits" => limitsTable,
+                "score" => scoreTable,
                 _ => scope,
             };
             foreach (var key in table.Keys.Where(k => !keys.Contains(k)))
@@ -248,7 +256,7 @@ public static class SpecLoader
             Root = root,
             Source = path,
             Objective = new ObjectiveSpec(metric!, direction, pattern ?? ObjectiveSpec.DefaultPattern(metric!)),
-            Run = new RunSpec(command!, setup, timeout, progress, seed) { Gpus = gpus },
+            Run = new RunSpec(command!, setup, timeout, progress, seed) { Gpus = gpus, Sandbox = sandbox },
             Scope = new EditableScope(editable),
             Agent = agentSpec,
             MemoryMetric = memoryMetric,
@@ -256,6 +264,7 @@ public static class SpecLoader
             Acceptance = acceptance,
             EarlyStop = earlyStop,
             Notify = notify,
+            Score = score,
             Extra = extra,
         };
     }
@@ -323,6 +332,91 @@ public static class SpecLoader
             Topic = topic,
             CrashStreak = OptionalInteger(table, "notify", "crash_streak", 1, 1000, problems) ?? 3,
         };
+    }
+
+    private static SandboxSpec Sandbox(TomlTable run, TomlTable limits, List<string> problems)
+    {
+        var kind = OptionalString(run, "run", "sandbox", problems) switch
+        {
+            null or "none" => SandboxKind.None,
+            "bwrap" => SandboxKind.Bwrap,
+            var other => Invalid(other),
+        };
+        var defaults = SandboxSpec.None;
+        return new SandboxSpec
+        {
+            Kind = kind,
+            MemoryMb = OptionalInteger(limits, "limits", "memory_mb", 0, int.MaxValue, problems) ?? defaults.MemoryMb,
+            Processes = OptionalInteger(limits, "limits", "processes", 1, 1 << 22, problems) ?? defaults.Processes,
+            FileSizeMb = OptionalInteger(limits, "limits", "file_size_mb", 1, int.MaxValue, problems) ?? defaults.FileSizeMb,
+            AddressSpaceMb = OptionalInteger(limits, "limits", "address_space_mb", 0, int.MaxValue, problems) ?? defaults.AddressSpaceMb,
+            CpuSeconds = OptionalInteger(limits, "limits", "cpu_seconds", 1, int.MaxValue, problems),
+        };
+
+        SandboxKind Invalid(string value)
+        {
+            problems.Add($"[run] sandbox = \"{value}\" must be \"none\" or \"bwrap\"");
+            return SandboxKind.None;
+        }
+    }
+
+    private static ScoreSpec Score(TomlTable table, List<string> problems)
+    {
+        var defaults = ScoreSpec.Default;
+        var mode = OptionalString(table, "score", "mode", problems) switch
+        {
+            null or "self-reported" => ScoreMode.SelfReported,
+            "trusted" => ScoreMode.Trusted,
+            var other => InvalidMode(other),
+        };
+        var hidden = new List<string>();
+        if (table.TryGetValue("hidden", out var hiddenValue))
+        {
+            if (hiddenValue is TomlArray array && array.All(x => x is string { Length: > 0 }))
+            {
+                hidden.AddRange(array.Cast<string>());
+            }
+            else
+            {
+                problems.Add($"[score] hidden = {Show(hiddenValue)} must be a list of paths, e.g. [\"data/test.csv\"]");
+            }
+        }
+
+        var score = new ScoreSpec
+        {
+            Mode = mode,
+            Serve = OptionalString(table, "score", "serve", problems),
+            Command = OptionalString(table, "score", "command", problems),
+            Data = OptionalString(table, "score", "data", problems),
+            HoldoutFraction = OptionalNumber(table, "score", "holdout_fraction", v => v is > 0 and < 1, "between 0 and 1 (e.g. 0.1)", problems)
+                ?? defaults.HoldoutFraction,
+            Tolerance = OptionalNumber(table, "score", "tolerance", v => v >= 0, "0 or more", problems) ?? defaults.Tolerance,
+            CausalityProbes = OptionalInteger(table, "score", "causality_probes", 0, 10_000, problems) ?? defaults.CausalityProbes,
+            Hidden = hidden,
+        };
+        if (mode == ScoreMode.Trusted && (score.Serve is null) == (score.Command is null))
+        {
+            problems.Add("[score] mode = \"trusted\" needs exactly one of serve (a log-probability server, e.g. \"dotnet run train.cs -- --serve-logprobs\") " +
+                "or command (a separate evaluation, e.g. \"python eval.py\")");
+        }
+
+        if (mode == ScoreMode.SelfReported && (score.Serve ?? score.Command) is not null)
+        {
+            problems.Add("[score] serve and command apply only with mode = \"trusted\"");
+        }
+
+        if (score.Serve is not null && score.Data is null)
+        {
+            problems.Add("[score] serve needs data: the corpus whose holdout is scored, e.g. data = \"${AUTORESEARCH_DATA}\"");
+        }
+
+        return score;
+
+        ScoreMode InvalidMode(string value)
+        {
+            problems.Add($"[score] mode = \"{value}\" must be \"self-reported\" or \"trusted\"");
+            return ScoreMode.SelfReported;
+        }
     }
 
     private static TomlTable OptionalSection(TomlTable model, string name) =>
