@@ -29,6 +29,10 @@ internal static class Entry
             config.AddCommand<StatusCommand>("status").WithDescription("Show the spec and the runs of a workspace.");
             config.AddCommand<LogCommand>("log").WithDescription("List a run's experiments.");
             config.AddCommand<ShowCommand>("show").WithDescription("Show one experiment: metrics, diff, log tail.");
+            config.AddCommand<CoordinatorCommand>("coordinator").WithDescription("Serve a project to a swarm of workers (AutoResearch at Home).");
+            config.AddCommand<WorkerCommand>("worker").WithDescription("Join a swarm: explore, claim wins, verify others' claims.");
+            config.AddBranch("swarm", swarm => swarm.AddCommand<SimulateCommand>("simulate")
+                .WithDescription("Simulate a swarm with adversaries against the real coordinator on loopback."));
         });
 
         var output = console ?? AnsiConsole.Console;
