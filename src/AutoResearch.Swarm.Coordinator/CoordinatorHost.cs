@@ -22,6 +22,7 @@ public sealed class CoordinatorHost : IAsyncDisposable
     private readonly SwarmDatabase _db;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _housekeeping;
+    private int _disposed;
 
     private CoordinatorHost(WebApplication app, SwarmDatabase db, Coordinator coordinator, Uri address)
     {
@@ -134,6 +135,11 @@ public sealed class CoordinatorHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _housekeeping.ConfigureAwait(false);
         await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);
