@@ -18,7 +18,11 @@ public sealed class SimulationTests
         {
             var options = new SimulationOptions
             {
-                Workers = 12, Adversaries = "all", Duration = TimeSpan.FromSeconds(6), RunTime = TimeSpan.FromMilliseconds(20), Database = database,
+                Workers = 12,
+                Adversaries = "all",
+                Duration = TimeSpan.FromSeconds(6),
+                RunTime = TimeSpan.FromMilliseconds(20),
+                Database = database,
             };
 
             var report = await new Simulation(options, output).RunAsync();
