@@ -30,14 +30,14 @@ internal sealed partial class Coordinator
                 return new LeaseReply(lease, 0);
             }
 
-            var seed = NewSeed();
+            var seed = head.Seed;
             var id = await s.ScalarAsync<long>(
                 """
                 INSERT INTO leases (worker, kind, head_seq, job_id, seed, issued_ms, expires_ms, state)
                 VALUES (@k, 'explore', @head, NULL, @seed, @now, @exp, 'active') RETURNING id
                 """,
                 cancellationToken, ("@k", caller.Key), ("@head", head.Sequence), ("@seed", seed), ("@now", now), ("@exp", expires)).ConfigureAwait(false);
-            return new LeaseReply(new Lease(id, LeaseKind.Explore, head.Sequence, head.HeadId, seed, DateTimeOffset.FromUnixTimeMilliseconds(expires)), 0);
+            return new LeaseReply(new Lease(id, LeaseKind.Explore, head.Sequence, head.HeadId, (int)seed, DateTimeOffset.FromUnixTimeMilliseconds(expires)), 0);
         }, cancellationToken);
     }
 

@@ -164,20 +164,12 @@ internal sealed partial class Coordinator
         var parent = majority.Sum(r => r.Weight * r.Parent!.Value) / weight;
         var candidate = majority.Sum(r => r.Weight * r.Candidate!.Value) / weight;
         var inv = CultureInfo.InvariantCulture;
-        // Only the candidate is compared: a worker measures its parent once per head, at another seed.
-        if (reproduction && Math.Abs(candidate - claim.ClaimedMetric) > Project.Tolerance)
+        if (reproduction && (Math.Abs(candidate - claim.ClaimedMetric) > Project.Tolerance || Math.Abs(parent - claim.ParentMetric) > Project.Tolerance))
         {
             await s.ExecAsync("UPDATE workers SET trust = 0, caught = caught + 1 WHERE key = @k", cancellationToken, ("@k", claim.Worker)).ConfigureAwait(false);
             await CloseAsync(s, claim, ClaimStatus.False, string.Create(inv,
                 $"claimed {claim.ClaimedMetric:0.######} (parent {claim.ParentMetric:0.######}) at seed {claim.Seed}; verifiers measured {candidate:0.######} (parent {parent:0.######})"),
                 now, cancellationToken).ConfigureAwait(false);
-            return;
-        }
-
-        if (claim.RoundSeq != head.Sequence)
-        {
-            // Reproduced where it was made, but the chain has moved on: verify it again rebased onto the head.
-            await RebaseAsync(s, claim.Id, claim.Worker, claim.Owner, head.Sequence, now, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -206,6 +198,13 @@ internal sealed partial class Coordinator
         if (verdict.Outcome != VerdictOutcome.Keep)
         {
             await CloseAsync(s, claim, ClaimStatus.Rejected, verdict.Reason, now, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (claim.RoundSeq != head.Sequence)
+        {
+            // A real win where it was made, but the chain has moved on: verify it again rebased onto the head.
+            await RebaseAsync(s, claim.Id, claim.Worker, claim.Owner, head, now, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -254,8 +253,8 @@ internal sealed partial class Coordinator
     /// </summary>
     private async Task AcceptAsync(Session s, HeadState head, ClaimRow claim, double metric, double margin, string reason, long now, CancellationToken cancellationToken)
     {
-        var sequence = head.Sequence + 1;
-        var headId = HeadIds.Next(head.HeadId, claim.Patch);
+        var next = new HeadState(head.Sequence + 1, HeadIds.Next(head.HeadId, claim.Patch), metric, NewSeed());
+        var (sequence, headId) = (next.Sequence, next.HeadId);
         await s.ExecAsync(
             """
             INSERT INTO chain (seq, head_id, claim_id, worker, patch, metric, improvement, description, at_ms)
@@ -263,8 +262,8 @@ internal sealed partial class Coordinator
             """,
             cancellationToken, ("@seq", sequence), ("@id", headId), ("@c", claim.Id), ("@k", claim.Worker), ("@patch", claim.Patch), ("@m", metric),
             ("@imp", margin), ("@desc", claim.Description), ("@now", now)).ConfigureAwait(false);
-        await s.ExecAsync("UPDATE state SET head_seq = @seq, head_id = @id, head_metric = @m WHERE id = 1",
-            cancellationToken, ("@seq", sequence), ("@id", headId), ("@m", metric)).ConfigureAwait(false);
+        await s.ExecAsync("UPDATE state SET head_seq = @seq, head_id = @id, head_metric = @m, head_seed = @seed WHERE id = 1",
+            cancellationToken, ("@seq", sequence), ("@id", headId), ("@m", metric), ("@seed", next.Seed)).ConfigureAwait(false);
         await CloseAsync(s, claim, ClaimStatus.Accepted, reason, now, cancellationToken).ConfigureAwait(false);
         await s.ExecAsync(
             "UPDATE workers SET improvement_credit = improvement_credit + @imp, accepted = accepted + 1, trust = trust + 1 WHERE key = @k",
@@ -276,12 +275,12 @@ internal sealed partial class Coordinator
             r => (Id: r.Long("id"), Worker: r.Text("worker"), Owner: r.Text("owner")), cancellationToken).ConfigureAwait(false);
         foreach (var other in pending)
         {
-            await RebaseAsync(s, other.Id, other.Worker, other.Owner, sequence, now, cancellationToken).ConfigureAwait(false);
+            await RebaseAsync(s, other.Id, other.Worker, other.Owner, next, now, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Voids a claim's open jobs and verifies it afresh on head <paramref name="headSeq"/> with a new seed; stale after too many rebases.</summary>
-    private async Task RebaseAsync(Session s, long claim, string worker, string owner, long headSeq, long now, CancellationToken cancellationToken)
+    /// <summary>Voids a claim's open jobs and verifies it afresh on <paramref name="head"/> at its seed; stale after too many rebases.</summary>
+    private async Task RebaseAsync(Session s, long claim, string worker, string owner, HeadState head, long now, CancellationToken cancellationToken)
     {
         await s.ExecAsync("UPDATE jobs SET state = 'void' WHERE claim_id = @c AND state IN ('open', 'leased')", cancellationToken, ("@c", claim))
             .ConfigureAwait(false);
@@ -296,6 +295,6 @@ internal sealed partial class Coordinator
             return;
         }
 
-        await StartRoundAsync(s, claim, worker, owner, headSeq, NewSeed(), Project.Verifiers, cancellationToken).ConfigureAwait(false);
+        await StartRoundAsync(s, claim, worker, owner, head.Sequence, head.Seed, Project.Verifiers, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -107,9 +107,15 @@ internal sealed partial class Coordinator
 
     private static int NewSeed() => RandomNumberGenerator.GetInt32(1, int.MaxValue);
 
-    private sealed record HeadState(long Sequence, string HeadId, double? Metric);
+    /// <param name="Seed">
+    /// The head's seed: every explore lease on it and every verification round on it runs at this seed, so a worker measures the
+    /// head once and a verifier's parent run serves every claim on that head. Drawn afresh for each new head, so a win that rode
+    /// one seed's luck must win again at another when it is rebased.
+    /// </param>
+    private sealed record HeadState(long Sequence, string HeadId, double? Metric, long Seed);
 
     private static async Task<HeadState> HeadAsync(Session s, bool lockRow, CancellationToken cancellationToken) =>
-        (await s.SingleAsync($"SELECT head_seq, head_id, head_metric FROM state WHERE id = 1 {(lockRow ? s.ForUpdate : "")}",
-            r => new HeadState(r.Long("head_seq"), r.Text("head_id"), r.NullableDouble("head_metric")), cancellationToken).ConfigureAwait(false))!;
+        (await s.SingleAsync($"SELECT head_seq, head_id, head_metric, head_seed FROM state WHERE id = 1 {(lockRow ? s.ForUpdate : "")}",
+            r => new HeadState(r.Long("head_seq"), r.Text("head_id"), r.NullableDouble("head_metric"), r.Long("head_seed")), cancellationToken)
+            .ConfigureAwait(false))!;
 }

@@ -15,7 +15,7 @@ namespace AutoResearch.Swarm.Simulator;
 internal class SyntheticEngine(SyntheticObjective objective, ResearchSpec spec, TimeSpan runTime, int seed) : IExperimentEngine
 {
     private readonly ConcurrentDictionary<long, string> _heads = new();
-    private readonly ConcurrentDictionary<long, double> _headMetric = new();
+    private readonly ConcurrentDictionary<(long Head, int Seed), double> _parents = new();
 
     protected Random Random { get; } = new(seed);
 
@@ -27,10 +27,10 @@ internal class SyntheticEngine(SyntheticObjective objective, ResearchSpec spec, 
     {
         var text = HeadText(head);
         var runs = 0;
-        if (!_headMetric.TryGetValue(head.Sequence, out var parent))
+        if (!_parents.TryGetValue((head.Sequence, seed), out var parent))
         {
             parent = objective.Measure(text, seed);
-            _headMetric[head.Sequence] = parent;
+            _parents[(head.Sequence, seed)] = parent;
             runs++;
         }
 
@@ -61,9 +61,11 @@ internal class SyntheticEngine(SyntheticObjective objective, ResearchSpec spec, 
             return new Verification(false, null, null, null, null, "", 0);
         }
 
-        var runs = holdout ? 4 : 2;
+        // The head's run at this seed is the same for every claim on it: run it once.
+        var runs = (holdout ? 2 : 1) + (_parents.ContainsKey((head.Sequence, seed)) ? 0 : 1);
+        var parent = _parents.GetOrAdd((head.Sequence, seed), _ => objective.Measure(text, seed));
         await Task.Delay(runTime * runs, cancellationToken).ConfigureAwait(false);
-        return new Verification(true, objective.Measure(text, seed), objective.Measure(candidate, seed),
+        return new Verification(true, parent, objective.Measure(candidate, seed),
             holdout ? objective.Measure(text, seed, holdout: true) : null, holdout ? objective.Measure(candidate, seed, holdout: true) : null,
             Digest(candidate, seed), runs);
     }

@@ -20,7 +20,7 @@ namespace AutoResearch.Swarm.Worker;
 public sealed class GitEngine(ResearchSpec spec, GitWorkspace workspace, IProposer proposer, ExperimentRunner runner, int slot) : IExperimentEngine
 {
     private readonly Dictionary<long, string> _commits = [];
-    private readonly Dictionary<long, double> _headMetric = [];
+    private readonly Dictionary<(long Head, int Seed), double> _parents = [];
     private Worktree? _worktree;
     private long _experiment;
 
@@ -30,7 +30,7 @@ public sealed class GitEngine(ResearchSpec spec, GitWorkspace workspace, IPropos
         var (worktree, commit) = await HeadAsync(head, cancellationToken).ConfigureAwait(false);
         var runDirectory = RunDirectory();
         var runs = 0;
-        if (!_headMetric.TryGetValue(head.Sequence, out var parent))
+        if (!_parents.TryGetValue((head.Sequence, seed), out var parent))
         {
             var baseline = await runner.RunAsync(worktree.Path, Path.Combine(runDirectory, "parent"), ++_experiment, seed, cancellationToken: cancellationToken).ConfigureAwait(false);
             runs++;
@@ -39,7 +39,7 @@ public sealed class GitEngine(ResearchSpec spec, GitWorkspace workspace, IPropos
                 return new Exploration(false, "crash", null, "the head itself did not produce a metric here", null, null, Digest(baseline.LogPath), runs);
             }
 
-            _headMetric[head.Sequence] = parent = p;
+            _parents[(head.Sequence, seed)] = parent = p;
         }
 
         var record = new ExperimentRecord
@@ -97,16 +97,28 @@ public sealed class GitEngine(ResearchSpec spec, GitWorkspace workspace, IPropos
 
         var (worktree, commit) = await HeadAsync(head, cancellationToken).ConfigureAwait(false);
         var runDirectory = RunDirectory();
-        var parentRun = await runner.RunAsync(worktree.Path, Path.Combine(runDirectory, "parent"), ++_experiment, seed, cancellationToken: cancellationToken).ConfigureAwait(false);
+        // The head at this seed is the same code and seed for every claim on it: run it once per head.
+        var runs = 1;
+        if (!_parents.TryGetValue((head.Sequence, seed), out var parentValue))
+        {
+            var parentRun = await runner.RunAsync(worktree.Path, Path.Combine(runDirectory, "parent"), ++_experiment, seed, cancellationToken: cancellationToken).ConfigureAwait(false);
+            runs++;
+            if (parentRun.Metric is { } p)
+            {
+                _parents[(head.Sequence, seed)] = parentValue = p;
+            }
+        }
+
+        double? parent = _parents.ContainsKey((head.Sequence, seed)) ? parentValue : null;
         if (!await ApplyAsync(worktree.Path, patch, cancellationToken).ConfigureAwait(false))
         {
-            return new Verification(false, parentRun.Metric, null, null, null, "", 1);
+            return new Verification(false, parent, null, null, null, "", runs - 1);
         }
 
         var candidate = await runner.RunAsync(worktree.Path, Path.Combine(runDirectory, "candidate"), _experiment, seed, cancellationToken: cancellationToken).ConfigureAwait(false);
         await worktree.ResetAsync(commit, cancellationToken).ConfigureAwait(false);
         // Holdout scoring belongs to the trusted-scoring work (the owner's machines hold the holdout); this build reports none.
-        return new Verification(true, parentRun.Metric, candidate.Metric, null, null, Digest(candidate.LogPath), 2);
+        return new Verification(true, parent, candidate.Metric, null, null, Digest(candidate.LogPath), runs);
     }
 
     /// <summary>The worktree checked out at <paramref name="head"/>, building its commit from the chain when new.</summary>

@@ -94,8 +94,9 @@ internal sealed class SwarmDatabase : IAsyncDisposable
             }
 
             await session.ExecAsync(
-                "INSERT INTO state (id, base_commit, head_seq, head_id, head_metric) VALUES (1, @base, 0, @head, NULL) ON CONFLICT (id) DO NOTHING",
-                cancellationToken, ("@base", project.BaseCommit), ("@head", HeadIds.Base(project.BaseCommit))).ConfigureAwait(false);
+                "INSERT INTO state (id, base_commit, head_seq, head_id, head_metric, head_seed) VALUES (1, @base, 0, @head, NULL, @seed) ON CONFLICT (id) DO NOTHING",
+                cancellationToken, ("@base", project.BaseCommit), ("@head", HeadIds.Base(project.BaseCommit)),
+                ("@seed", System.Security.Cryptography.RandomNumberGenerator.GetInt32(1, int.MaxValue))).ConfigureAwait(false);
             return await session.ScalarAsync<string>("SELECT base_commit FROM state WHERE id = 1", cancellationToken).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
         if (baseCommit != project.BaseCommit)
