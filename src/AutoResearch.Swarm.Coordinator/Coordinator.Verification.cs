@@ -24,8 +24,11 @@ internal sealed partial class Coordinator
         var now = Now;
         return _db.WriteAsync(async s =>
         {
-            var head = await HeadAsync(s, lockRow: true, cancellationToken).ConfigureAwait(false);
             var lease = await OwnLeaseAsync(s, caller, report.LeaseId, "verify", cancellationToken).ConfigureAwait(false);
+            // Reports of one claim are serialized on the claim's row (so exactly one sees its round complete); the head row is
+            // locked only to decide.
+            await s.ExecAsync($"SELECT id FROM claims WHERE id = (SELECT claim_id FROM jobs WHERE id = @j) {s.ForUpdate}",
+                cancellationToken, ("@j", lease.JobId!.Value)).ConfigureAwait(false);
             var job = await s.SingleAsync($"SELECT id, claim_id, round, head_seq, seed, state, lease_id FROM jobs WHERE id = @j {s.ForUpdate}",
                 r => new
                 {
@@ -72,7 +75,9 @@ internal sealed partial class Coordinator
                 cancellationToken, ("@c", job.Claim), ("@r", job.Round)).ConfigureAwait(false);
             if (open == 0)
             {
+                var head = await HeadAsync(s, lockRow: true, cancellationToken).ConfigureAwait(false);
                 await DecideAsync(s, head, job.Claim, job.Round, now, cancellationToken).ConfigureAwait(false);
+                await PromoteAsync(s, await HeadAsync(s, lockRow: false, cancellationToken).ConfigureAwait(false), now, cancellationToken).ConfigureAwait(false);
             }
 
             return new Receipt("recorded");
@@ -203,8 +208,10 @@ internal sealed partial class Coordinator
 
         if (claim.RoundSeq != head.Sequence)
         {
-            // A real win where it was made, but the chain has moved on: verify it again rebased onto the head.
-            await RebaseAsync(s, claim.Id, claim.Worker, claim.Owner, head, now, cancellationToken).ConfigureAwait(false);
+            // A real win where it was made, but the chain has moved on: it queues, best margin first, to be verified again
+            // rebased onto the head (see PromoteAsync).
+            await s.ExecAsync("UPDATE claims SET waiting = 1, margin = @m WHERE id = @c", cancellationToken, ("@m", verdict.Margin), ("@c", claim.Id))
+                .ConfigureAwait(false);
             return;
         }
 
@@ -269,13 +276,39 @@ internal sealed partial class Coordinator
             "UPDATE workers SET improvement_credit = improvement_credit + @imp, accepted = accepted + 1, trust = trust + 1 WHERE key = @k",
             cancellationToken, ("@imp", margin), ("@k", claim.Worker)).ConfigureAwait(false);
 
-        // Claims still reproducing on their own parent keep going; the others were verifying on the old head: rebase them.
-        var pending = await s.QueryAsync(
-            "SELECT id, worker, owner FROM claims WHERE status = 'pending' AND NOT (round_seq = parent_seq AND round_seed = seed)",
-            r => (Id: r.Long("id"), Worker: r.Text("worker"), Owner: r.Text("owner")), cancellationToken).ConfigureAwait(false);
-        foreach (var other in pending)
+        // Claims still reproducing on their own parent keep going; those verifying on the old head go back to the queue.
+        await s.ExecAsync(
+            """
+            UPDATE jobs SET state = 'void' WHERE state IN ('open', 'leased')
+              AND claim_id IN (SELECT id FROM claims WHERE status = 'pending' AND waiting = 0 AND NOT (round_seq = parent_seq AND round_seed = seed))
+            """, cancellationToken).ConfigureAwait(false);
+        await s.ExecAsync("UPDATE claims SET waiting = 1 WHERE status = 'pending' AND NOT (round_seq = parent_seq AND round_seed = seed)", cancellationToken)
+            .ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// At most this many claims are verified rebased onto one head at a time: when the head moves, every such round is wasted,
+    /// so a thousand workers' claims must not all be re-verified on each new head.
+    /// </summary>
+    public const int RebaseSlots = 4;
+
+    /// <summary>Starts rebased rounds on <paramref name="head"/> for the best waiting claims (by reproduced margin) while slots are free.</summary>
+    private async Task PromoteAsync(Session s, HeadState head, long now, CancellationToken cancellationToken)
+    {
+        var busy = await s.ScalarAsync<long>(
+            "SELECT COUNT(*) FROM claims WHERE status = 'pending' AND waiting = 0 AND round_seq = @h AND NOT (round_seq = parent_seq AND round_seed = seed)",
+            cancellationToken, ("@h", head.Sequence)).ConfigureAwait(false);
+        if (busy >= RebaseSlots)
         {
-            await RebaseAsync(s, other.Id, other.Worker, other.Owner, next, now, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var best = await s.QueryAsync(
+            "SELECT id, worker, owner FROM claims WHERE status = 'pending' AND waiting = 1 ORDER BY margin DESC, id LIMIT @n",
+            r => (Id: r.Long("id"), Worker: r.Text("worker"), Owner: r.Text("owner")), cancellationToken, ("@n", RebaseSlots - busy)).ConfigureAwait(false);
+        foreach (var claim in best)
+        {
+            await RebaseAsync(s, claim.Id, claim.Worker, claim.Owner, head, now, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -284,7 +317,7 @@ internal sealed partial class Coordinator
     {
         await s.ExecAsync("UPDATE jobs SET state = 'void' WHERE claim_id = @c AND state IN ('open', 'leased')", cancellationToken, ("@c", claim))
             .ConfigureAwait(false);
-        var rebases = await s.ScalarAsync<long>("UPDATE claims SET rebases = rebases + 1 WHERE id = @c RETURNING rebases", cancellationToken, ("@c", claim))
+        var rebases = await s.ScalarAsync<long>("UPDATE claims SET rebases = rebases + 1, waiting = 0 WHERE id = @c RETURNING rebases", cancellationToken, ("@c", claim))
             .ConfigureAwait(false);
         if (rebases > _options.MaxRebases)
         {

@@ -118,7 +118,14 @@ public sealed class Simulation(SimulationOptions options, TextWriter output)
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         stop.CancelAfter(options.Duration);
         var clock = Stopwatch.StartNew();
-        var tasks = workers.Select(w => Quietly(w.Worker.RunAsync, stop.Token)).Concat(attackers.Select(a => Quietly(a, stop.Token))).ToList();
+        // Workers join over the first tenth of the run (at most 10 s), as machines do, not in one burst.
+        var ramp = TimeSpan.FromSeconds(Math.Min(10, options.Duration.TotalSeconds / 10)) / Math.Max(1, workers.Count);
+        var tasks = workers.Select((w, i) => Quietly(async ct =>
+            {
+                await Task.Delay(ramp * i, ct).ConfigureAwait(false);
+                await w.Worker.RunAsync(ct).ConfigureAwait(false);
+            }, stop.Token))
+            .Concat(attackers.Select(a => Quietly(a, stop.Token))).ToList();
         var reader = new SwarmClient(http, WorkerKey.Generate(), time);
         var baseLoss = objective.TrueLoss(SyntheticObjective.BaseText);
         var every = TimeSpan.FromSeconds(Math.Max(5, options.Duration.TotalSeconds / 10));

@@ -43,7 +43,8 @@ internal static class Schema
               patch TEXT NOT NULL, patch_hash TEXT NOT NULL, parent_metric DOUBLE PRECISION NOT NULL, claimed_metric DOUBLE PRECISION NOT NULL,
               log_digest TEXT NOT NULL, description TEXT NOT NULL, status TEXT NOT NULL, reason TEXT NULL,
               round BIGINT NOT NULL DEFAULT 0, round_seq BIGINT NOT NULL DEFAULT 0, round_seed BIGINT NOT NULL DEFAULT 0,
-              rebases BIGINT NOT NULL DEFAULT 0, created_ms BIGINT NOT NULL, decided_ms BIGINT NULL)
+              rebases BIGINT NOT NULL DEFAULT 0, waiting BIGINT NOT NULL DEFAULT 0, margin DOUBLE PRECISION NULL,
+              created_ms BIGINT NOT NULL, decided_ms BIGINT NULL)
             """;
         yield return "CREATE INDEX IF NOT EXISTS claims_patch ON claims (patch_hash)";
         yield return "CREATE INDEX IF NOT EXISTS claims_pending ON claims (id) WHERE status = 'pending'";
