@@ -98,8 +98,10 @@ internal sealed partial class Coordinator
                 ("@patch", status == ClaimStatus.Refused ? null : request.Patch), ("@c", id), ("@now", now)).ConfigureAwait(false);
             if (status == ClaimStatus.Pending)
             {
-                // Round 1 reproduces the claim where it was made: its parent, its seed. Fabricated numbers cannot survive that.
-                await StartRoundAsync(s, id, caller.Key, caller.Owner, lease.HeadSeq, lease.Seed, Project.Verifiers, cancellationToken).ConfigureAwait(false);
+                // Into the queue, by claimed margin; PromoteAsync starts its first round (reproduction) when a slot is free.
+                await s.ExecAsync("UPDATE claims SET waiting = 1, margin = @m WHERE id = @c",
+                    cancellationToken, ("@m", Project.Spec.Objective.Improvement(request.ClaimedMetric, request.ParentMetric)), ("@c", id)).ConfigureAwait(false);
+                await PromoteAsync(s, await HeadAsync(s, lockRow: false, cancellationToken).ConfigureAwait(false), now, cancellationToken).ConfigureAwait(false);
             }
 
             return new ClaimReply(id, status, reason);

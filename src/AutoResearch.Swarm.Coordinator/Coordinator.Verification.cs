@@ -210,7 +210,7 @@ internal sealed partial class Coordinator
         {
             // A real win where it was made, but the chain has moved on: it queues, best margin first, to be verified again
             // rebased onto the head (see PromoteAsync).
-            await s.ExecAsync("UPDATE claims SET waiting = 1, margin = @m WHERE id = @c", cancellationToken, ("@m", verdict.Margin), ("@c", claim.Id))
+            await s.ExecAsync("UPDATE claims SET waiting = 1, reproduced = 1, margin = @m WHERE id = @c", cancellationToken, ("@m", verdict.Margin), ("@c", claim.Id))
                 .ConfigureAwait(false);
             return;
         }
@@ -280,35 +280,62 @@ internal sealed partial class Coordinator
         await s.ExecAsync(
             """
             UPDATE jobs SET state = 'void' WHERE state IN ('open', 'leased')
-              AND claim_id IN (SELECT id FROM claims WHERE status = 'pending' AND waiting = 0 AND NOT (round_seq = parent_seq AND round_seed = seed))
+              AND claim_id IN (SELECT id FROM claims WHERE status = 'pending' AND waiting = 0 AND reproduced = 1)
             """, cancellationToken).ConfigureAwait(false);
-        await s.ExecAsync("UPDATE claims SET waiting = 1 WHERE status = 'pending' AND NOT (round_seq = parent_seq AND round_seed = seed)", cancellationToken)
-            .ConfigureAwait(false);
+        await s.ExecAsync("UPDATE claims SET waiting = 1 WHERE status = 'pending' AND reproduced = 1", cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// At most this many claims are verified rebased onto one head at a time: when the head moves, every such round is wasted,
-    /// so a thousand workers' claims must not all be re-verified on each new head.
+    /// At most this many claims are being verified at once. A thousand workers claim far more than a linear chain can take, and
+    /// every round on a head that then moves is wasted: the queue verifies the most promising claims first (keys with trust
+    /// before new or reset ones, then by margin: claimed until reproduced, verified after) and the rest wait or go stale.
     /// </summary>
-    public const int RebaseSlots = 4;
+    public const int VerificationSlots = 8;
 
-    /// <summary>Starts rebased rounds on <paramref name="head"/> for the best waiting claims (by reproduced margin) while slots are free.</summary>
+    /// <summary>
+    /// Fills free verification slots from the queue: a claim never reproduced gets its reproduction round (its parent, its seed);
+    /// a reproduced one is verified rebased onto <paramref name="head"/>. A claim that fell more than
+    /// <see cref="CoordinatorOptions.MaxRebases"/> heads behind before its turn is stale.
+    /// </summary>
     private async Task PromoteAsync(Session s, HeadState head, long now, CancellationToken cancellationToken)
     {
-        var busy = await s.ScalarAsync<long>(
-            "SELECT COUNT(*) FROM claims WHERE status = 'pending' AND waiting = 0 AND round_seq = @h AND NOT (round_seq = parent_seq AND round_seed = seed)",
-            cancellationToken, ("@h", head.Sequence)).ConfigureAwait(false);
-        if (busy >= RebaseSlots)
+        var stale = await s.QueryAsync(
+            "SELECT id, worker FROM claims WHERE status = 'pending' AND waiting = 1 AND parent_seq < @oldest",
+            r => (Id: r.Long("id"), Worker: r.Text("worker")), cancellationToken, ("@oldest", head.Sequence - _options.MaxRebases)).ConfigureAwait(false);
+        foreach (var (id, worker) in stale)
+        {
+            await s.ExecAsync("UPDATE claims SET status = 'stale', reason = @r, decided_ms = @now WHERE id = @c",
+                cancellationToken, ("@r", $"waited while the chain moved {_options.MaxRebases}+ heads past its parent; claim it again on the head"),
+                ("@now", now), ("@c", id)).ConfigureAwait(false);
+            await s.ExecAsync("UPDATE workers SET rejected = rejected + 1 WHERE key = @k", cancellationToken, ("@k", worker)).ConfigureAwait(false);
+        }
+
+        var busy = await s.ScalarAsync<long>("SELECT COUNT(*) FROM claims WHERE status = 'pending' AND waiting = 0", cancellationToken).ConfigureAwait(false);
+        if (busy >= VerificationSlots)
         {
             return;
         }
 
         var best = await s.QueryAsync(
-            "SELECT id, worker, owner FROM claims WHERE status = 'pending' AND waiting = 1 ORDER BY margin DESC, id LIMIT @n",
-            r => (Id: r.Long("id"), Worker: r.Text("worker"), Owner: r.Text("owner")), cancellationToken, ("@n", RebaseSlots - busy)).ConfigureAwait(false);
+            """
+            SELECT c.id, c.worker, c.owner, c.parent_seq, c.seed, c.reproduced FROM claims c JOIN workers w ON w.key = c.worker
+            WHERE c.status = 'pending' AND c.waiting = 1
+            ORDER BY CASE WHEN w.trust > 0 OR w.trusted = 1 THEN 0 ELSE 1 END, c.margin DESC, c.id LIMIT @n
+            """,
+            r => (Id: r.Long("id"), Worker: r.Text("worker"), Owner: r.Text("owner"), Parent: r.Long("parent_seq"), Seed: r.Long("seed"), Reproduced: r.Flag("reproduced")),
+            cancellationToken, ("@n", VerificationSlots - busy)).ConfigureAwait(false);
         foreach (var claim in best)
         {
-            await RebaseAsync(s, claim.Id, claim.Worker, claim.Owner, head, now, cancellationToken).ConfigureAwait(false);
+            if (claim.Reproduced)
+            {
+                await RebaseAsync(s, claim.Id, claim.Worker, claim.Owner, head, now, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                // Round 1 reproduces the claim where it was made: its parent, its seed. Fabricated numbers cannot survive that.
+                await s.ExecAsync("UPDATE claims SET waiting = 0 WHERE id = @c", cancellationToken, ("@c", claim.Id)).ConfigureAwait(false);
+                await StartRoundAsync(s, claim.Id, claim.Worker, claim.Owner, claim.Parent, claim.Seed, Project.Verifiers, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 
