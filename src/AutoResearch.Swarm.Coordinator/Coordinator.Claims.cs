@@ -46,7 +46,8 @@ internal sealed partial class Coordinator
                 cancellationToken, ("@k", caller.Key)).ConfigureAwait(false);
             if (pending >= Quota(caller.Trust, caller.Trusted))
             {
-                throw new Refusal(429, "claim quota", $"{pending} claims of yours are pending, your quota is {Quota(caller.Trust, caller.Trusted)}; it grows with verified results");
+                // 409, not 429: retrying will not help until a pending claim is decided; the worker logs the win instead.
+                throw new Refusal(409, "claim quota", $"{pending} claims of yours are pending, your quota is {Quota(caller.Trust, caller.Trusted)}; it grows with verified results");
             }
 
             await s.ExecAsync("UPDATE leases SET state = 'done' WHERE id = @l", cancellationToken, ("@l", lease.Id)).ConfigureAwait(false);

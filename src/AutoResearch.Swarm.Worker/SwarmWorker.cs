@@ -81,15 +81,22 @@ public sealed class SwarmWorker(SwarmClient client, IExperimentEngine engine, Wo
         Stats.Explored(found.Runs, claim);
         if (claim)
         {
-            await client.ClaimAsync(new ClaimRequest(
-                lease.Id, found.Patch!, found.ParentMetric!.Value, found.CandidateMetric!.Value, found.LogDigest, found.Description), cancellationToken)
-                .ConfigureAwait(false);
+            try
+            {
+                await client.ClaimAsync(new ClaimRequest(
+                    lease.Id, found.Patch!, found.ParentMetric!.Value, found.CandidateMetric!.Value, found.LogDigest, found.Description), cancellationToken)
+                    .ConfigureAwait(false);
+                return;
+            }
+            catch (SwarmCallException e) when (e.Title == "claim quota")
+            {
+                // Too many of our claims are pending: the win still goes to the shared log, so the swarm learns from it.
+                Stats.Failed();
+            }
         }
-        else
-        {
-            await client.ReportExperimentAsync(new ExperimentReport(lease.Id, found.Status, found.CandidateMetric, found.Description, found.Patch),
-                cancellationToken).ConfigureAwait(false);
-        }
+
+        await client.ReportExperimentAsync(new ExperimentReport(lease.Id, found.Status, found.CandidateMetric, found.Description, found.Patch),
+            cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The head of <paramref name="lease"/> with the chain patches to rebuild it, fetching only what is new.</summary>
