@@ -195,7 +195,7 @@ public sealed class Simulation(SimulationOptions options, TextWriter output)
         }
 
         var fraudulent = workers.Where(w => w.Fraud).Sum(w => (long)Entry(w.Worker).Accepted)
-            + tallies[AdversaryKind.Forger].Accepted + tallies[AdversaryKind.Replayer].Accepted;
+            + tallies[AdversaryKind.Forger].Accepted + tallies[AdversaryKind.Replayer].Accepted + tallies[AdversaryKind.Lazy].Accepted;
         double verify = workers.Sum(w => w.Worker.Stats.VerifyRuns), explore = workers.Sum(w => w.Worker.Stats.ExploreRuns);
         var overhead = verify + explore > 0 ? verify / (verify + explore) : 0;
         var (length, loss) = await ChainStateAsync(reader, objective, CancellationToken.None).ConfigureAwait(false);

@@ -83,10 +83,11 @@ public sealed class SwarmClient
 
             using var message = Signed(HttpMethod.Post, full, bytes, issued, nonce);
             return await _http.SendAsync(message, cancellationToken).ConfigureAwait(false);
-        }, async response =>
+        }, (status, title) =>
         {
-            if (response.StatusCode == HttpStatusCode.Conflict && await TitleAsync(response, cancellationToken).ConfigureAwait(false) == "in progress")
+            if (status == (int)HttpStatusCode.Conflict && title == "in progress")
             {
+                // The first attempt never finished at the coordinator: this is a new request, with a new nonce.
                 nonce = CanonicalRequest.NewNonce();
                 issued = _time.GetUtcNow();
                 return true;
@@ -114,12 +115,12 @@ public sealed class SwarmClient
     private Task<T> GetAsync<T>(string path, CancellationToken cancellationToken) =>
         WithRetriesAsync(
             () => _http.GetAsync((ProtocolVersion.Prefix + path).TrimStart('/'), cancellationToken),
-            _ => Task.FromResult(false),
+            (_, _) => false,
             async response => (await response.Content.ReadFromJsonAsync<T>(SwarmJson.Options, cancellationToken).ConfigureAwait(false))!,
             cancellationToken);
 
     private async Task<T> WithRetriesAsync<T>(
-        Func<Task<HttpResponseMessage>> send, Func<HttpResponseMessage, Task<bool>> retryAnyway, Func<HttpResponseMessage, Task<T>> read,
+        Func<Task<HttpResponseMessage>> send, Func<int, string, bool> retryAnyway, Func<HttpResponseMessage, Task<T>> read,
         CancellationToken cancellationToken)
     {
         var started = _time.GetTimestamp();
@@ -137,10 +138,13 @@ public sealed class SwarmClient
                 }
 
                 var status = (int)response.StatusCode;
-                if (status is < 500 and not 429 && !await retryAnyway(response).ConfigureAwait(false))
+                if (status is < 500 and not 429)
                 {
                     var problem = await ProblemAsync(response, cancellationToken).ConfigureAwait(false);
-                    throw new SwarmCallException(status, problem.Title, problem.Detail);
+                    if (!retryAnyway(status, problem.Title))
+                    {
+                        throw new SwarmCallException(status, problem.Title, problem.Detail);
+                    }
                 }
 
                 if (response.Headers.RetryAfter?.Delta is { } after && after > delay)
@@ -171,9 +175,6 @@ public sealed class SwarmClient
             delay = TimeSpan.FromMilliseconds(Math.Min(MaxBackoff.TotalMilliseconds, delay.TotalMilliseconds * 2));
         }
     }
-
-    private static async Task<string?> TitleAsync(HttpResponseMessage response, CancellationToken cancellationToken) =>
-        (await ProblemAsync(response, cancellationToken).ConfigureAwait(false)).Title;
 
     private static async Task<(string Title, string Detail)> ProblemAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {

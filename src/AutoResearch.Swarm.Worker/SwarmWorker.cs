@@ -1,3 +1,4 @@
+using AutoResearch.Core;
 using AutoResearch.Swarm.Protocol.Messages;
 
 namespace AutoResearch.Swarm.Worker;
@@ -52,9 +53,9 @@ public sealed class SwarmWorker(SwarmClient client, IExperimentEngine engine, Wo
 
                 await WorkAsync(lease, cancellationToken).ConfigureAwait(false);
             }
-            catch (SwarmCallException)
+            catch (AutoResearchException)
             {
-                // Refused (a lapsed lease, a quota): counted; the next lease starts clean.
+                // Refused (a lapsed lease, a quota) or a run that could not happen here: counted; the next lease starts clean.
                 Stats.Failed();
                 await Task.Delay(TimeSpan.FromMilliseconds(500 * (0.5 + Random.Shared.NextDouble())), cancellationToken).ConfigureAwait(false);
             }

@@ -139,4 +139,19 @@ public sealed class RequestGateTests
         Assert.Null(third.Lease);
         Assert.True(third.RetryAfterMs > 0);
     }
+
+    [Theory]
+    [MemberData(nameof(TestDatabases.Kinds), MemberType = typeof(TestDatabases))]
+    public async Task A_claim_beyond_the_pending_claim_quota_is_refused_with_409_and_not_retried(string db)
+    {
+        await using var swarm = await TestSwarm.StartAsync(db, o => o with { InitialQuota = 1 });
+        var worker = await swarm.JoinAsync("alice");
+        var text = Simulator.SyntheticObjective.BaseText;
+        await swarm.ClaimAsync(worker, text, Simulator.SyntheticObjective.Patch(text, 1, 0.5));
+
+        var refused = await Assert.ThrowsAsync<SwarmCallException>(() => swarm.ClaimAsync(worker, text, Simulator.SyntheticObjective.Patch(text, 2, 0.5)));
+
+        Assert.Equal(409, refused.Status);
+        Assert.Equal("claim quota", refused.Title);
+    }
 }
