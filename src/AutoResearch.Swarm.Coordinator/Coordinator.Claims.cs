@@ -100,8 +100,10 @@ internal sealed partial class Coordinator
             if (status == ClaimStatus.Pending)
             {
                 // Into the queue, by claimed margin; PromoteAsync starts its first round (reproduction) when a slot is free.
-                await s.ExecAsync("UPDATE claims SET waiting = 1, margin = @m WHERE id = @c",
-                    cancellationToken, ("@m", Project.Spec.Objective.Improvement(request.ClaimedMetric, request.ParentMetric)), ("@c", id)).ConfigureAwait(false);
+                // Keys that have earned trust go first (fixed at queueing, so the queue's index serves the order).
+                await s.ExecAsync("UPDATE claims SET waiting = 1, margin = @m, priority = @p WHERE id = @c",
+                    cancellationToken, ("@m", Project.Spec.Objective.Improvement(request.ClaimedMetric, request.ParentMetric)),
+                    ("@p", caller.Trusted || caller.Trust > 0 ? 0 : 1), ("@c", id)).ConfigureAwait(false);
                 await PromoteAsync(s, await HeadAsync(s, lockRow: false, cancellationToken).ConfigureAwait(false), now, cancellationToken).ConfigureAwait(false);
             }
 

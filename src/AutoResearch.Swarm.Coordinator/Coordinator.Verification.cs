@@ -283,6 +283,18 @@ internal sealed partial class Coordinator
               AND claim_id IN (SELECT id FROM claims WHERE status = 'pending' AND waiting = 0 AND reproduced = 1)
             """, cancellationToken).ConfigureAwait(false);
         await s.ExecAsync("UPDATE claims SET waiting = 1 WHERE status = 'pending' AND reproduced = 1", cancellationToken).ConfigureAwait(false);
+
+        // Waiting claims whose parent is now more than MaxRebases heads behind will not get their turn: stale.
+        var stale = await s.QueryAsync(
+            "SELECT id, worker FROM claims WHERE status = 'pending' AND waiting = 1 AND parent_seq < @oldest",
+            r => (Id: r.Long("id"), Worker: r.Text("worker")), cancellationToken, ("@oldest", sequence - _options.MaxRebases)).ConfigureAwait(false);
+        foreach (var (id, worker) in stale)
+        {
+            await s.ExecAsync("UPDATE claims SET status = 'stale', reason = @r, decided_ms = @now WHERE id = @c",
+                cancellationToken, ("@r", $"waited while the chain moved more than {_options.MaxRebases} heads past its parent; claim it again on the head"),
+                ("@now", now), ("@c", id)).ConfigureAwait(false);
+            await s.ExecAsync("UPDATE workers SET rejected = rejected + 1 WHERE key = @k", cancellationToken, ("@k", worker)).ConfigureAwait(false);
+        }
     }
 
     /// <summary>
@@ -294,22 +306,11 @@ internal sealed partial class Coordinator
 
     /// <summary>
     /// Fills free verification slots from the queue: a claim never reproduced gets its reproduction round (its parent, its seed);
-    /// a reproduced one is verified rebased onto <paramref name="head"/>. A claim that fell more than
-    /// <see cref="CoordinatorOptions.MaxRebases"/> heads behind before its turn is stale.
+    /// a reproduced one is verified rebased onto <paramref name="head"/>. (A claim that falls more than
+    /// <see cref="CoordinatorOptions.MaxRebases"/> heads behind before its turn is made stale when the head moves.)
     /// </summary>
     private async Task PromoteAsync(Session s, HeadState head, long now, CancellationToken cancellationToken)
     {
-        var stale = await s.QueryAsync(
-            "SELECT id, worker FROM claims WHERE status = 'pending' AND waiting = 1 AND parent_seq < @oldest",
-            r => (Id: r.Long("id"), Worker: r.Text("worker")), cancellationToken, ("@oldest", head.Sequence - _options.MaxRebases)).ConfigureAwait(false);
-        foreach (var (id, worker) in stale)
-        {
-            await s.ExecAsync("UPDATE claims SET status = 'stale', reason = @r, decided_ms = @now WHERE id = @c",
-                cancellationToken, ("@r", $"waited while the chain moved {_options.MaxRebases}+ heads past its parent; claim it again on the head"),
-                ("@now", now), ("@c", id)).ConfigureAwait(false);
-            await s.ExecAsync("UPDATE workers SET rejected = rejected + 1 WHERE key = @k", cancellationToken, ("@k", worker)).ConfigureAwait(false);
-        }
-
         var busy = await s.ScalarAsync<long>("SELECT COUNT(*) FROM claims WHERE status = 'pending' AND waiting = 0", cancellationToken).ConfigureAwait(false);
         if (busy >= VerificationSlots)
         {
@@ -318,9 +319,8 @@ internal sealed partial class Coordinator
 
         var best = await s.QueryAsync(
             """
-            SELECT c.id, c.worker, c.owner, c.parent_seq, c.seed, c.reproduced FROM claims c JOIN workers w ON w.key = c.worker
-            WHERE c.status = 'pending' AND c.waiting = 1
-            ORDER BY CASE WHEN w.trust > 0 OR w.trusted = 1 THEN 0 ELSE 1 END, c.margin DESC, c.id LIMIT @n
+            SELECT id, worker, owner, parent_seq, seed, reproduced FROM claims
+            WHERE status = 'pending' AND waiting = 1 ORDER BY priority, margin DESC, id LIMIT @n
             """,
             r => (Id: r.Long("id"), Worker: r.Text("worker"), Owner: r.Text("owner"), Parent: r.Long("parent_seq"), Seed: r.Long("seed"), Reproduced: r.Flag("reproduced")),
             cancellationToken, ("@n", VerificationSlots - busy)).ConfigureAwait(false);

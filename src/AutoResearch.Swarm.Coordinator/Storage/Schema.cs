@@ -43,12 +43,14 @@ internal static class Schema
               patch TEXT NOT NULL, patch_hash TEXT NOT NULL, parent_metric DOUBLE PRECISION NOT NULL, claimed_metric DOUBLE PRECISION NOT NULL,
               log_digest TEXT NOT NULL, description TEXT NOT NULL, status TEXT NOT NULL, reason TEXT NULL,
               round BIGINT NOT NULL DEFAULT 0, round_seq BIGINT NOT NULL DEFAULT 0, round_seed BIGINT NOT NULL DEFAULT 0,
-              rebases BIGINT NOT NULL DEFAULT 0, waiting BIGINT NOT NULL DEFAULT 0, reproduced BIGINT NOT NULL DEFAULT 0, margin DOUBLE PRECISION NULL,
+              rebases BIGINT NOT NULL DEFAULT 0, waiting BIGINT NOT NULL DEFAULT 0, reproduced BIGINT NOT NULL DEFAULT 0, priority BIGINT NOT NULL DEFAULT 1, margin DOUBLE PRECISION NULL,
               created_ms BIGINT NOT NULL, decided_ms BIGINT NULL)
             """;
         yield return "CREATE INDEX IF NOT EXISTS claims_patch ON claims (patch_hash)";
         yield return "CREATE INDEX IF NOT EXISTS claims_pending ON claims (id) WHERE status = 'pending'";
-        yield return "CREATE INDEX IF NOT EXISTS claims_queue ON claims (margin DESC) WHERE status = 'pending' AND waiting = 1";
+        yield return "CREATE INDEX IF NOT EXISTS claims_queue ON claims (priority, margin DESC, id) WHERE status = 'pending' AND waiting = 1";
+        yield return "CREATE INDEX IF NOT EXISTS claims_active ON claims (id) WHERE status = 'pending' AND waiting = 0";
+        yield return "CREATE INDEX IF NOT EXISTS claims_waiting_parent ON claims (parent_seq) WHERE status = 'pending' AND waiting = 1";
         yield return $"""
             CREATE TABLE IF NOT EXISTS jobs (
               id {id}, claim_id BIGINT NOT NULL, round BIGINT NOT NULL, head_seq BIGINT NOT NULL, seed BIGINT NOT NULL, claimer TEXT NOT NULL,
