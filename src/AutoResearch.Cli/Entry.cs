@@ -31,6 +31,10 @@ internal static class Entry
             config.AddCommand<ShowCommand>("show").WithDescription("Show one experiment: metrics, diff, log tail.");
             config.AddCommand<PlotCommand>("plot").WithDescription("Draw a run's progress as a PNG chart.");
             config.AddCommand<DashboardCommand>("dashboard").WithDescription("Serve the web dashboard of a workspace (live while a run goes on).");
+            config.AddCommand<CoordinatorCommand>("coordinator").WithDescription("Serve a project to a swarm of workers (AutoResearch at Home).");
+            config.AddCommand<WorkerCommand>("worker").WithDescription("Join a swarm: explore, claim wins, verify others' claims.");
+            config.AddBranch("swarm", swarm => swarm.AddCommand<SimulateCommand>("simulate")
+                .WithDescription("Simulate a swarm with adversaries against the real coordinator on loopback."));
         });
 
         var output = console ?? AnsiConsole.Console;

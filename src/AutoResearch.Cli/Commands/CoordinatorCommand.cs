@@ -1,0 +1,63 @@
+using System.ComponentModel;
+using AutoResearch.Core;
+using AutoResearch.Swarm.Coordinator;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace AutoResearch.Cli.Commands;
+
+/// <summary><c>autoresearch coordinator</c>: serves one project to a swarm over SQLite or PostgreSQL.</summary>
+internal sealed class CoordinatorCommand(IAnsiConsole console) : AsyncCommand<CoordinatorCommand.Settings>
+{
+    internal sealed class Settings : CommandSettings
+    {
+        [CommandOption("--project <DIR>")]
+        [Description("The workspace whose spec the swarm works on (a committed git repository with autoresearch.toml). Default: the current folder.")]
+        public string Project { get; init; } = ".";
+
+        [CommandOption("--db <TARGET>")]
+        [Description("sqlite:PATH or postgres://user:password@host:port/database. Default: sqlite:DIR/.autoresearch/swarm.db.")]
+        public string? Database { get; init; }
+
+        [CommandOption("--port <P>")]
+        [Description("The TCP port to listen on (all interfaces). Default 8787.")]
+        public int Port { get; init; } = 8787;
+
+        [CommandOption("--trusted-key <KEY>")]
+        [Description("A public key of the project owner's machines (repeatable): trusted verifiers score on the holdout and count for more.")]
+        public string[] TrustedKeys { get; init; } = [];
+
+        [CommandOption("--lease-minutes <M>")]
+        [Description("How long a lease is held before it is offered again. Default: twice the run timeout plus one minute.")]
+        public double? LeaseMinutes { get; init; }
+
+        [CommandOption("--verbose")]
+        [Description("Print full error details.")]
+        public bool Verbose { get; init; }
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var project = Path.GetFullPath(settings.Project);
+        var options = new CoordinatorOptions
+        {
+            ProjectDirectory = project,
+            Database = settings.Database ?? $"sqlite:{Path.Combine(project, Core.Workspace.GitWorkspace.StateFolder, "swarm.db")}",
+            Port = settings.Port,
+            TrustedKeys = settings.TrustedKeys,
+            LeaseDuration = settings.LeaseMinutes is { } m ? TimeSpan.FromMinutes(m) : null,
+        };
+        var problems = options.Validate();
+        if (problems.Count > 0)
+        {
+            throw new SpecException("command line", problems);
+        }
+
+        await using var host = await CoordinatorHost.StartAsync(options, cancellationToken: cancellationToken);
+        console.MarkupLineInterpolated(
+            $"[bold]coordinator[/] for {host.Project.Name} ({host.Project.Spec.Objective.Metric}, base {host.Project.BaseCommit[..12]}) on port {settings.Port}, {DatabaseTarget.Parse(options.Database).Display}");
+        console.MarkupLine("workers join with [bold]autoresearch worker --coordinator http://HOST:PORT[/]; Ctrl-C stops");
+        await host.WaitAsync(cancellationToken);
+        return Entry.Ok;
+    }
+}

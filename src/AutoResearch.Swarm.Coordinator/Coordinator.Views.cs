@@ -1,0 +1,70 @@
+using AutoResearch.Swarm.Coordinator.Storage;
+using AutoResearch.Swarm.Protocol;
+using AutoResearch.Swarm.Protocol.Messages;
+
+namespace AutoResearch.Swarm.Coordinator;
+
+internal sealed partial class Coordinator
+{
+    private const int MaxPage = 500;
+
+    public async Task<HeadReply> HeadAsync(CancellationToken cancellationToken)
+    {
+        var head = await _db.ReadAsync(s => HeadAsync(s, lockRow: false, cancellationToken), cancellationToken).ConfigureAwait(false);
+        return new HeadReply(head.Sequence, head.HeadId, Project.BaseCommit, head.Metric);
+    }
+
+    /// <summary>The chain after sequence <paramref name="after"/>, oldest first.</summary>
+    public Task<List<ChainLink>> ChainAsync(long after, int limit, CancellationToken cancellationToken) =>
+        _db.ReadAsync(s => s.QueryAsync(
+            "SELECT seq, head_id, claim_id, worker, patch, metric, improvement, description, at_ms FROM chain WHERE seq > @a ORDER BY seq LIMIT @n",
+            r => new ChainLink(r.Long("seq"), r.Text("head_id"), r.Long("claim_id"), r.Text("worker"), r.Text("patch"), r.Double("metric"),
+                r.Double("improvement"), r.Text("description"), r.Time("at_ms")),
+            cancellationToken, ("@a", after), ("@n", Page(limit))), cancellationToken);
+
+    /// <summary>Improvement credit first, then verification credit.</summary>
+    public Task<List<LeaderboardEntry>> LeaderboardAsync(int offset, int limit, CancellationToken cancellationToken) =>
+        _db.ReadAsync(s => s.QueryAsync(
+            """
+            SELECT key, owner, improvement_credit, verification_credit, accepted, rejected, verifications, caught FROM workers
+            ORDER BY improvement_credit DESC, verification_credit DESC, key LIMIT @n OFFSET @o
+            """,
+            r => new LeaderboardEntry(r.Text("key"), r.Text("owner"), r.Double("improvement_credit"), r.Double("verification_credit"),
+                (int)r.Long("accepted"), (int)r.Long("rejected"), (int)r.Long("verifications"), (int)r.Long("caught")),
+            cancellationToken, ("@n", Page(limit)), ("@o", Math.Max(0, offset))), cancellationToken);
+
+    public Task<List<WorkerView>> WorkersAsync(int limit, CancellationToken cancellationToken) =>
+        _db.ReadAsync(s => s.QueryAsync(
+            "SELECT key, owner, name, trusted, trust, last_seen_ms FROM workers ORDER BY last_seen_ms DESC, key LIMIT @n",
+            r => new WorkerView(r.Text("key"), r.Text("owner"), r.NullableText("name"), r.Flag("trusted"), (int)r.Long("trust"),
+                Quota(r.Long("trust"), r.Flag("trusted")), r.Time("last_seen_ms")),
+            cancellationToken, ("@n", Page(limit))), cancellationToken);
+
+    /// <summary>The shared log after id <paramref name="after"/>: every experiment, failed ones too; a pending claim's patch is withheld.</summary>
+    public Task<List<LogEntry>> ExperimentsAsync(long after, int limit, CancellationToken cancellationToken) =>
+        _db.ReadAsync(s => s.QueryAsync(
+            """
+            SELECT e.id, e.worker, e.head_seq, COALESCE(c.status, e.status) AS status, e.metric, e.description,
+                   CASE WHEN c.status = 'pending' THEN NULL ELSE e.patch END AS patch, e.claim_id, e.at_ms
+            FROM experiments e LEFT JOIN claims c ON c.id = e.claim_id WHERE e.id > @a ORDER BY e.id LIMIT @n
+            """,
+            r => new LogEntry(r.Long("id"), r.Text("worker"), r.Long("head_seq"), r.Text("status"), r.NullableDouble("metric"), r.Text("description"),
+                r.NullableText("patch"), r.NullableLong("claim_id"), r.Time("at_ms")),
+            cancellationToken, ("@a", after), ("@n", Page(limit))), cancellationToken);
+
+    public Task<HealthReply> HealthAsync(CancellationToken cancellationToken) =>
+        _db.ReadAsync(async s =>
+        {
+            var head = await HeadAsync(s, lockRow: false, cancellationToken).ConfigureAwait(false);
+            var workers = await s.ScalarAsync<long>("SELECT COUNT(*) FROM workers", cancellationToken).ConfigureAwait(false);
+            var pending = await s.ScalarAsync<long>("SELECT COUNT(*) FROM claims WHERE status = 'pending'", cancellationToken).ConfigureAwait(false);
+            return new HealthReply("ok", ProtocolVersion.Current, _db.Target.Display, head.Sequence, (int)workers, (int)pending);
+        }, cancellationToken);
+
+    /// <summary>Forgets nonces older than twice the allowed clock skew: a request that old is refused for its time anyway.</summary>
+    public Task PurgeAsync(CancellationToken cancellationToken) =>
+        _db.WriteAsync(s => s.ExecAsync("DELETE FROM requests WHERE at_ms < @t",
+            cancellationToken, ("@t", Now - (long)(2 * _options.MaxClockSkew.TotalMilliseconds))), cancellationToken);
+
+    private static int Page(int limit) => Math.Clamp(limit, 1, MaxPage);
+}

@@ -1,0 +1,121 @@
+using System.Security.Cryptography;
+using AutoResearch.Swarm.Coordinator.Storage;
+using AutoResearch.Swarm.Protocol.Messages;
+
+namespace AutoResearch.Swarm.Coordinator;
+
+/// <summary>
+/// The rules of the swarm, over the database and nothing else (any number of coordinators may serve one PostgreSQL).
+/// Split by concern: leases, claims, verification and the chain, read-only views.
+/// </summary>
+internal sealed partial class Coordinator
+{
+    private const int RetryAfterMs = 2000;
+    private readonly SwarmDatabase _db;
+    private readonly CoordinatorOptions _options;
+    private readonly TimeProvider _time;
+    private readonly HashSet<string> _trusted;
+
+    public Coordinator(SwarmProject project, SwarmDatabase db, CoordinatorOptions options, TimeProvider time)
+    {
+        Project = project;
+        _db = db;
+        _options = options;
+        _time = time;
+        _trusted = new HashSet<string>(options.TrustedKeys, StringComparer.Ordinal);
+        LeaseDuration = options.LeaseDuration ?? (2 * project.Spec.Run.Timeout) + TimeSpan.FromMinutes(1);
+    }
+
+    public SwarmProject Project { get; }
+
+    public TimeSpan LeaseDuration { get; }
+
+    private long Now => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>The leases a key may hold at once: small for a new key, one more per verified result, reset by a false one.</summary>
+    public int Quota(long trust, bool trusted) =>
+        trusted ? _options.MaxQuota : (int)Math.Min(_options.MaxQuota, _options.InitialQuota + trust);
+
+    /// <summary>Looks up a registered key; null when unknown.</summary>
+    public Task<Caller?> FindAsync(string key, CancellationToken cancellationToken) =>
+        _db.ReadAsync(s => s.SingleAsync("SELECT key, owner, trusted, trust, vouched FROM workers WHERE key = @k", ReadCaller, cancellationToken, ("@k", key)),
+            cancellationToken);
+
+    /// <summary>
+    /// True when verification rounds need an anchor: a report from a trusted or vouched-for key. Without trusted keys there is
+    /// nobody to vouch from, and the quorum alone decides (a swarm without the owner's machines trusts its majority).
+    /// </summary>
+    public bool Anchored => _trusted.Count > 0;
+
+    /// <summary>Agreements with established verifiers a key needs before it is established itself.</summary>
+    public const int VouchesToEstablish = 1;
+
+    private Caller ReadCaller(System.Data.Common.DbDataReader r) =>
+        new(r.Text("key"), r.Text("owner"), r.Flag("trusted"), r.Long("trust"), !Anchored || r.Flag("trusted") || r.Long("vouched") >= VouchesToEstablish);
+
+    /// <summary>Registers <paramref name="key"/> for <paramref name="request"/>'s owner; registering again is allowed, changing owner is not.</summary>
+    public async Task<RegisterReply> RegisterAsync(string key, RegisterRequest request, CancellationToken cancellationToken)
+    {
+        var owner = request.Owner?.Trim() ?? "";
+        if (owner.Length is 0 or > 100)
+        {
+            throw new Refusal(400, "bad owner", "owner must be 1 to 100 characters: who runs this key (a person or group); one owner's keys never verify each other");
+        }
+
+        var name = request.Name is { Length: > 100 } n ? n[..100] : request.Name;
+        var trusted = _trusted.Contains(key);
+        var now = Now;
+        var caller = await _db.WriteAsync(async s =>
+        {
+            await s.ExecAsync(
+                "INSERT INTO workers (key, owner, name, trusted, registered_ms, last_seen_ms) VALUES (@k, @o, @n, @t, @now, @now) ON CONFLICT (key) DO NOTHING",
+                cancellationToken, ("@k", key), ("@o", owner), ("@n", name), ("@t", trusted), ("@now", now)).ConfigureAwait(false);
+            return await s.SingleAsync("SELECT key, owner, trusted, trust, vouched FROM workers WHERE key = @k", ReadCaller, cancellationToken, ("@k", key))
+                .ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+        if (caller!.Owner != owner)
+        {
+            throw new Refusal(409, "owner mismatch", $"key is registered to owner '{caller.Owner}', not '{owner}'; a key's owner cannot change, make a new key");
+        }
+
+        return new RegisterReply(key, owner, caller.Trusted, Quota(caller.Trust, caller.Trusted), ProjectInfo(await SigmaAsync(cancellationToken).ConfigureAwait(false)));
+    }
+
+    /// <summary>What every worker must know about the project.</summary>
+    public ProjectInfo ProjectInfo(double sigma)
+    {
+        var spec = Project.Spec;
+        return new ProjectInfo(
+            Project.Name, spec.Objective.Metric, spec.Objective.Direction.ToString().ToLowerInvariant(), spec.Scope.Globs, Project.BaseCommit,
+            Project.TokenBudget, spec.Acceptance.Threshold(sigma), Project.Verifiers, Project.MaxPatchBytes);
+    }
+
+    /// <summary>The noise σ decisions use: the configured one, else measured from verifiers' agreed runs of each head at different seeds, else 0.</summary>
+    public async Task<double> SigmaAsync(CancellationToken cancellationToken) =>
+        Project.Sigma ?? await _db.ReadAsync(s => MeasuredSigmaAsync(s, cancellationToken), cancellationToken).ConfigureAwait(false) ?? 0;
+
+    private static async Task<double?> MeasuredSigmaAsync(Session s, CancellationToken cancellationToken)
+    {
+        var rows = await s.QueryAsync(
+            """
+            SELECT head_seq, seed, AVG(parent_metric) AS metric FROM reports
+            WHERE agreed = 1 AND parent_metric IS NOT NULL GROUP BY head_seq, seed ORDER BY head_seq DESC LIMIT 400
+            """,
+            r => (Head: r.Long("head_seq"), Metric: r.Double("metric")), cancellationToken).ConfigureAwait(false);
+        return Core.Acceptance.Noise.Sigma(rows.GroupBy(r => r.Head).Select(g => (IReadOnlyList<double>)g.Select(r => r.Metric).ToList()));
+    }
+
+    private static int NewSeed() => RandomNumberGenerator.GetInt32(1, int.MaxValue);
+
+    /// <param name="Seed">
+    /// The head's seed: every explore lease on it and every verification round on it runs at this seed, so a worker measures the
+    /// head once and a verifier's parent run serves every claim on that head. Drawn afresh for each new head, so a win that rode
+    /// one seed's luck must win again at another when it is rebased.
+    /// </param>
+    private sealed record HeadState(long Sequence, string HeadId, double? Metric, long Seed);
+
+    private static async Task<HeadState> HeadAsync(Session s, bool lockRow, CancellationToken cancellationToken) =>
+        (await s.SingleAsync($"SELECT head_seq, head_id, head_metric, head_seed FROM state WHERE id = 1 {(lockRow ? s.ForUpdate : "")}",
+            r => new HeadState(r.Long("head_seq"), r.Text("head_id"), r.NullableDouble("head_metric"), r.Long("head_seed")), cancellationToken)
+            .ConfigureAwait(false))!;
+}

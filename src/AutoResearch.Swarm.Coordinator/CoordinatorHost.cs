@@ -1,0 +1,150 @@
+using AutoResearch.Swarm.Coordinator.Storage;
+using AutoResearch.Swarm.Protocol;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace AutoResearch.Swarm.Coordinator;
+
+/// <summary>
+/// A running coordinator: Kestrel serving <see cref="Endpoints"/> over one database. Holds nothing of its own between
+/// requests, so it can be killed and restarted (or run several times behind a load balancer over one PostgreSQL).
+/// </summary>
+public sealed class CoordinatorHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly SwarmDatabase _db;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _housekeeping;
+    private int _disposed;
+
+    private CoordinatorHost(WebApplication app, SwarmDatabase db, Coordinator coordinator, Uri address)
+    {
+        _app = app;
+        _db = db;
+        Address = address;
+        Project = coordinator.Project;
+        _housekeeping = HousekeepAsync(coordinator, _stopping.Token);
+    }
+
+    /// <summary>Where it listens, e.g. <c>http://127.0.0.1:8787/</c>.</summary>
+    public Uri Address { get; }
+
+    /// <summary>The project it serves.</summary>
+    public SwarmProject Project { get; }
+
+    /// <summary>Opens the database (creating the tables), reads the project and starts listening.</summary>
+    /// <exception cref="SwarmException">Bad options, or a database that belongs to another project.</exception>
+    public static async Task<CoordinatorHost> StartAsync(CoordinatorOptions options, TimeProvider? time = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var problems = options.Validate();
+        if (problems.Count > 0)
+        {
+            throw new SwarmException("coordinator options: " + string.Join("; ", problems), isUsageError: true);
+        }
+
+        time ??= TimeProvider.System;
+        var project = SwarmProject.Load(options.ProjectDirectory);
+        var db = new SwarmDatabase(DatabaseTarget.Parse(options.Database));
+        try
+        {
+            await db.EnsureSchemaAsync(project, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or System.Net.Sockets.SocketException or TimeoutException)
+        {
+            // The database is down or refuses us: say which one and why, and nothing more.
+            await db.DisposeAsync().ConfigureAwait(false);
+            throw new SwarmException($"cannot use the database {db.Target.Display}: {e.Message}; check that it runs and the credentials", isUsageError: false, e);
+        }
+
+        var coordinator = new Coordinator(project, db, options, time);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddProblemDetails();
+        builder.Services.Configure<JsonOptions>(json =>
+        {
+            json.SerializerOptions.PropertyNamingPolicy = SwarmJson.Options.PropertyNamingPolicy;
+            json.SerializerOptions.DefaultIgnoreCondition = SwarmJson.Options.DefaultIgnoreCondition;
+            foreach (var converter in SwarmJson.Options.Converters)
+            {
+                json.SerializerOptions.Converters.Add(converter);
+            }
+        });
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxRequestBodySize = options.MaxBodyBytes;
+            if (options.LoopbackOnly)
+            {
+                kestrel.Listen(System.Net.IPAddress.Loopback, options.Port);
+            }
+            else
+            {
+                kestrel.ListenAnyIP(options.Port);
+            }
+        });
+        var app = builder.Build();
+        var gate = new RequestGate(coordinator, new NonceLedger(db), new RateLimiter(options.RequestsPerSecond, time), options, time);
+        app.Use((context, next) => gate.InvokeAsync(context, _ => next()));
+        Endpoints.Map(app, coordinator);
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var address = new Uri(bound.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "127.0.0.1", StringComparison.Ordinal) + "/");
+        return new CoordinatorHost(app, db, coordinator, address);
+    }
+
+    /// <summary>Empties <paramref name="database"/> (<c>sqlite:PATH</c> or <c>postgres://...</c>): every swarm table is dropped.</summary>
+    public static async Task ResetDatabaseAsync(string database, CancellationToken cancellationToken = default)
+    {
+        await using var db = new SwarmDatabase(DatabaseTarget.Parse(database));
+        await db.DropAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Waits until the host stops (Ctrl-C or <paramref name="cancellationToken"/>).</summary>
+    public async Task WaitAsync(CancellationToken cancellationToken = default)
+    {
+        await using var registration = cancellationToken.Register(() => _app.Lifetime.StopApplication()).ConfigureAwait(false);
+        await _app.WaitForShutdownAsync(CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private static async Task HousekeepAsync(Coordinator coordinator, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(30));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await coordinator.PurgeAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+        catch (System.Data.Common.DbException)
+        {
+            // The database went away; nonces will be purged by the next coordinator to start.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _housekeeping.ConfigureAwait(false);
+        await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+        await _db.DisposeAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+}

@@ -1,0 +1,47 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace AutoResearch.Swarm.Simulator;
+
+/// <summary>The project the simulated swarm works on: a git repository with params.txt editable and prepare.txt read-only.</summary>
+internal static class SimulatedWorkspace
+{
+    public static async Task CreateAsync(string directory, double sigma, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(directory);
+        await File.WriteAllTextAsync(Path.Combine(directory, SyntheticObjective.File), SyntheticObjective.BaseText, cancellationToken).ConfigureAwait(false);
+        await File.WriteAllTextAsync(Path.Combine(directory, "prepare.txt"), "the fixed half: data and scoring\n", cancellationToken).ConfigureAwait(false);
+        await File.WriteAllTextAsync(Path.Combine(directory, "autoresearch.toml"), string.Create(CultureInfo.InvariantCulture, $"""
+            [objective]
+            metric = "loss"
+            direction = "minimize"
+
+            [run]
+            command = "cat params.txt"
+            timeout_seconds = 60
+
+            [scope]
+            editable = ["{SyntheticObjective.File}"]
+
+            [acceptance]
+            sigma = {sigma}
+
+            [swarm]
+            verifiers = 2
+            tolerance = 1e-9
+            max_patch_bytes = 65536
+            """), cancellationToken).ConfigureAwait(false);
+        foreach (var arguments in new[]
+        {
+            new[] { "init", "-q" }, ["add", "-A"], ["-c", "user.name=autoresearch", "-c", "user.email=autoresearch@localhost", "commit", "-q", "-m", "simulated project"],
+        })
+        {
+            using var git = Process.Start(new ProcessStartInfo("git", arguments) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true })!;
+            await git.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+            if (git.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"git {string.Join(' ', arguments)} failed in {directory}: {await git.StandardError.ReadToEndAsync(cancellationToken).ConfigureAwait(false)}");
+            }
+        }
+    }
+}

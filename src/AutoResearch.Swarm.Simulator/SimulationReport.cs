@@ -1,0 +1,12 @@
+namespace AutoResearch.Swarm.Simulator;
+
+/// <summary>What a simulation measured.</summary>
+public sealed record SimulationReport(
+    long ChainLength, double BaseLoss, double HeadLoss, double VerificationOverhead, long FraudulentAccepted, long Requests, double RequestsPerSecond,
+    IReadOnlyList<(string Kind, long Attempts, long Accepted, long Caught)> Adversaries,
+    IReadOnlyList<(string Endpoint, int Count, double P50, double P99)> Latency, (int Count, double P50, double P99) Overall)
+{
+    /// <summary>The summary line the simulator ends with.</summary>
+    public string LastLine => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"fraudulent_accepted: {FraudulentAccepted} verification_overhead: {VerificationOverhead * 100:0.0}% chain_length: {ChainLength}");
+}

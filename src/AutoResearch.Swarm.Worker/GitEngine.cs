@@ -1,0 +1,169 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using AutoResearch.Core;
+using AutoResearch.Core.Acceptance;
+using AutoResearch.Core.Proposers;
+using AutoResearch.Core.Records;
+using AutoResearch.Core.Running;
+using AutoResearch.Core.Spec;
+using AutoResearch.Core.Workspace;
+
+namespace AutoResearch.Swarm.Worker;
+
+/// <summary>
+/// The real engine: a clone of the project (the worker's <c>--workspace</c>), Core's worktree, proposer and runner. The head is
+/// rebuilt by applying the chain's patches to the base commit (one commit each, cached); an exploration measures the head once
+/// per head, lets the proposer edit, guards the diff against the editable scope, runs the candidate and decides with Core's
+/// acceptance rule (confirming borderline wins at fresh seeds). Verification runs others' code only as <see cref="OthersCode"/> allows.
+/// One engine per parallel slot (each has its own worktree).
+/// </summary>
+public sealed class GitEngine(ResearchSpec spec, GitWorkspace workspace, IProposer proposer, ExperimentRunner runner, int slot) : IExperimentEngine
+{
+    private readonly Dictionary<long, string> _commits = [];
+    private readonly Dictionary<(long Head, int Seed), double> _parents = [];
+    private Worktree? _worktree;
+    private long _experiment;
+
+    public async Task<Exploration> ExploreAsync(HeadSnapshot head, int seed, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(head);
+        var (worktree, commit) = await HeadAsync(head, cancellationToken).ConfigureAwait(false);
+        var runDirectory = RunDirectory();
+        var runs = 0;
+        if (!_parents.TryGetValue((head.Sequence, seed), out var parent))
+        {
+            var baseline = await runner.RunAsync(worktree.Path, Path.Combine(runDirectory, "parent"), ++_experiment, seed, cancellationToken: cancellationToken).ConfigureAwait(false);
+            runs++;
+            if (baseline.Metric is not { } p)
+            {
+                return new Exploration(false, "crash", null, "the head itself did not produce a metric here", null, null, Digest(baseline.LogPath), runs);
+            }
+
+            _parents[(head.Sequence, seed)] = parent = p;
+        }
+
+        var record = new ExperimentRecord
+        {
+            Tag = "swarm",
+            Seq = (int)++_experiment,
+            Phase = ExperimentPhase.Running,
+            ParentCommit = commit,
+            Proposer = proposer.Name,
+            StartedAt = DateTimeOffset.UtcNow,
+            Seed = seed,
+        };
+        var best = record with { Seq = 0, Metric = parent, Status = ExperimentStatus.Keep };
+        var proposal = await proposer.ProposeAsync(new ProposalContext(spec, worktree.Path, runDirectory, record, best, [], null), cancellationToken).ConfigureAwait(false);
+        var change = await worktree.CommitChangesAsync(commit, proposal.Description, cancellationToken).ConfigureAwait(false);
+        if (!proposal.Succeeded || change is null)
+        {
+            return new Exploration(false, "discard", null, proposal.Description + (proposal.Error is { } e ? $" ({e})" : " (no change)"), parent, null, "", runs);
+        }
+
+        if (change.ChangedPaths.FirstOrDefault(p => !spec.Scope.IsEditable(p)) is { } outside)
+        {
+            return new Exploration(false, "rejected", null, $"{proposal.Description} (edited read-only {outside})", parent, null, "", runs);
+        }
+
+        var values = new List<double>();
+        RunResult? first = null;
+        var verdict = new Verdict(VerdictOutcome.Confirm, 0, 0, "");
+        while (verdict.Outcome == VerdictOutcome.Confirm)
+        {
+            var result = await runner.RunAsync(worktree.Path, Path.Combine(runDirectory, $"run{values.Count}"), _experiment, seed + values.Count,
+                cancellationToken: cancellationToken).ConfigureAwait(false);
+            runs++;
+            first ??= result;
+            if (result.Metric is not { } m)
+            {
+                return new Exploration(false, result.TimedOut ? "timeout" : "crash", change.Patch, proposal.Description, parent, null, Digest(result.LogPath), runs);
+            }
+
+            values.Add(m);
+            verdict = AcceptanceRule.Decide(spec.Acceptance, spec.Objective, spec.Acceptance.Sigma ?? 0, parent, values, AcceptanceRule.IsNetDeletion(change.Patch));
+        }
+
+        var keep = verdict.Outcome == VerdictOutcome.Keep;
+        return new Exploration(keep, keep ? "keep" : "discard", change.Patch, proposal.Description, parent, values[0], Digest(first!.LogPath), runs);
+    }
+
+    public async Task<Verification> VerifyAsync(HeadSnapshot head, string patch, int seed, bool holdout, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(head);
+        if (OthersCode.Problem(spec) is { } problem)
+        {
+            throw new ResearchException(problem);
+        }
+
+        var (worktree, commit) = await HeadAsync(head, cancellationToken).ConfigureAwait(false);
+        var runDirectory = RunDirectory();
+        // The head at this seed is the same code and seed for every claim on it: run it once per head.
+        var runs = 1;
+        if (!_parents.TryGetValue((head.Sequence, seed), out var parentValue))
+        {
+            var parentRun = await runner.RunAsync(worktree.Path, Path.Combine(runDirectory, "parent"), ++_experiment, seed, cancellationToken: cancellationToken).ConfigureAwait(false);
+            runs++;
+            if (parentRun.Metric is { } p)
+            {
+                _parents[(head.Sequence, seed)] = parentValue = p;
+            }
+        }
+
+        double? parent = _parents.ContainsKey((head.Sequence, seed)) ? parentValue : null;
+        if (!await ApplyAsync(worktree.Path, patch, cancellationToken).ConfigureAwait(false))
+        {
+            return new Verification(false, parent, null, null, null, "", runs - 1);
+        }
+
+        var candidate = await runner.RunAsync(worktree.Path, Path.Combine(runDirectory, "candidate"), _experiment, seed, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await worktree.ResetAsync(commit, cancellationToken).ConfigureAwait(false);
+        // Holdout scoring belongs to the trusted-scoring work (the owner's machines hold the holdout); this build reports none.
+        return new Verification(true, parent, candidate.Metric, null, null, Digest(candidate.LogPath), runs);
+    }
+
+    /// <summary>The worktree checked out at <paramref name="head"/>, building its commit from the chain when new.</summary>
+    private async Task<(Worktree Worktree, string Commit)> HeadAsync(HeadSnapshot head, CancellationToken cancellationToken)
+    {
+        _worktree ??= await workspace.WorktreeAsync("swarm", head.BaseCommit, slot, cancellationToken).ConfigureAwait(false);
+        _commits.TryAdd(0, head.BaseCommit);
+        var from = _commits.Keys.Where(k => k <= head.Sequence).Max();
+        var commit = _commits[from];
+        for (var seq = from + 1; seq <= head.Sequence; seq++)
+        {
+            await _worktree.ResetAsync(commit, cancellationToken).ConfigureAwait(false);
+            var link = head.Chain[(int)seq - 1];
+            if (!await ApplyAsync(_worktree.Path, link.Patch, cancellationToken).ConfigureAwait(false))
+            {
+                throw new ResearchException($"chain patch #{seq} does not apply to this clone at {commit}; is --workspace a clone of the project at base {head.BaseCommit}?");
+            }
+
+            commit = (await _worktree.CommitChangesAsync(commit, $"swarm chain #{seq}", cancellationToken).ConfigureAwait(false))?.Commit ?? commit;
+            _commits[seq] = commit;
+        }
+
+        await _worktree.ResetAsync(commit, cancellationToken).ConfigureAwait(false);
+        return (_worktree, commit);
+    }
+
+    private string RunDirectory() =>
+        Path.Combine(workspace.StateDirectory, "swarm", $"slot{slot}", $"{DateTimeOffset.UtcNow:yyyyMMddHHmmssfff}-{_experiment}");
+
+    private static async Task<bool> ApplyAsync(string directory, string patch, CancellationToken cancellationToken)
+    {
+        var info = new ProcessStartInfo("git", ["apply", "--whitespace=nowarn", "-"])
+        {
+            WorkingDirectory = directory,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var git = Process.Start(info) ?? throw new ResearchException("cannot start git; install git");
+        await git.StandardInput.WriteAsync(patch.AsMemory(), cancellationToken).ConfigureAwait(false);
+        git.StandardInput.Close();
+        await git.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        return git.ExitCode == 0;
+    }
+
+    private static string Digest(string? path) =>
+        path is not null && File.Exists(path) ? Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path))) : new string('0', 64);
+}

@@ -1,0 +1,57 @@
+using System.Text.RegularExpressions;
+using AutoResearch.Swarm.Simulator;
+using AutoResearch.Swarm.Tests.Support;
+
+namespace AutoResearch.Swarm.Tests;
+
+public sealed class SimulationTests
+{
+    [Theory]
+    [MemberData(nameof(TestDatabases.Kinds), MemberType = typeof(TestDatabases))]
+    public async Task A_short_swarm_with_every_adversary_grows_the_chain_and_accepts_no_fraud(string db)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "autoresearch-swarm-tests", Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(folder);
+        var (database, drop) = await TestDatabases.CreateAsync(db, folder);
+        using var output = new StringWriter();
+        try
+        {
+            var options = new SimulationOptions
+            {
+                Workers = 12,
+                Adversaries = "all",
+                Duration = TimeSpan.FromSeconds(6),
+                RunTime = TimeSpan.FromMilliseconds(20),
+                Database = database,
+            };
+
+            var report = await new Simulation(options, output).RunAsync();
+
+            Assert.Equal(0, report.FraudulentAccepted);
+            Assert.True(report.ChainLength > 0, output.ToString());
+            Assert.True(report.HeadLoss < report.BaseLoss);
+            Assert.Equal(6, report.Adversaries.Count);
+            Assert.All(report.Adversaries.Where(a => a.Kind is "forger" or "replayer" or "smuggler"), a => Assert.True(a.Attempts > 0, a.Kind));
+            var last = output.ToString().TrimEnd().Split('\n')[^1];
+            Assert.Matches(new Regex(@"^fraudulent_accepted: 0 verification_overhead: \d+\.\d% chain_length: \d+$"), last);
+        }
+        finally
+        {
+            await drop();
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("fabricator:2,lazy", true)]
+    [InlineData("all", true)]
+    [InlineData("none", true)]
+    [InlineData("cheater", false)]
+    [InlineData("forger:x", false)]
+    public void Adversary_spec_is_parsed_or_its_problem_named(string spec, bool valid)
+    {
+        var problems = new SimulationOptions { Adversaries = spec }.Validate();
+
+        Assert.Equal(valid, problems.Count == 0);
+    }
+}
