@@ -1,5 +1,5 @@
-using AutoResearch.Core.Proposers.Search;
 using AutoResearch.Core.Loop;
+using AutoResearch.Core.Proposers.Search;
 using AutoResearch.Core.Tests.Loop;
 using AutoResearch.Tests.Support;
 
