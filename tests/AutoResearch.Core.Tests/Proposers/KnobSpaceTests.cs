@@ -1,4 +1,5 @@
 using AutoResearch.Core.Proposers.Search;
+using AutoResearch.Core.Spec;
 using Tomlyn;
 using Tomlyn.Model;
 
@@ -97,5 +98,36 @@ public sealed class KnobSpaceTests
             new SearchSettings(section.ToDictionary(kv => kv.Key, kv => kv.Value), "autoresearch.toml"));
 
         Assert.Contains("[search] colour", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_tinygpt_template_exposes_its_hyperparameters_to_the_search()
+    {
+        var template = TinyGptTemplate();
+        var spec = SpecLoader.Load(template);
+        var settings = new SearchSettings(spec.Extra.GetValueOrDefault("search"), spec.Source);
+
+        var knobs = settings.Apply(KnobScanner.Scan("train.cs", File.ReadAllText(Path.Combine(template, "train.cs"))), spec.Source).ToDictionary(k => k.Name);
+
+        Assert.Contains("LEARNING_RATE", knobs.Keys);
+        Assert.Contains("ROTARY", knobs.Keys);
+        Assert.Equal((0.0, 0.2), (knobs["WEIGHT_DECAY"].Space.Low, knobs["WEIGHT_DECAY"].Space.High));
+        Assert.Equal(1.0, knobs["FINAL_LR_RATIO"].Space.High);
+        // Every knob's own literal is a point of its space, so the baseline seeds the search where it stands.
+        Assert.All(knobs.Values, k => Assert.NotNull(k.Space.ToUnit(k.Literal)));
+    }
+
+    private static string TinyGptTemplate()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "templates", "tinygpt");
+            if (File.Exists(Path.Combine(candidate, "autoresearch.toml")))
+            {
+                return candidate;
+            }
+        }
+
+        throw new InvalidOperationException($"templates/tinygpt not found above {AppContext.BaseDirectory}");
     }
 }
