@@ -14,7 +14,7 @@ var traces = "/tmp/search-vs-optuna-traces.csv";
 string? analyze = null;
 var lcbenchFolder = "/work/shared/data/yahpo-lcbench";
 var python = "/usr/bin/python3";
-var workers = 2;
+var workers = 3;
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
