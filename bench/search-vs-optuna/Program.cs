@@ -4,9 +4,10 @@ using System.Globalization;
 using AutoResearch.Core.Proposers.Search;
 using SearchVsOptuna;
 
-// Usage: dotnet run -c Release -- [--seeds N] [--budget B] [--problems substr,...] [--methods ours,tpe,...]
+// Usage: dotnet run -c Release -- [--seeds N] [--first-seed K] [--budget B] [--problems substr,...] [--methods ours,tpe,...]
 //        [--traces FILE] [--analyze FILE] [--lcbench DIR] [--python PATH] [--workers N]
 var seeds = 30;
+var firstSeed = 0;
 var budget = 100;
 string[]? filter = null;
 var methods = Runner.Methods;
@@ -20,6 +21,7 @@ for (var i = 0; i < args.Length; i++)
     switch (args[i])
     {
         case "--seeds": seeds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+        case "--first-seed": firstSeed = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--budget": budget = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--problems": filter = args[++i].Split(','); break;
         case "--methods": methods = args[++i].Split(','); break;
@@ -34,15 +36,15 @@ for (var i = 0; i < args.Length; i++)
 
 using var lcbench = Directory.Exists(lcbenchFolder) ? new Lcbench(lcbenchFolder) : null;
 var problems = Suite.Build(lcbench).Where(p => filter is null || filter.Any(f => p.Name.Contains(f, StringComparison.Ordinal))).ToList();
-// The proposer's defaults, except that a benchmark run keeps its optimizer between suggestions: the fit starts from
-// the previous hyperparameters instead of a random restart (the proposer, rebuilt from the ledger each time, cannot).
-var options = new BayesianOptimizerOptions { WarmStart = true, Restarts = 0 };
+// The proposer's defaults, except that a benchmark run keeps its optimizer between suggestions, so the fit also starts
+// from the previous hyperparameters (the proposer, rebuilt from the ledger each time, fits from scratch).
+var options = new BayesianOptimizerOptions { WarmStart = true };
 
 if (analyze is null)
 {
     // Seed-major order, appended as each run finishes: an interrupted run still has whole seeds to analyse.
     var jobs = new ConcurrentQueue<(int Seed, Problem Problem, string Method)>(
-        Enumerable.Range(0, seeds).SelectMany(s => problems.SelectMany(p => methods.Select(m => (s, p, m)))));
+        Enumerable.Range(firstSeed, seeds - firstSeed).SelectMany(s => problems.SelectMany(p => methods.Select(m => (s, p, m)))));
     var total = jobs.Count;
     var done = 0;
     var gate = new object();

@@ -67,10 +67,11 @@ public sealed class SearchProposerTests
             return summary!.Experiments.Select(e => e.Description ?? "").ToArray();
         }
 
-        var straight = await DescriptionsAsync([8]);
-        var resumed = await DescriptionsAsync([3, 5, 8]);
+        // Past the 10-point design, so the model's suggestions are replayed too.
+        var straight = await DescriptionsAsync([13]);
+        var resumed = await DescriptionsAsync([4, 11, 13]);
 
-        Assert.Equal(9, straight.Length);
+        Assert.Equal(14, straight.Length);
         Assert.Equal(straight, resumed);
     }
 

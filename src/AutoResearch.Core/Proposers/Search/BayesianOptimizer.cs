@@ -2,11 +2,11 @@ namespace AutoResearch.Core.Proposers.Search;
 
 /// <summary>
 /// Bayesian optimisation for 10 to 200 noisy evaluations, minimising over the unit cube: after a short Latin
-/// hypercube design (the first point is usually the current configuration), a Gaussian process
+/// hypercube design (10 points, the first usually the current configuration), a Gaussian process
 /// (<see cref="GaussianProcess"/>: Matérn-5/2 with a lengthscale per coordinate and a learned noise term) is fitted to
 /// power-transformed targets, and the next point maximises the log expected improvement over the best posterior mean
 /// of the points seen (robust to noise), searched by random candidates, perturbations of the best points scaled by
-/// the fitted lengthscales, and a refinement round around the best candidates. Failed evaluations count as the worst
+/// the fitted lengthscales, a few uniform ones, and a refinement round around the best candidates. Failed evaluations count as the worst
 /// value seen. A suggestion depends only on the observations and the seed (unless
 /// <see cref="BayesianOptimizerOptions.WarmStart"/>), so replaying a history replays the search.
 /// </summary>
@@ -81,51 +81,10 @@ public sealed class BayesianOptimizer
 
         gp.Fit(starts, _options.FitIterations);
         _previousTheta = (double[])gp.Theta.Clone();
-        return MaximizeAcquisition(gp, x, n, TrustLength(y), random);
+        return MaximizeAcquisition(gp, x, n, random);
     }
 
-    /// <summary>
-    /// The side of the trust region (in the unit cube, before the lengthscale shaping), replayed from the history as in
-    /// TuRBO: it starts at 0.8, doubles after 3 improvements in a row, halves after max(4, d) evaluations without one,
-    /// and starts over when it falls below 1/64.
-    /// </summary>
-    private double TrustLength(double[] y)
-    {
-        var length = 0.8;
-        var best = double.PositiveInfinity;
-        var successes = 0;
-        var failures = 0;
-        var tolerance = Math.Max(4, _dimensions.Length);
-        for (var i = 0; i < y.Length; i++)
-        {
-            var improved = y[i] < best - (1e-3 * Math.Abs(best));
-            best = Math.Min(best, y[i]);
-            if (i < _options.InitialPoints)
-            {
-                continue;
-            }
-
-            (successes, failures) = improved ? (successes + 1, 0) : (0, failures + 1);
-            if (successes >= 3)
-            {
-                length = Math.Min(2 * length, 1.6);
-                successes = 0;
-            }
-            else if (failures >= tolerance)
-            {
-                length /= 2;
-                failures = 0;
-                if (length < 1.0 / 64)
-                {
-                    length = 0.8;
-                }
-            }
-        }
-
-        return length;
-    }
-
-    private double[] MaximizeAcquisition(GaussianProcess gp, double[] x, int n, double trustLength, Random random)
+    private double[] MaximizeAcquisition(GaussianProcess gp, double[] x, int n, Random random)
     {
         var d = _dimensions.Length;
         var scratch = new double[n];
@@ -155,7 +114,9 @@ public sealed class BayesianOptimizer
         }
 
         var total = _options.Candidates;
-        var globalCount = total / 4;
+        // Few global candidates: far from the data the variance alone wins EI, and in a few dimensions that means the
+        // corners of the cube; the local and refined candidates carry the search.
+        var globalCount = total / 20;
         var localCount = total / 2;
         var refineCount = total - globalCount - localCount;
         var points = new double[(globalCount + localCount) * d];
@@ -165,12 +126,9 @@ public sealed class BayesianOptimizer
         {
             if (c < globalCount)
             {
-                // Uniform in the trust region around the incumbent, shaped by the lengthscales.
                 for (var j = 0; j < d; j++)
                 {
-                    var half = Math.Min(0.5 * trustLength * shape[j], 0.5);
-                    var low = Math.Clamp(x[(order[0] * d) + j] - half, 0, 1 - (2 * half));
-                    point[j] = low + (2 * half * random.NextDouble());
+                    point[j] = random.NextDouble();
                 }
             }
             else

@@ -4,8 +4,8 @@ namespace AutoResearch.Core.Proposers.Search;
 public sealed record BayesianOptimizerOptions
 {
     /// <summary>Points of the space-filling design evaluated before the model takes over, the first (seed) point
-    /// included. Default 5.</summary>
-    public int InitialPoints { get; init; } = 5;
+    /// included. Default 10 (5 was measurably worse at every budget of bench/search-vs-optuna).</summary>
+    public int InitialPoints { get; init; } = 10;
 
     /// <summary>Candidates scored by the acquisition per suggestion (random, around the best points, refined).
     /// Default 1200.</summary>
