@@ -39,9 +39,6 @@ internal sealed class Lcbench : IDisposable
         new("max_dropout", 0, 1),
     ];
 
-    public string Describe() => string.Join("; ", _session.InputMetadata.Select(m => $"{m.Key}: {m.Value.ElementType.Name}[{string.Join(",", m.Value.Dimensions)}]"))
-        + " -> " + string.Join("; ", _session.OutputMetadata.Select(m => $"{m.Key}[{string.Join(",", m.Value.Dimensions)}]"));
-
     /// <summary>Final-epoch validation accuracy (percent) of <paramref name="p"/> (in <see cref="Parameters"/> order) on task <paramref name="task"/>.</summary>
     public double ValidationAccuracy(string task, double[] p)
     {
