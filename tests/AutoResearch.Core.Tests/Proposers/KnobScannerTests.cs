@@ -24,9 +24,12 @@ public sealed class KnobScannerTests
             var lr = LEARNING_RATE;
             """;
 
-        var knobs = KnobScanner.Scan("train.cs", text).ToDictionary(k => k.Name);
+        var all = KnobScanner.Scan("train.cs", text);
+        var knobs = all.Where(k => !k.Space.Frozen).ToDictionary(k => k.Name);
 
         Assert.Equal(["LEARNING_RATE", "N_LAYER", "BATCH", "DROPOUT", "USE_ROPE", "ACTIVATION", "WEIGHT_DECAY"], knobs.Keys);
+        // Nothing to infer from free text or a zero: found, but frozen until [search.knobs] gives them a space.
+        Assert.Equal(["NAME", "SEED"], all.Where(k => k.Space.Frozen).Select(k => k.Name));
         Assert.Equal(KnobKind.Float, knobs["LEARNING_RATE"].Space.Kind);
         Assert.True(knobs["LEARNING_RATE"].Space.Log);
         Assert.Equal(1e-4, knobs["LEARNING_RATE"].Space.Low, 12);
@@ -66,7 +69,7 @@ public sealed class KnobScannerTests
     [Fact]
     public void Shell_assignments_become_knobs()
     {
-        var knobs = KnobScanner.Scan("knobs.sh", "# comment\nX=1.5\nexport STEPS=100 # steps\nlower=3\nZERO=0\n");
+        var knobs = KnobScanner.Scan("knobs.sh", "# comment\nX=1.5\nexport STEPS=100 # steps\nlower=3\nZERO=0\n").Where(k => !k.Space.Frozen);
 
         Assert.Equal(["X", "STEPS"], knobs.Select(k => k.Name));
     }

@@ -13,7 +13,10 @@ namespace AutoResearch.Core.Proposers.Search;
 /// </summary>
 public static partial class KnobScanner
 {
-    /// <summary>The knobs in <paramref name="text"/>; the language is taken from <paramref name="file"/>'s extension.</summary>
+    /// <summary>
+    /// The knobs in <paramref name="text"/>; the language is taken from <paramref name="file"/>'s extension. Constants
+    /// with no space to infer are included frozen (see <see cref="Infer"/>).
+    /// </summary>
     public static IReadOnlyList<Knob> Scan(string file, string text)
     {
         ArgumentNullException.ThrowIfNull(file);
@@ -53,7 +56,11 @@ public static partial class KnobScanner
         return knobs;
     }
 
-    /// <summary>The space a literal suggests, or null when it is not a knob (zero, negative, text without choices).</summary>
+    /// <summary>
+    /// The space a literal suggests. A constant with nothing to infer from (zero, a negative number, text without
+    /// choices) comes back frozen, so that <c>[search.knobs]</c> can still give it a range or choices; null when the
+    /// literal is not a number, a boolean or a string at all.
+    /// </summary>
     internal static KnobSpace? Infer(string literal, string comment, bool python)
     {
         var choices = ChoicesComment().Match(comment);
@@ -66,7 +73,7 @@ public static partial class KnobScanner
         {
             if (!choices.Success)
             {
-                return null;
+                return new KnobSpace { Kind = KnobKind.Choice, Frozen = true };
             }
 
             var quote = literal[0];
@@ -74,9 +81,14 @@ public static partial class KnobScanner
             return new KnobSpace { Kind = KnobKind.Choice, Choices = options.Select(o => $"{quote}{o}{quote}").ToList() };
         }
 
-        if (!TryParseNumber(literal, out var value, out var isInteger) || value <= 0)
+        if (!TryParseNumber(literal, out var value, out var isInteger))
         {
             return null;
+        }
+
+        if (value <= 0)
+        {
+            return new KnobSpace { Kind = isInteger ? KnobKind.Integer : KnobKind.Float, Low = value, High = value, Frozen = true };
         }
 
         if (isInteger)

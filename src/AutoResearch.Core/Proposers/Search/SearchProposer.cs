@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using AutoResearch.Core.Records;
 using AutoResearch.Core.Spec;
@@ -7,17 +6,18 @@ using AutoResearch.Core.Workspace;
 namespace AutoResearch.Core.Proposers.Search;
 
 /// <summary>
-/// The built-in proposer, no LLM needed: finds the knobs of the editable files (<see cref="KnobScanner"/>) and
-/// moves one to three of them away from the best configuration, with a step that widens after keeps and narrows
-/// after failures (a (1+1) evolution strategy with the one-fifth success rule). Its state is the ledger's history,
-/// so a restart resumes the same search; it never proposes a change it already tried. The edit replaces only the
-/// literals, so the diff is the changed numbers and nothing else.
+/// The built-in proposer, no LLM needed: finds the knobs of the editable files (<see cref="KnobScanner"/>,
+/// <see cref="SearchSettings"/>) and asks a <see cref="BayesianOptimizer"/> for the next configuration, given every
+/// configuration the run has measured: the baseline first, crashes and timeouts as the worst value seen. Its state is
+/// the ledger: each experiment's configuration is read back from its candidate commit, so a restart resumes the same
+/// search. The edit replaces only the literals that change, so the diff is the changed numbers and nothing else.
 /// </summary>
 public sealed class SearchProposer : IProposer
 {
-    private const double InitialStep = 0.25;
-    private const double MinStep = 0.02;
-    private const double MaxStep = 0.5;
+    private static readonly string[] s_extensions = [".cs", ".py", ".sh", ".env"];
+
+    // Commits never change, so what a commit's files say about the knobs is read once per proposer.
+    private readonly Dictionary<(string Commit, string File), IReadOnlyDictionary<string, string>?> _literals = [];
 
     public string Name => "search";
 
@@ -28,23 +28,22 @@ public sealed class SearchProposer : IProposer
         var settings = new SearchSettings(spec.Extra.GetValueOrDefault("search"), spec.Source);
         var files = (await Git.RunAsync(context.Worktree, ["ls-files", "-z"], cancellationToken).ConfigureAwait(false))
             .Split('\0', StringSplitOptions.RemoveEmptyEntries)
-            .Where(spec.Scope.IsEditable)
+            .Where(f => spec.Scope.IsEditable(f) && s_extensions.Contains(Path.GetExtension(f)))
             .ToList();
-        var texts = new Dictionary<string, string>(StringComparer.Ordinal);
-        var found = new List<Knob>();
+
         // Spaces come from the run's baseline, so they stay put while the best configuration moves.
         var baselineCommit = context.History.FirstOrDefault(e => e.IsBaseline)?.CandidateCommit ?? context.Best.CandidateCommit;
-        foreach (var file in files.Where(f => Path.GetExtension(f) is ".cs" or ".py" or ".sh" or ".env"))
+        var texts = new Dictionary<string, string>(StringComparer.Ordinal);
+        var found = new List<Knob>();
+        foreach (var file in files)
         {
             texts[file] = await File.ReadAllTextAsync(Path.Combine(context.Worktree, file), cancellationToken).ConfigureAwait(false);
-            var (exit, original, _) = baselineCommit is null
-                ? (1, "", "")
-                : await Git.TryRunAsync(context.Worktree, ["show", $"{baselineCommit}:{file}"], cancellationToken).ConfigureAwait(false);
-            var baseline = exit == 0 ? KnobScanner.Scan(file, original).ToDictionary(k => k.Name, k => k.Space, StringComparer.Ordinal) : [];
-            found.AddRange(KnobScanner.Scan(file, texts[file]).Select(k => baseline.TryGetValue(k.Name, out var space) ? k with { Space = space } : k));
+            var baseline = baselineCommit is null ? null : await ShowAsync(context.Worktree, baselineCommit, file, cancellationToken).ConfigureAwait(false);
+            var spaces = baseline is null ? [] : KnobScanner.Scan(file, baseline).ToDictionary(k => k.Name, k => k.Space, StringComparer.Ordinal);
+            found.AddRange(KnobScanner.Scan(file, texts[file]).Select(k => spaces.TryGetValue(k.Name, out var space) ? k with { Space = space } : k));
         }
 
-        var knobs = settings.Apply(found, spec.Source);
+        var knobs = settings.Apply(found, spec.Source).Where(k => k.Space.Kind is not (KnobKind.Boolean or KnobKind.Choice) || k.Space.Choices.Count >= 2).ToList();
         if (knobs.Count == 0)
         {
             throw new ResearchException(
@@ -52,128 +51,98 @@ public sealed class SearchProposer : IProposer
                 "(C#: `const double LEARNING_RATE = 1e-3;`, Python: `LEARNING_RATE = 1e-3`, shell: `LR=0.001`) with non-zero values, or use another --agent");
         }
 
-        var step = Step(context.History);
-        var tried = context.History.Select(e => e.Description).OfType<string>().ToHashSet(StringComparer.Ordinal);
-        // Seeded from the spec and the experiment number (not HashCode, which is salted per process), so a rerun repeats.
-        var random = new Random(unchecked((spec.Run.Seed * 1_000_003) + (context.Experiment.Seq * 7919)));
-        for (var attempt = 0; attempt < 50; attempt++)
+        var observations = await ObservationsAsync(context, knobs, cancellationToken).ConfigureAwait(false);
+        var optimizer = new BayesianOptimizer(knobs.Select(k => k.Space.Dimension()).ToList());
+        var tried = observations.Select(o => Key(knobs, o.Literals)).ToHashSet(StringComparer.Ordinal);
+        for (var attempt = 0; attempt < 20; attempt++)
         {
-            var count = random.NextDouble() switch { < 0.6 => 1, < 0.9 => 2, _ => 3 };
-            var chosen = knobs.OrderBy(_ => random.Next()).Take(Math.Min(count, knobs.Count)).ToList();
-            var moves = chosen.Select(k => (Knob: k, Value: Move(k, step, random, spec.Source))).Where(m => m.Value != m.Knob.Literal).ToList();
+            var point = optimizer.Suggest(observations.Select(o => o.Observation).ToList(), unchecked(spec.Run.Seed + (attempt * 7919)));
+            var literals = knobs.Select((k, i) => k.Space.ToLiteral(point[i], k.Literal)).ToArray();
+            if (tried.Contains(Key(knobs, literals)))
+            {
+                continue;
+            }
+
+            var moves = knobs.Select((k, i) => (Knob: k, Value: literals[i])).Where(m => m.Value != m.Knob.Literal).ToList();
             if (moves.Count == 0)
             {
                 continue;
             }
 
-            var description = Proposal.Cut(string.Join(", ", moves.OrderBy(m => m.Knob.Name, StringComparer.Ordinal).Select(m => $"{m.Knob.Name} {m.Knob.Literal} -> {m.Value}")));
-            if (tried.Contains(description))
+            await EditAsync(context.Worktree, texts, moves, cancellationToken).ConfigureAwait(false);
+            return Proposal.Success(string.Join(", ", moves.Select(m => $"{m.Knob.Name} {m.Knob.Literal} -> {m.Value}")));
+        }
+
+        return Proposal.Failure("no untried configuration", $"the search found no untried configuration of {knobs.Count} knobs; widen their ranges in [search.knobs]");
+    }
+
+    /// <summary>
+    /// Every finished experiment of the run as a point and a value: its knobs as its candidate commit has them (a knob
+    /// missing there counts at its baseline value), its metric turned into a loss, crashes and timeouts as failures.
+    /// </summary>
+    private async Task<List<(Observation Observation, string[] Literals)>> ObservationsAsync(ProposalContext context, List<Knob> knobs, CancellationToken cancellationToken)
+    {
+        var sign = context.Spec.Objective.Direction == Direction.Minimize ? 1 : -1;
+        var result = new List<(Observation, string[])>();
+        foreach (var e in context.History)
+        {
+            if (e.Phase != ExperimentPhase.Done || e.CandidateCommit is null || e.Status is ExperimentStatus.Rejected or null)
             {
                 continue;
             }
 
-            foreach (var group in moves.GroupBy(m => m.Knob.File))
+            double? value = e.Status is ExperimentStatus.Crash or ExperimentStatus.Timeout || e.Metric is not { } metric || !double.IsFinite(metric)
+                ? null
+                : sign * metric;
+            var literals = new string[knobs.Count];
+            var point = new double[knobs.Count];
+            for (var i = 0; i < knobs.Count; i++)
             {
-                var text = new StringBuilder(texts[group.Key]);
-                // From the end backwards, so earlier offsets stay valid.
-                foreach (var (knob, value) in group.OrderByDescending(m => m.Knob.Start))
-                {
-                    text.Remove(knob.Start, knob.Length).Insert(knob.Start, value);
-                }
-
-                await File.WriteAllTextAsync(Path.Combine(context.Worktree, group.Key), text.ToString(), new UTF8Encoding(false), cancellationToken)
-                    .ConfigureAwait(false);
+                var knob = knobs[i];
+                var at = await LiteralsAsync(context.Worktree, e.CandidateCommit, knob.File, cancellationToken).ConfigureAwait(false);
+                literals[i] = at is not null && at.TryGetValue(knob.Name, out var literal) ? literal : knob.Literal;
+                point[i] = knob.Space.ToUnit(literals[i]) ?? knob.Space.ToUnit(knob.Literal) ?? 0.5;
             }
 
-            return Proposal.Success(description);
+            result.Add((new Observation(point, value), literals));
         }
 
-        return Proposal.Failure("no untried move", $"the search found no untried change among {knobs.Count} knobs near the best; widen their ranges in [search.knobs]");
+        return result;
     }
 
-    /// <summary>The step in unit space: widened by keeps, narrowed by everything else (one-fifth rule).</summary>
-    internal static double Step(IEnumerable<ExperimentRecord> history)
+    private async Task<IReadOnlyDictionary<string, string>?> LiteralsAsync(string worktree, string commit, string file, CancellationToken cancellationToken)
     {
-        var step = InitialStep;
-        foreach (var e in history.Where(e => e.Proposer == "search" && e.Phase == ExperimentPhase.Done))
+        if (!_literals.TryGetValue((commit, file), out var literals))
         {
-            step = Math.Clamp(step * (e.Status == ExperimentStatus.Keep ? 1.5 : 0.9), MinStep, MaxStep);
+            var text = await ShowAsync(worktree, commit, file, cancellationToken).ConfigureAwait(false);
+            literals = text is null ? null : KnobScanner.Scan(file, text).ToDictionary(k => k.Name, k => k.Literal, StringComparer.Ordinal);
+            _literals[(commit, file)] = literals;
         }
 
-        return step;
+        return literals;
     }
 
-    /// <summary>A new literal for <paramref name="knob"/>: a Gaussian step in its unit space, or another choice.</summary>
-    internal static string Move(Knob knob, double step, Random random, string source)
+    private static async Task<string?> ShowAsync(string worktree, string commit, string file, CancellationToken cancellationToken)
     {
-        var space = knob.Space;
-        if (space.Kind is KnobKind.Boolean or KnobKind.Choice)
-        {
-            var others = space.Choices.Where(c => c.Trim('"', '\'') != knob.Literal.Trim('"', '\'')).ToList();
-            return others.Count == 0 ? knob.Literal : others[random.Next(others.Count)];
-        }
+        var (exit, text, _) = await Git.TryRunAsync(worktree, ["show", $"{commit}:{file}"], cancellationToken).ConfigureAwait(false);
+        return exit == 0 ? text : null;
+    }
 
-        if (!KnobScanner.TryParseNumber(knob.Literal, out var current, out _))
-        {
-            throw new SpecException(source, [$"{knob.File}: {knob.Name} = {knob.Literal} is not a number; freeze it in [search.knobs]"]);
-        }
+    private static string Key(List<Knob> knobs, IReadOnlyList<string> literals) =>
+        string.Join('\n', knobs.Select((k, i) => KnobScanner.TryParseNumber(literals[i], out var v, out _) ? v.ToString("R", System.Globalization.CultureInfo.InvariantCulture) : literals[i].Trim('"', '\'')));
 
-        double ToUnit(double v) => space.Log
-            ? (Math.Log(Math.Max(v, space.Low)) - Math.Log(space.Low)) / (Math.Log(space.High) - Math.Log(space.Low))
-            : (v - space.Low) / (space.High - space.Low);
-        double FromUnit(double u) => space.Log
-            ? Math.Exp(Math.Log(space.Low) + (u * (Math.Log(space.High) - Math.Log(space.Low))))
-            : space.Low + (u * (space.High - space.Low));
-
-        for (var attempt = 0; attempt < 20; attempt++)
+    /// <summary>Replaces the changed literals in place, from the end of each file backwards so earlier offsets stay valid.</summary>
+    private static async Task EditAsync(string worktree, Dictionary<string, string> texts, List<(Knob Knob, string Value)> moves, CancellationToken cancellationToken)
+    {
+        foreach (var group in moves.GroupBy(m => m.Knob.File))
         {
-            var u = Math.Clamp(ToUnit(current) + (step * Gaussian(random)), 0, 1);
-            var value = FromUnit(u);
-            var literal = space.Kind == KnobKind.Integer ? FormatInteger(value, space) : FormatFloat(value, knob.Literal);
-            if (literal != knob.Literal && KnobScanner.TryParseNumber(literal, out var parsed, out _) && parsed != current)
+            var text = new StringBuilder(texts[group.Key]);
+            foreach (var (knob, value) in group.OrderByDescending(m => m.Knob.Start))
             {
-                return literal;
+                text.Remove(knob.Start, knob.Length).Insert(knob.Start, value);
             }
+
+            await File.WriteAllTextAsync(Path.Combine(worktree, group.Key), text.ToString(), new UTF8Encoding(false), cancellationToken).ConfigureAwait(false);
         }
-
-        return knob.Literal;
-    }
-
-    private static string FormatInteger(double value, KnobSpace space)
-    {
-        var v = space.PowerOfTwo ? Math.Pow(2, Math.Round(Math.Log2(Math.Max(1, value)))) : Math.Round(value);
-        return ((long)Math.Clamp(v, Math.Ceiling(space.Low), Math.Floor(space.High))).ToString(CultureInfo.InvariantCulture);
-    }
-
-    /// <summary>Three significant digits, in the style of the original literal (e-notation, C# suffix, a decimal point).</summary>
-    private static string FormatFloat(double value, string original)
-    {
-        var suffix = original.Length > 0 && char.IsLetter(original[^1]) && !original.EndsWith('e') ? original[^1].ToString() : "";
-        var rounded = double.Parse(value.ToString("G3", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
-        string text;
-        if (original.Contains('e', StringComparison.OrdinalIgnoreCase))
-        {
-            var exponent = (int)Math.Floor(Math.Log10(Math.Abs(rounded)));
-            var mantissa = Math.Round(rounded / Math.Pow(10, exponent), 2);
-            text = mantissa.ToString("0.##", CultureInfo.InvariantCulture) + "e" + exponent.ToString(CultureInfo.InvariantCulture);
-        }
-        else
-        {
-            text = rounded.ToString("0.################", CultureInfo.InvariantCulture);
-            if (!text.Contains('.', StringComparison.Ordinal))
-            {
-                text += ".0";
-            }
-        }
-
-        return text + suffix;
-    }
-
-    private static double Gaussian(Random random)
-    {
-        // Box-Muller; 1 - u keeps the logarithm's argument in (0, 1].
-        var u1 = 1 - random.NextDouble();
-        var u2 = random.NextDouble();
-        return Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
     }
 }

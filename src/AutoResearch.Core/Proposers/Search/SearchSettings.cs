@@ -55,7 +55,8 @@ public sealed class SearchSettings
         }
     }
 
-    /// <summary>Applies include/exclude and overrides; frozen knobs are dropped.</summary>
+    /// <summary>Applies include/exclude and overrides; frozen knobs (by override, or with no space to infer and no
+    /// override giving one) are dropped.</summary>
     public IReadOnlyList<Knob> Apply(IEnumerable<Knob> knobs, string source)
     {
         var problems = new List<string>();
@@ -95,7 +96,8 @@ public sealed class SearchSettings
         if (o.TryGetValue("choices", out var choices) && choices is IEnumerable list && choices is not string)
         {
             var quote = knob.Literal.Length > 0 && knob.Literal[0] is '"' or '\'' ? knob.Literal[0].ToString() : "";
-            return space with { Kind = KnobKind.Choice, Choices = list.Cast<object>().Select(c => quote + Convert.ToString(c, CultureInfo.InvariantCulture) + quote).ToList() };
+            var options = list.Cast<object>().Select(c => quote + Convert.ToString(c, CultureInfo.InvariantCulture) + quote).ToList();
+            return space with { Kind = KnobKind.Choice, Choices = options, Frozen = false };
         }
 
         if (o.TryGetValue("range", out var range))
@@ -107,8 +109,9 @@ public sealed class SearchSettings
                 return space;
             }
 
-            space = space with { Low = bounds[0]!.Value, High = bounds[1]!.Value, PowerOfTwo = false };
-            space = space with { Log = space.Low > 0 && (space.Log || space.High / space.Low >= 100) };
+            space = space with { Low = bounds[0]!.Value, High = bounds[1]!.Value, PowerOfTwo = false, Frozen = false };
+            // A range replaces the inferred scale: log when it spans two decades or more, unless `log` says otherwise.
+            space = space with { Log = space.Low > 0 && space.High / space.Low >= 100 };
         }
 
         if (o.TryGetValue("log", out var log) && log is bool isLog)
