@@ -26,29 +26,9 @@ public sealed class SandboxedVerificationTests : IDisposable
     [Fact]
     public async Task Verification_runs_others_patch_in_bubblewrap_even_when_the_workspace_says_none()
     {
-        var root = Path.Combine(_scratch, "repo");
         var outside = Path.Combine(_scratch, "outside");
         Directory.CreateDirectory(outside);
-        Directory.CreateDirectory(root);
-        await File.WriteAllTextAsync(Path.Combine(root, "autoresearch.toml"), """
-            [objective]
-            metric = "score"
-            direction = "minimize"
-
-            [run]
-            command = "bash experiment.sh"
-            timeout_seconds = 30
-            sandbox = "none"
-
-            [scope]
-            editable = ["knobs.sh"]
-            """);
-        await File.WriteAllTextAsync(Path.Combine(root, "experiment.sh"), "source ./knobs.sh\necho \"score: $X\"\n");
-        await File.WriteAllTextAsync(Path.Combine(root, "knobs.sh"), "X=10\n");
-        await GitAsync(root, "init", "-q", "-b", "main");
-        await GitAsync(root, "add", "-A");
-        await GitAsync(root, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "base");
-        var baseCommit = (await GitAsync(root, "rev-parse", "HEAD")).Trim();
+        var (root, baseCommit) = await RepoAsync("");
         // The claimer's patch lowers the score and tries to write outside its worktree.
         var escape = Path.Combine(outside, "escaped.txt");
         var patch = $"""
@@ -78,6 +58,41 @@ public sealed class SandboxedVerificationTests : IDisposable
         var text = await File.ReadAllTextAsync(log);
         Assert.Contains("[autoresearch] sandbox: bwrap", text, StringComparison.Ordinal);
         Assert.Contains("refused-outside", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_trusted_verifier_also_scores_parent_and_candidate_on_its_private_holdout()
+    {
+        Directory.CreateDirectory(_scratch);
+        // A causal first-order model served over the log-probability protocol: P(next = current) = 1/2, the rest uniform.
+        var shared = Path.Combine(_scratch, "shared.bin");
+        var secret = Path.Combine(_scratch, "secret.bin");
+        await File.WriteAllBytesAsync(shared, Corpus(repeatEvery: 3));
+        await File.WriteAllBytesAsync(secret, Corpus(repeatEvery: 2));
+        var (root, baseCommit) = await RepoAsync($$"""
+
+            [score]
+            mode = "trusted"
+            serve = "python3 server.py"
+            data = "{{shared}}"
+            """, ("server.py", Server));
+        var workspace = await GitWorkspace.OpenAsync(root);
+        var spec = SpecLoader.Load(workspace.Root);
+        var (holdout, problem) = OthersCode.Holdout(spec, secret);
+        Assert.Null(problem);
+        var engine = new GitEngine(spec, workspace, new NoProposer(), slot: 0, holdout: holdout);
+        var head = new HeadSnapshot(0, "h0", baseCommit, []);
+
+        var asked = await engine.VerifyAsync(head, Lower, seed: 3, holdout: true);
+        var notAsked = await engine.VerifyAsync(head, Lower, seed: 4, holdout: false);
+
+        // The served model is the same for parent and candidate, so each pair agrees; the holdout is scored on the secret's tail.
+        Assert.Equal(Expected(Corpus(3)), asked.CandidateMetric!.Value, 5);
+        Assert.Equal(Expected(Corpus(2)), asked.HoldoutParent!.Value, 5);
+        Assert.Equal(Expected(Corpus(2)), asked.HoldoutCandidate!.Value, 5);
+        Assert.NotEqual(asked.CandidateMetric!.Value, asked.HoldoutCandidate!.Value, 3);
+        Assert.Null(notAsked.HoldoutParent);
+        Assert.Null(notAsked.HoldoutCandidate);
     }
 
     [Fact]
@@ -121,6 +136,92 @@ public sealed class SandboxedVerificationTests : IDisposable
         Assert.Null(problem);
         Assert.Equal(data, trusted!.Score.Data);
         Assert.Equal(SandboxKind.Bwrap, trusted.Run.Sandbox.Kind);
+    }
+
+    private const string Lower = """
+        diff --git a/knobs.sh b/knobs.sh
+        --- a/knobs.sh
+        +++ b/knobs.sh
+        @@ -1 +1 @@
+        -X=10
+        +X=8
+
+        """;
+
+    private const string Server = """
+        import math, struct, sys
+        inp, out = sys.stdin.buffer, sys.stdout.buffer
+        out.write(b"ARLP" + struct.pack("<iii", 1, 256, 16)); out.flush()
+        while True:
+            head = inp.read(4)
+            if len(head) < 4: break
+            n = struct.unpack("<i", head)[0]
+            if n == 0: break
+            toks = inp.read(n)
+            flat = []
+            for p in range(n):
+                r = [math.log(0.5 / 255)] * 256
+                r[toks[p]] = math.log(0.5)
+                flat += r
+            out.write(struct.pack("<%df" % len(flat), *flat))
+        out.flush()
+        """;
+
+    /// <summary>A repository whose experiment prints <c>score: $X</c> from the editable knobs.sh (X=10), committed; its root and commit.</summary>
+    private async Task<(string Root, string Commit)> RepoAsync(string extraToml, params (string Path, string Text)[] files)
+    {
+        var root = Path.Combine(_scratch, "repo");
+        Directory.CreateDirectory(root);
+        await File.WriteAllTextAsync(Path.Combine(root, "autoresearch.toml"), """
+            [objective]
+            metric = "score"
+            direction = "minimize"
+
+            [run]
+            command = "bash experiment.sh"
+            timeout_seconds = 30
+            sandbox = "none"
+
+            [scope]
+            editable = ["knobs.sh"]
+            """ + extraToml);
+        await File.WriteAllTextAsync(Path.Combine(root, "experiment.sh"), "source ./knobs.sh\necho \"score: $X\"\n");
+        await File.WriteAllTextAsync(Path.Combine(root, "knobs.sh"), "X=10\n");
+        foreach (var (path, text) in files)
+        {
+            await File.WriteAllTextAsync(Path.Combine(root, path), text);
+        }
+
+        await GitAsync(root, "init", "-q", "-b", "main");
+        await GitAsync(root, "add", "-A");
+        await GitAsync(root, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "base");
+        return (root, (await GitAsync(root, "rev-parse", "HEAD")).Trim());
+    }
+
+    /// <summary>3,000 seeded random bytes where every <paramref name="repeatEvery"/>-th repeats the one before.</summary>
+    private static byte[] Corpus(int repeatEvery)
+    {
+        var corpus = new byte[3000];
+        new Random(7).NextBytes(corpus);
+        for (var i = 1; i < corpus.Length; i += repeatEvery)
+        {
+            corpus[i] = corpus[i - 1];
+        }
+
+        return corpus;
+    }
+
+    /// <summary>Bits per byte of the served model over the corpus's last tenth (the default holdout).</summary>
+    private static double Expected(byte[] corpus)
+    {
+        var holdout = corpus[^(corpus.Length / 10)..];
+        double bits = 0;
+        for (var i = 1; i < holdout.Length; i++)
+        {
+            bits += holdout[i] == holdout[i - 1] ? 1 : -Math.Log2(0.5 / 255);
+        }
+
+        return bits / (holdout.Length - 1);
     }
 
     private static async Task<string> GitAsync(string directory, params string[] arguments)
