@@ -73,8 +73,11 @@ public sealed class SwarmDashboardSource : ISwarmSource
             .Select((e, i) => new LeaderboardRow(i + 1, e.Worker, e.Owner, e.ImprovementCredit, e.VerificationCredit, e.Accepted, e.Rejected, e.Verifications, e.Caught))
             .ToList();
 
-    public async Task<IReadOnlyList<WorkerRow>> WorkersAsync(CancellationToken cancellationToken = default) =>
-        (await _coordinator.WorkersAsync(Rows, cancellationToken).ConfigureAwait(false))
-            .Select(w => new WorkerRow(w.Worker, w.Name, w.Owner, w.LastSeen, w.Trusted, w.Trust, w.Quota))
+    public async Task<IReadOnlyList<WorkerRow>> WorkersAsync(CancellationToken cancellationToken = default)
+    {
+        var states = await _coordinator.WorkerStatesAsync(cancellationToken).ConfigureAwait(false);
+        return (await _coordinator.WorkersAsync(Rows, cancellationToken).ConfigureAwait(false))
+            .Select(w => new WorkerRow(w.Worker, w.Name, w.Owner, w.LastSeen, w.Trusted, w.Trust, w.Quota, states.GetValueOrDefault(w.Worker, "idle")))
             .ToList();
+    }
 }

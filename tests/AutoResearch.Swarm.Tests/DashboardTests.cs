@@ -30,6 +30,7 @@ public sealed partial class DashboardTests
         await swarm.VerifyHonestlyAsync(bob, s_base);
         await swarm.VerifyHonestlyAsync(carol, s_base);
         var crashed = await TestSwarm.LeaseAsync(alice, LeaseKind.Explore);
+        var busy = await swarm.Http.GetStringAsync("/workers");
         await alice.ReportExperimentAsync(new ExperimentReport(crashed.Id, "crash", null, "<img src=x onerror=alert(1)> later crash", null));
 
         var home = await swarm.Http.GetStringAsync("/");
@@ -54,6 +55,8 @@ public sealed partial class DashboardTests
         Assert.Contains(alice.Key.PublicKey, board, StringComparison.Ordinal);
         Assert.Contains(bob.Key.PublicKey, workers, StringComparison.Ordinal);
         Assert.Contains(carol.Key.PublicKey, workers, StringComparison.Ordinal);
+        Assert.Contains("exploring on #1", busy, StringComparison.Ordinal);
+        Assert.DoesNotContain("exploring on #1", workers, StringComparison.Ordinal);
         // Live updates: the version each page carries moves with the swarm.
         var versions = new[] { empty, pending, home }.Select(Version).ToList();
         Assert.Equal(3, versions.Distinct().Count());
