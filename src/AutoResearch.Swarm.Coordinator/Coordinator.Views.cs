@@ -52,6 +52,53 @@ internal sealed partial class Coordinator
                 r.NullableText("patch"), r.NullableLong("claim_id"), r.Time("at_ms")),
             cancellationToken, ("@a", after), ("@n", Page(limit))), cancellationToken);
 
+    /// <summary>
+    /// What each worker with a live lease does now, in a few words (<c>exploring on #3</c>, <c>verifying claim #12</c>; one
+    /// lease per kind when it holds several), for the dashboard's workers page.
+    /// </summary>
+    public Task<Dictionary<string, string>> WorkerStatesAsync(CancellationToken cancellationToken) =>
+        _db.ReadAsync(async s =>
+        {
+            var rows = await s.QueryAsync(
+                """
+                SELECT l.worker, l.kind, l.head_seq, j.claim_id FROM leases l LEFT JOIN jobs j ON j.id = l.job_id
+                WHERE l.state = 'active' AND l.expires_ms > @now ORDER BY l.worker, l.id
+                """,
+                r => (Worker: r.Text("worker"), Kind: r.Text("kind"), Head: r.Long("head_seq"), Claim: r.NullableLong("claim_id")),
+                cancellationToken, ("@now", Now)).ConfigureAwait(false);
+            return rows.GroupBy(r => r.Worker, StringComparer.Ordinal).ToDictionary(
+                g => g.Key,
+                g => string.Join(", ", g.DistinctBy(r => r.Kind).Select(r => r.Claim is { } c ? $"verifying claim #{c}" : $"exploring on #{r.Head}")),
+                StringComparer.Ordinal);
+        }, cancellationToken);
+
+    /// <summary>The latest <paramref name="limit"/> experiments of the shared log, newest first (the dashboard's view); a pending claim's patch is withheld.</summary>
+    public Task<List<LogEntry>> LatestExperimentsAsync(int limit, CancellationToken cancellationToken) =>
+        _db.ReadAsync(s => s.QueryAsync(
+            """
+            SELECT e.id, e.worker, e.head_seq, COALESCE(c.status, e.status) AS status, e.metric, e.description,
+                   CASE WHEN c.status = 'pending' THEN NULL ELSE e.patch END AS patch, e.claim_id, e.at_ms
+            FROM experiments e LEFT JOIN claims c ON c.id = e.claim_id ORDER BY e.id DESC LIMIT @n
+            """,
+            r => new LogEntry(r.Long("id"), r.Text("worker"), r.Long("head_seq"), r.Text("status"), r.NullableDouble("metric"), r.Text("description"),
+                r.NullableText("patch"), r.NullableLong("claim_id"), r.Time("at_ms")),
+            cancellationToken, ("@n", Page(limit))), cancellationToken);
+
+    /// <summary>
+    /// A number that grows whenever the chain, the log, a lease, a claim, a verification report or the set of workers changes: the sum
+    /// of counters that only grow (each a primary-key maximum or the head's sequence), so one cheap query serves live pages.
+    /// </summary>
+    public Task<long> VersionAsync(CancellationToken cancellationToken) =>
+        _db.ReadAsync(async s => await s.ScalarAsync<long>(
+            """
+            SELECT (SELECT head_seq FROM state WHERE id = 1)
+                 + COALESCE((SELECT MAX(id) FROM experiments), 0)
+                 + COALESCE((SELECT MAX(id) FROM leases), 0)
+                 + COALESCE((SELECT MAX(id) FROM claims), 0)
+                 + COALESCE((SELECT MAX(id) FROM reports), 0)
+                 + (SELECT COUNT(*) FROM workers)
+            """, cancellationToken).ConfigureAwait(false), cancellationToken);
+
     public Task<HealthReply> HealthAsync(CancellationToken cancellationToken) =>
         _db.ReadAsync(async s =>
         {

@@ -1,5 +1,6 @@
 using AutoResearch.Swarm.Coordinator.Storage;
 using AutoResearch.Swarm.Protocol;
+using AutoResearch.Web.Dashboard;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -93,6 +94,8 @@ public sealed class CoordinatorHost : IAsyncDisposable
         var gate = new RequestGate(coordinator, new NonceLedger(db), new RateLimiter(options.RequestsPerSecond, time), options, time);
         app.Use((context, next) => gate.InvokeAsync(context, _ => next()));
         Endpoints.Map(app, coordinator);
+        // The dashboard at the site root: the chain (with its progress chart), the shared log, the leaderboard and the workers, live.
+        app.MapDashboard(new DashboardOptions { Swarm = new SwarmDashboardSource(coordinator), Title = $"{project.Name} swarm" });
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var address = new Uri(bound.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "127.0.0.1", StringComparison.Ordinal) + "/");

@@ -14,11 +14,27 @@ namespace AutoResearch.Swarm.Worker;
 /// The real engine: a clone of the project (the worker's <c>--workspace</c>), Core's worktree, proposer and runner. The head is
 /// rebuilt by applying the chain's patches to the base commit (one commit each, cached); an exploration measures the head once
 /// per head, lets the proposer edit, guards the diff against the editable scope, runs the candidate and decides with Core's
-/// acceptance rule (confirming borderline wins at fresh seeds). Verification runs others' code only as <see cref="OthersCode"/> allows.
+/// acceptance rule (confirming borderline wins at fresh seeds). Every run, exploration and verification alike, runs a head built
+/// from others' patches, so every run goes through <see cref="OthersCode.Spec"/> (bubblewrap, scored as the spec asks). A trusted
+/// verifier given a holdout spec (<see cref="OthersCode.Holdout"/>) also scores parent and candidate on it when the coordinator asks.
 /// One engine per parallel slot (each has its own worktree).
 /// </summary>
-public sealed class GitEngine(ResearchSpec spec, GitWorkspace workspace, IProposer proposer, ExperimentRunner runner, int slot) : IExperimentEngine
+/// <param name="spec">The project's spec, as the workspace says; the engine sandboxes it.</param>
+/// <param name="workspace">The worker's clone of the project.</param>
+/// <param name="proposer">The worker's own proposer.</param>
+/// <param name="slot">This engine's slot (its worktree).</param>
+/// <param name="environment">Extra variables for every run.</param>
+/// <param name="holdout">For a trusted verifier: the spec that scores on the owner's private holdout; null otherwise.</param>
+public sealed class GitEngine(
+    ResearchSpec spec,
+    GitWorkspace workspace,
+    IProposer proposer,
+    int slot,
+    IReadOnlyDictionary<string, string?>? environment = null,
+    ResearchSpec? holdout = null) : IExperimentEngine
 {
+    private readonly ExperimentRunner _runner = new(OthersCode.Spec(spec), environment);
+    private readonly ExperimentRunner? _holdout = holdout is null ? null : new(OthersCode.Spec(holdout), environment);
     private readonly Dictionary<long, string> _commits = [];
     private readonly Dictionary<(long Head, int Seed), double> _parents = [];
     private Worktree? _worktree;
@@ -32,7 +48,7 @@ public sealed class GitEngine(ResearchSpec spec, GitWorkspace workspace, IPropos
         var runs = 0;
         if (!_parents.TryGetValue((head.Sequence, seed), out var parent))
         {
-            var baseline = await runner.RunAsync(worktree.Path, Path.Combine(runDirectory, "parent"), ++_experiment, seed, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var baseline = await _runner.RunAsync(worktree.Path, Path.Combine(runDirectory, "parent"), ++_experiment, seed, cancellationToken: cancellationToken).ConfigureAwait(false);
             runs++;
             if (baseline.Metric is not { } p)
             {
@@ -70,7 +86,7 @@ public sealed class GitEngine(ResearchSpec spec, GitWorkspace workspace, IPropos
         var verdict = new Verdict(VerdictOutcome.Confirm, 0, 0, "");
         while (verdict.Outcome == VerdictOutcome.Confirm)
         {
-            var result = await runner.RunAsync(worktree.Path, Path.Combine(runDirectory, $"run{values.Count}"), _experiment, seed + values.Count,
+            var result = await _runner.RunAsync(worktree.Path, Path.Combine(runDirectory, $"run{values.Count}"), _experiment, seed + values.Count,
                 cancellationToken: cancellationToken).ConfigureAwait(false);
             runs++;
             first ??= result;
@@ -90,18 +106,13 @@ public sealed class GitEngine(ResearchSpec spec, GitWorkspace workspace, IPropos
     public async Task<Verification> VerifyAsync(HeadSnapshot head, string patch, int seed, bool holdout, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(head);
-        if (OthersCode.Problem(spec) is { } problem)
-        {
-            throw new ResearchException(problem);
-        }
-
         var (worktree, commit) = await HeadAsync(head, cancellationToken).ConfigureAwait(false);
         var runDirectory = RunDirectory();
         // The head at this seed is the same code and seed for every claim on it: run it once per head.
         var runs = 1;
         if (!_parents.TryGetValue((head.Sequence, seed), out var parentValue))
         {
-            var parentRun = await runner.RunAsync(worktree.Path, Path.Combine(runDirectory, "parent"), ++_experiment, seed, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var parentRun = await _runner.RunAsync(worktree.Path, Path.Combine(runDirectory, "parent"), ++_experiment, seed, cancellationToken: cancellationToken).ConfigureAwait(false);
             runs++;
             if (parentRun.Metric is { } p)
             {
@@ -110,15 +121,33 @@ public sealed class GitEngine(ResearchSpec spec, GitWorkspace workspace, IPropos
         }
 
         double? parent = _parents.ContainsKey((head.Sequence, seed)) ? parentValue : null;
+        var scoreHoldout = holdout && _holdout is not null;
+        double? holdoutParent = null;
+        if (scoreHoldout)
+        {
+            holdoutParent = (await _holdout!.RunAsync(worktree.Path, Path.Combine(runDirectory, "holdout-parent"), _experiment, seed, cancellationToken: cancellationToken)
+                .ConfigureAwait(false)).Metric;
+            runs++;
+        }
+
         if (!await ApplyAsync(worktree.Path, patch, cancellationToken).ConfigureAwait(false))
         {
             return new Verification(false, parent, null, null, null, "", runs - 1);
         }
 
-        var candidate = await runner.RunAsync(worktree.Path, Path.Combine(runDirectory, "candidate"), _experiment, seed, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var candidate = await _runner.RunAsync(worktree.Path, Path.Combine(runDirectory, "candidate"), _experiment, seed, cancellationToken: cancellationToken).ConfigureAwait(false);
+        double? holdoutCandidate = null;
+        if (scoreHoldout)
+        {
+            holdoutCandidate = (await _holdout!.RunAsync(worktree.Path, Path.Combine(runDirectory, "holdout-candidate"), _experiment, seed, cancellationToken: cancellationToken)
+                .ConfigureAwait(false)).Metric;
+            runs++;
+        }
+
         await worktree.ResetAsync(commit, cancellationToken).ConfigureAwait(false);
-        // Holdout scoring belongs to the trusted-scoring work (the owner's machines hold the holdout); this build reports none.
-        return new Verification(true, parent, candidate.Metric, null, null, Digest(candidate.LogPath), runs);
+        // The holdout pair only when both scored: the coordinator counts a trusted holdout only as a pair.
+        var pair = holdoutParent is not null && holdoutCandidate is not null;
+        return new Verification(true, parent, candidate.Metric, pair ? holdoutParent : null, pair ? holdoutCandidate : null, Digest(candidate.LogPath), runs);
     }
 
     /// <summary>The worktree checked out at <paramref name="head"/>, building its commit from the chain when new.</summary>

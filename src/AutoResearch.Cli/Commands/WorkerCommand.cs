@@ -47,6 +47,10 @@ internal sealed class WorkerCommand(IAnsiConsole console) : AsyncCommand<WorkerC
         [Description("Only explore; never take others' code to verify.")]
         public bool NoVerify { get; init; }
 
+        [CommandOption("--holdout <FILE>")]
+        [Description("For the project owner's trusted verifiers: a private corpus that verification also scores on (as [[score]] data); never sent to other workers. Needs [[score]] mode = \"trusted\" with serve.")]
+        public string? Holdout { get; init; }
+
         [CommandOption("--max-leases <N>")]
         [Description("Stop after N leases (a Slurm array task, a Kubernetes Job).")]
         public int? MaxLeases { get; init; }
@@ -65,13 +69,28 @@ internal sealed class WorkerCommand(IAnsiConsole console) : AsyncCommand<WorkerC
 
         var workspace = await GitWorkspace.OpenAsync(settings.Workspace, cancellationToken);
         var spec = SpecLoader.Load(workspace.Root);
-        var sandboxProblem = OthersCode.Problem(spec);
+        // Every swarm run executes others' code (a claim, or a head built from the chain): no bubblewrap, no worker.
+        if (OthersCode.Problem() is { } sandboxProblem)
+        {
+            throw new ResearchException(sandboxProblem);
+        }
+
+        ResearchSpec? holdout = null;
+        if (settings.Holdout is { } holdoutPath)
+        {
+            (holdout, var holdoutProblem) = OthersCode.Holdout(spec, holdoutPath);
+            if (holdoutProblem is not null)
+            {
+                throw new SpecException("command line", [holdoutProblem]);
+            }
+        }
+
         var options = new WorkerOptions
         {
             Coordinator = new Uri(coordinator.ToString().TrimEnd('/') + "/"),
             Owner = settings.Owner ?? Environment.UserName,
             Parallel = settings.Parallel,
-            Verify = !settings.NoVerify && sandboxProblem is null,
+            Verify = !settings.NoVerify,
             MaxLeases = settings.MaxLeases,
         };
         var problems = options.Validate();
@@ -84,16 +103,16 @@ internal sealed class WorkerCommand(IAnsiConsole console) : AsyncCommand<WorkerC
         using var key = WorkerKey.LoadOrCreate(keyPath);
         using var http = new HttpClient { BaseAddress = options.Coordinator, Timeout = TimeSpan.FromSeconds(100) };
         var client = new SwarmClient(http, key);
-        var runner = new ExperimentRunner(spec, new Dictionary<string, string?> { ["AUTORESEARCH_LIB"] = Paths.Library });
+        var environment = new Dictionary<string, string?> { ["AUTORESEARCH_LIB"] = Paths.Library };
         var engines = Enumerable.Range(0, options.Parallel)
-            .Select(slot => new GitEngine(spec, workspace, ProposerFactory.Create(spec, settings.Agent, settings.AgentCommand), runner, slot))
+            .Select(slot => new GitEngine(spec, workspace, ProposerFactory.Create(spec, settings.Agent, settings.AgentCommand), slot, environment, holdout))
             .ToList();
         var next = -1;
         var engine = new SlotEngines(engines, () => Interlocked.Increment(ref next));
         console.MarkupLineInterpolated($"[bold]worker[/] {key.PublicKey} (owner {options.Owner}) joining {options.Coordinator} with {options.Parallel} slot(s)");
-        if (sandboxProblem is not null && !settings.NoVerify)
+        if (holdout is not null)
         {
-            console.MarkupLineInterpolated($"[yellow]not verifying[/]: {sandboxProblem}");
+            console.MarkupLineInterpolated($"trusted verifier: also scoring on the holdout {holdout.Score.Data}");
         }
 
         var worker = new SwarmWorker(client, engine, options);
