@@ -84,7 +84,8 @@ public static class AcceptanceRule
             return new Verdict(VerdictOutcome.Keep, margin, threshold, $"simplification: equal within noise ({against}) and deletes code");
         }
 
-        var what = candidate.Count > 1 ? string.Create(inv, $"not confirmed: mean of {candidate.Count} runs")
+        var what = candidate.Count > 1 && margin > threshold ? string.Create(inv, $"not confirmed: the fresh runs alone do not beat the best; mean of {candidate.Count} runs")
+            : candidate.Count > 1 ? string.Create(inv, $"not confirmed: mean of {candidate.Count} runs")
             : threshold > 0 ? "not better beyond noise" : "not better";
         return new Verdict(VerdictOutcome.Discard, margin, threshold, $"{what}: {against}");
     }

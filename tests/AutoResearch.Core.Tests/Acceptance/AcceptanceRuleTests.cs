@@ -35,7 +35,9 @@ public sealed class AcceptanceRuleTests
     public void Confirmation_needs_the_fresh_runs_to_win_on_their_own()
     {
         // Mean 8.95 beats 10 by 1.05 > T = 1, but the fresh run (10.1) alone is worse than the best: the first was luck.
-        Assert.Equal(VerdictOutcome.Discard, AcceptanceRule.Decide(s_spec, s_minimize, 0.5, 10, [7.8, 10.1], false).Outcome);
+        var luck = AcceptanceRule.Decide(s_spec, s_minimize, 0.5, 10, [7.8, 10.1], false);
+        Assert.Equal(VerdictOutcome.Discard, luck.Outcome);
+        Assert.Contains("fresh runs alone do not beat the best", luck.Reason, StringComparison.Ordinal);
         Assert.Equal(VerdictOutcome.Keep, AcceptanceRule.Decide(s_spec, s_minimize, 0.5, 10, [7.8, 9.9], false).Outcome);
     }
 
