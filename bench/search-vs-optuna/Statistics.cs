@@ -1,3 +1,5 @@
+using AutoResearch.Core.Proposers.Search;
+
 namespace SearchVsOptuna;
 
 /// <summary>Ranks, the paired Wilcoxon signed-rank test (normal approximation, ties handled) and Holm's correction.</summary>
@@ -100,21 +102,5 @@ internal static class Statistics
         return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
     }
 
-    private static double NormalUpperTail(double z) => 0.5 * Erfc(z / Math.Sqrt(2));
-
-    private static double Erfc(double x)
-    {
-        // Numerical Recipes' Chebyshev fit, relative error below 1.2e-7.
-        var z = Math.Abs(x);
-        var t = 1 / (1 + (0.5 * z));
-        ReadOnlySpan<double> c = [-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398, 1.48851587, -0.82215223, 0.17087277];
-        var poly = 0.0;
-        for (var i = c.Length - 1; i >= 1; i--)
-        {
-            poly = (poly + c[i]) * t;
-        }
-
-        var r = t * Math.Exp(-(z * z) + c[0] + poly);
-        return x >= 0 ? r : 2 - r;
-    }
+    private static double NormalUpperTail(double z) => 0.5 * NormalDistribution.Erfc(z / Math.Sqrt(2));
 }
