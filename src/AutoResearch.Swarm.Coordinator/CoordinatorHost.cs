@@ -91,7 +91,23 @@ public sealed class CoordinatorHost : IAsyncDisposable
             }
         });
         var app = builder.Build();
-        var gate = new RequestGate(coordinator, new NonceLedger(db), new RateLimiter(options.RequestsPerSecond, time), options, time);
+        var gate = new RequestGate(coordinator, db, new RateLimiter(options.RequestsPerSecond, time), options, time);
+        if (options.RequestTimed is { } timed)
+        {
+            app.Use(async (context, next) =>
+            {
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                try
+                {
+                    await next(context).ConfigureAwait(false);
+                }
+                finally
+                {
+                    timed(context.Request.Method, context.Request.Path.Value ?? "", System.Diagnostics.Stopwatch.GetElapsedTime(started));
+                }
+            });
+        }
+
         app.Use((context, next) => gate.InvokeAsync(context, _ => next()));
         Endpoints.Map(app, coordinator);
         // The dashboard at the site root: the chain (with its progress chart), the shared log, the leaderboard and the workers, live.

@@ -39,6 +39,12 @@ public sealed record CoordinatorOptions
     /// <summary>How many times a pending claim is rebased onto a new head before it is rejected as stale. Default 3.</summary>
     public int MaxRebases { get; init; } = 3;
 
+    /// <summary>
+    /// Called after every request with its method, path and the time the coordinator spent on it, from the first byte it read
+    /// to the last it wrote (diagnostics: the simulator reports it beside what the workers saw). Default none.
+    /// </summary>
+    public Action<string, string, TimeSpan>? RequestTimed { get; init; }
+
     /// <summary>The problems with these options, all at once; empty when they are valid.</summary>
     public IReadOnlyList<string> Validate()
     {

@@ -12,7 +12,7 @@ namespace AutoResearch.Swarm.Coordinator;
 /// <see cref="CanonicalRequest"/> verifies; the key is registered (except to register); the key is within its rate; and the
 /// nonce is new. A reused nonce gets the reply stored for its first use, and nothing happens twice.
 /// </summary>
-internal sealed class RequestGate(Coordinator coordinator, NonceLedger nonces, RateLimiter limiter, CoordinatorOptions options, TimeProvider time)
+internal sealed class RequestGate(Coordinator coordinator, SwarmDatabase db, RateLimiter limiter, CoordinatorOptions options, TimeProvider time)
 {
     public const string CallerItem = "swarm.caller";
     public const string KeyItem = "swarm.key";
@@ -79,54 +79,82 @@ internal sealed class RequestGate(Coordinator coordinator, NonceLedger nonces, R
         }
 
         var registering = request.Path.Equals(ProtocolVersion.Prefix + "/register", StringComparison.Ordinal);
-        var caller = registering ? null : await coordinator.FindAsync(key, ct).ConfigureAwait(false);
-        if (!registering && caller is null)
+        context.Items[KeyItem] = key;
+        var original = context.Response.Body;
+        using var captured = new MemoryStream();
+        // One transaction for the whole request: the caller's row, the nonce, the handler's changes and the stored reply
+        // commit together, so a request happens once with its reply on record, or not at all (a crash leaves no half).
+        var outcome = await db.InRequestAsync(async session =>
+        {
+            var caller = registering ? null : await coordinator.FindAsync(key, ct).ConfigureAwait(false);
+            if (!registering && caller is null)
+            {
+                return Outcome.UnknownKey;
+            }
+
+            var reservation = await NonceLedger.ReserveAsync(session, key, nonce, now, ct).ConfigureAwait(false);
+            if (!reservation.Fresh)
+            {
+                return new Outcome(true, reservation);
+            }
+
+            if (caller is not null)
+            {
+                context.Items[CallerItem] = caller;
+            }
+
+            // Fresh state for each attempt: a deadlock runs the whole request again.
+            request.Body = new MemoryStream(body, writable: false);
+            request.ContentLength = body.Length;
+            captured.SetLength(0);
+            context.Response.StatusCode = StatusCodes.Status200OK;
+            context.Response.ContentType = null;
+            context.Response.Body = captured;
+            try
+            {
+                await next(context).ConfigureAwait(false);
+            }
+            finally
+            {
+                context.Response.Body = original;
+            }
+
+            var reply = Encoding.UTF8.GetString(captured.GetBuffer(), 0, (int)captured.Length);
+            await NonceLedger.CompleteAsync(session, key, nonce, context.Response.StatusCode, reply, ct).ConfigureAwait(false);
+            return Outcome.Handled;
+        }, ct).ConfigureAwait(false);
+
+        if (!outcome.KnownKey)
         {
             await RefuseAsync(context, 401, "unknown key", "this key is not registered; POST /v1/register first").ConfigureAwait(false);
             return;
         }
 
-        var reservation = await nonces.ReserveAsync(key, nonce, now, ct).ConfigureAwait(false);
-        if (!reservation.Fresh)
+        if (outcome.Replay is { } replay)
         {
-            if (reservation.Status is not { } status)
+            if (replay.Status is not { } status)
             {
-                await RefuseAsync(context, 409, "in progress", "a request with this nonce is still in progress or did not finish; retry with a new nonce").ConfigureAwait(false);
+                await RefuseAsync(context, 409, "in progress", "a request with this nonce did not finish; retry with a new nonce").ConfigureAwait(false);
                 return;
             }
 
             context.Response.StatusCode = status;
             context.Response.ContentType = "application/json";
             context.Response.Headers[SignedHeaders.Replayed] = "true";
-            await context.Response.WriteAsync(reservation.Reply ?? "", ct).ConfigureAwait(false);
+            await context.Response.WriteAsync(replay.Reply ?? "", ct).ConfigureAwait(false);
             return;
         }
 
-        context.Items[KeyItem] = key;
-        if (caller is not null)
-        {
-            context.Items[CallerItem] = caller;
-        }
-
-        request.Body = new MemoryStream(body, writable: false);
-        request.ContentLength = body.Length;
-        var original = context.Response.Body;
-        using var captured = new MemoryStream();
-        context.Response.Body = captured;
-        try
-        {
-            await next(context).ConfigureAwait(false);
-        }
-        finally
-        {
-            context.Response.Body = original;
-        }
-
-        var reply = Encoding.UTF8.GetString(captured.GetBuffer(), 0, (int)captured.Length);
-        // Stored before the reply leaves: a client that lost the reply and replays gets this one.
-        await nonces.CompleteAsync(key, nonce, context.Response.StatusCode, reply, CancellationToken.None).ConfigureAwait(false);
+        // Committed before the reply leaves: a client that lost the reply and replays gets this one.
         captured.Position = 0;
         await captured.CopyToAsync(original, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>What the request's transaction decided: handled (the reply is captured), an unknown key, or a replay.</summary>
+    private sealed record Outcome(bool KnownKey, NonceLedger.Reservation? Replay)
+    {
+        public static readonly Outcome Handled = new(true, null);
+        public static readonly Outcome UnknownKey = new(false, null);
     }
 
     private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, int max, CancellationToken cancellationToken)

@@ -3,32 +3,17 @@ using System.Diagnostics;
 
 namespace AutoResearch.Swarm.Simulator;
 
-/// <summary>Times every HTTP exchange the virtual workers make, per endpoint (method and path without ids or query).</summary>
-internal sealed class LatencyRecorder : DelegatingHandler
+/// <summary>Latency samples per endpoint (method and path without ids or query), with percentiles.</summary>
+internal sealed class LatencyTable
 {
     private readonly ConcurrentDictionary<string, ConcurrentBag<double>> _samples = new(StringComparer.Ordinal);
 
-    public LatencyRecorder(HttpMessageHandler inner)
-        : base(inner)
-    {
-    }
-
     public long Total => _samples.Values.Sum(b => (long)b.Count);
 
-    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-    {
-        var started = Stopwatch.GetTimestamp();
-        try
-        {
-            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            var path = request.RequestUri!.AbsolutePath;
-            var endpoint = $"{request.Method} {string.Join('/', path.Split('/').Select(p => p.All(char.IsAsciiDigit) && p.Length > 0 ? "{id}" : p))}";
-            _samples.GetOrAdd(endpoint, _ => []).Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        }
-    }
+    public static string Endpoint(string method, string path) =>
+        $"{method} {string.Join('/', path.Split('/').Select(p => p.All(char.IsAsciiDigit) && p.Length > 0 ? "{id}" : p))}";
+
+    public void Add(string endpoint, double milliseconds) => _samples.GetOrAdd(endpoint, _ => []).Add(milliseconds);
 
     /// <summary>Per endpoint: count, p50 and p99 in milliseconds.</summary>
     public IReadOnlyList<(string Endpoint, int Count, double P50, double P99)> Summary() =>
@@ -47,4 +32,23 @@ internal sealed class LatencyRecorder : DelegatingHandler
 
     private static double Percentile(double[] sorted, double q) =>
         sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
+}
+
+/// <summary>Times every HTTP exchange the virtual workers make, as the workers see it (queueing in this process included).</summary>
+internal sealed class LatencyRecorder(HttpMessageHandler inner) : DelegatingHandler(inner)
+{
+    public LatencyTable Table { get; } = new();
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Table.Add(LatencyTable.Endpoint(request.Method.Method, request.RequestUri!.AbsolutePath), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+    }
 }

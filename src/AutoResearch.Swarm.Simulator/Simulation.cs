@@ -42,8 +42,10 @@ public sealed class Simulation(SimulationOptions options, TextWriter output)
         await CoordinatorHost.ResetDatabaseAsync(database, cancellationToken).ConfigureAwait(false);
         var (counts, _) = SimulationOptions.ParseAdversaries(options.Adversaries);
         var keys = Enumerable.Range(0, options.Workers).Select(_ => WorkerKey.Generate()).ToList();
+        var server = new LatencyTable();
         var coordinatorOptions = new CoordinatorOptions
         {
+            RequestTimed = (method, path, spent) => server.Add(LatencyTable.Endpoint(method, path), spent.TotalMilliseconds),
             ProjectDirectory = directory,
             Database = database,
             Port = 0,
@@ -142,17 +144,17 @@ public sealed class Simulation(SimulationOptions options, TextWriter output)
 
             var (length, loss) = await ChainStateAsync(reader, objective, CancellationToken.None).ConfigureAwait(false);
             output.WriteLine(string.Create(_inv,
-                $"  t={clock.Elapsed.TotalSeconds,5:0}s chain {length,4}  head true loss {loss:0.000000} (base {baseLoss:0.000000})  requests {recorder.Total}"));
+                $"  t={clock.Elapsed.TotalSeconds,5:0}s chain {length,4}  head true loss {loss:0.000000} (base {baseLoss:0.000000})  requests {recorder.Table.Total}"));
         }
 
         await Task.WhenAll(tasks).ConfigureAwait(false);
         var elapsed = clock.Elapsed.TotalSeconds;
-        return await ReportAsync(http, reader, objective, workers, tallies, recorder, baseLoss, elapsed).ConfigureAwait(false);
+        return await ReportAsync(http, reader, objective, workers, tallies, recorder.Table, server, baseLoss, elapsed).ConfigureAwait(false);
     }
 
     private async Task<SimulationReport> ReportAsync(
         HttpClient http, SwarmClient reader, SyntheticObjective objective, List<(SwarmWorker Worker, AdversaryKind? Kind, bool Fraud)> workers,
-        Dictionary<AdversaryKind, AdversaryTally> tallies, LatencyRecorder recorder, double baseLoss, double elapsed)
+        Dictionary<AdversaryKind, AdversaryTally> tallies, LatencyTable recorder, LatencyTable server, double baseLoss, double elapsed)
     {
         var board = new Dictionary<string, LeaderboardEntry>(StringComparer.Ordinal);
         for (var offset = 0; ; offset += 500)
@@ -202,7 +204,7 @@ public sealed class Simulation(SimulationOptions options, TextWriter output)
         var requests = recorder.Total;
         var report = new SimulationReport(length, baseLoss, loss, overhead, fraudulent, requests, requests / elapsed,
             tallies.Values.Where(t => t.Attempts > 0 || workers.Any(w => w.Kind == t.Kind)).Select(t => (t.Kind.ToString().ToLowerInvariant(), t.Attempts, t.Accepted, t.Caught)).ToList(),
-            recorder.Summary(), recorder.Overall());
+            recorder.Summary(), recorder.Overall(), server.Summary(), server.Overall());
         Print(report, workers, explore, verify, elapsed);
         return report;
     }
@@ -212,13 +214,18 @@ public sealed class Simulation(SimulationOptions options, TextWriter output)
         output.WriteLine();
         output.WriteLine(string.Create(_inv,
             $"chain: {report.ChainLength} accepted, true loss {report.BaseLoss:0.000000} -> {report.HeadLoss:0.000000}; claims {workers.Sum(w => w.Worker.Stats.Claims)}, runs: explore {explore:0}, verify {verify:0}"));
-        output.WriteLine(string.Create(_inv, $"requests: {report.Requests} in {elapsed:0.0} s = {report.RequestsPerSecond:0.0}/s; all endpoints p50 {report.Overall.P50:0.0} ms p99 {report.Overall.P99:0.0} ms"));
+        output.WriteLine(string.Create(_inv,
+            $"requests: {report.Requests} in {elapsed:0.0} s = {report.RequestsPerSecond:0.0}/s; all endpoints p50 {report.Overall.P50:0.0} ms p99 {report.Overall.P99:0.0} ms as the workers saw them, p50 {report.ServerOverall.P50:0.0} ms p99 {report.ServerOverall.P99:0.0} ms in the coordinator"));
         output.WriteLine();
-        output.WriteLine("| endpoint | requests | p50 ms | p99 ms |");
-        output.WriteLine("|---|---:|---:|---:|");
+        output.WriteLine("Latency per endpoint as the workers saw it (the round trip, queueing in this process included) and inside the coordinator:");
+        output.WriteLine();
+        output.WriteLine("| endpoint | requests | p50 ms | p99 ms | coordinator p50 ms | coordinator p99 ms |");
+        output.WriteLine("|---|---:|---:|---:|---:|---:|");
+        var inside = report.ServerLatency.ToDictionary(l => l.Endpoint, StringComparer.Ordinal);
         foreach (var (endpoint, count, p50, p99) in report.Latency)
         {
-            output.WriteLine(string.Create(_inv, $"| {endpoint} | {count} | {p50:0.0} | {p99:0.0} |"));
+            var (s50, s99) = inside.TryGetValue(endpoint, out var s) ? (s.P50.ToString("0.0", _inv), s.P99.ToString("0.0", _inv)) : ("-", "-");
+            output.WriteLine(string.Create(_inv, $"| {endpoint} | {count} | {p50:0.0} | {p99:0.0} | {s50} | {s99} |"));
         }
 
         output.WriteLine();

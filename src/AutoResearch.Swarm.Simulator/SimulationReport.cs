@@ -1,10 +1,11 @@
 namespace AutoResearch.Swarm.Simulator;
 
-/// <summary>What a simulation measured.</summary>
+/// <summary>What a simulation measured: latency as the workers saw it, and inside the coordinator (Server*).</summary>
 public sealed record SimulationReport(
     long ChainLength, double BaseLoss, double HeadLoss, double VerificationOverhead, long FraudulentAccepted, long Requests, double RequestsPerSecond,
     IReadOnlyList<(string Kind, long Attempts, long Accepted, long Caught)> Adversaries,
-    IReadOnlyList<(string Endpoint, int Count, double P50, double P99)> Latency, (int Count, double P50, double P99) Overall)
+    IReadOnlyList<(string Endpoint, int Count, double P50, double P99)> Latency, (int Count, double P50, double P99) Overall,
+    IReadOnlyList<(string Endpoint, int Count, double P50, double P99)> ServerLatency, (int Count, double P50, double P99) ServerOverall)
 {
     /// <summary>The summary line the simulator ends with.</summary>
     public string LastLine => string.Create(System.Globalization.CultureInfo.InvariantCulture,

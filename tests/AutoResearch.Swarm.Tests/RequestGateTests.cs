@@ -95,6 +95,30 @@ public sealed class RequestGateTests
         Assert.Equal(firstLease.Id + 1, next.Id);
     }
 
+    [Theory]
+    [MemberData(nameof(TestDatabases.Kinds), MemberType = typeof(TestDatabases))]
+    public async Task Copies_of_one_request_in_flight_at_once_take_effect_once_and_share_its_reply(string db)
+    {
+        await using var swarm = await TestSwarm.StartAsync(db);
+        var worker = await swarm.JoinAsync("alice");
+        var nonce = CanonicalRequest.NewNonce();
+        var issued = swarm.Clock.GetUtcNow();
+
+        var replies = await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
+        {
+            using var copy = worker.Signed(HttpMethod.Post, "/v1/leases", s_leaseBody, issued, nonce);
+            using var reply = await swarm.Http.SendAsync(copy);
+            return (reply.StatusCode, Replayed: reply.Headers.Contains(SignedHeaders.Replayed), Text: await reply.Content.ReadAsStringAsync());
+        }));
+        var next = await TestSwarm.LeaseAsync(worker, LeaseKind.Explore, verify: false);
+
+        Assert.All(replies, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        Assert.Single(replies, r => !r.Replayed);
+        Assert.Single(replies.Select(r => r.Text).Distinct());
+        var lease = System.Text.Json.JsonSerializer.Deserialize<LeaseReply>(replies[0].Text, SwarmJson.Options)!.Lease!;
+        Assert.Equal(lease.Id + 1, next.Id);
+    }
+
     [Fact]
     public async Task Oversized_body_is_refused()
     {

@@ -5,7 +5,15 @@ namespace AutoResearch.Swarm.Coordinator.Storage;
 /// <summary>One connection (and transaction, for writes) to run SQL on. Parameters are <c>@name</c> in both dialects.</summary>
 internal sealed class Session(DbConnection connection, DbTransaction? transaction, bool isPostgres)
 {
+    private int _savepoints;
+
     public bool IsPostgres { get; } = isPostgres;
+
+    /// <summary>The open transaction; null for a read outside one.</summary>
+    public DbTransaction? Transaction => transaction;
+
+    /// <summary>A savepoint name not used before in this transaction.</summary>
+    public string NextSavepoint() => $"s{++_savepoints}";
 
     /// <summary><c>FOR UPDATE</c> on PostgreSQL; nothing on SQLite, where a write transaction already holds the only write lock.</summary>
     public string ForUpdate => IsPostgres ? "FOR UPDATE" : "";

@@ -12,6 +12,7 @@ internal sealed class SwarmDatabase : IAsyncDisposable
 {
     private readonly NpgsqlDataSource? _postgres;
     private readonly SemaphoreSlim _sqliteWriter = new(1, 1);
+    private readonly AsyncLocal<Session?> _request = new();
 
     public SwarmDatabase(DatabaseTarget target)
     {
@@ -26,8 +27,49 @@ internal sealed class SwarmDatabase : IAsyncDisposable
 
     public bool IsPostgres => Target.IsPostgres;
 
-    /// <summary>Runs <paramref name="work"/> in one transaction; retried on PostgreSQL serialization failures and deadlocks.</summary>
+    /// <summary>
+    /// Runs <paramref name="work"/> in one transaction; retried on PostgreSQL serialization failures and deadlocks. Inside
+    /// <see cref="InRequestAsync"/> it runs in the request's transaction instead, under a savepoint: a failure undoes only its own
+    /// changes (and the exception still propagates), success commits with the request.
+    /// </summary>
     public async Task<T> WriteAsync<T>(Func<Session, Task<T>> work, CancellationToken cancellationToken)
+    {
+        if (_request.Value is { } ambient)
+        {
+            return await UnderSavepointAsync(ambient, work, cancellationToken).ConfigureAwait(false);
+        }
+
+        return await InTransactionAsync(work, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Runs a whole request in one transaction: every <see cref="WriteAsync{T}"/> and <see cref="ReadAsync{T}"/> that
+    /// <paramref name="work"/> makes (in its own async flow) joins it, so the request's effects, its nonce and its stored reply
+    /// commit together or not at all, with one commit instead of one per step. On a PostgreSQL deadlock the whole of
+    /// <paramref name="work"/> runs again, so it must be safe to repeat until it returns.
+    /// </summary>
+    public Task<T> InRequestAsync<T>(Func<Session, Task<T>> work, CancellationToken cancellationToken)
+    {
+        if (_request.Value is not null)
+        {
+            throw new InvalidOperationException("a request transaction is already open in this flow");
+        }
+
+        return InTransactionAsync(async session =>
+        {
+            _request.Value = session;
+            try
+            {
+                return await work(session).ConfigureAwait(false);
+            }
+            finally
+            {
+                _request.Value = null;
+            }
+        }, cancellationToken);
+    }
+
+    private async Task<T> InTransactionAsync<T>(Func<Session, Task<T>> work, CancellationToken cancellationToken)
     {
         if (!IsPostgres)
         {
@@ -48,7 +90,7 @@ internal sealed class SwarmDatabase : IAsyncDisposable
                 }
                 catch (PostgresException e) when (attempt < 5 && e.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected)
                 {
-                    // Two coordinators raced for the same rows: the transaction rolled back whole, so run it again.
+                    // Two transactions raced for the same rows: this one rolled back whole, so run it again.
                     await Task.Delay(5 * attempt, cancellationToken).ConfigureAwait(false);
                 }
             }
@@ -62,9 +104,37 @@ internal sealed class SwarmDatabase : IAsyncDisposable
         }
     }
 
-    /// <summary>Runs <paramref name="work"/> outside a transaction (reads).</summary>
+    private static async Task<T> UnderSavepointAsync<T>(Session session, Func<Session, Task<T>> work, CancellationToken cancellationToken)
+    {
+        var transaction = session.Transaction!;
+        var name = session.NextSavepoint();
+        await transaction.SaveAsync(name, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var result = await work(session).ConfigureAwait(false);
+            await transaction.ReleaseAsync(name, cancellationToken).ConfigureAwait(false);
+            return result;
+        }
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected)
+        {
+            // PostgreSQL aborted the whole transaction: nothing to roll back to; the request runs again from the start.
+            throw;
+        }
+        catch
+        {
+            await transaction.RollbackAsync(name, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Runs <paramref name="work"/> outside a transaction (reads); inside <see cref="InRequestAsync"/>, in the request's.</summary>
     public async Task<T> ReadAsync<T>(Func<Session, Task<T>> work, CancellationToken cancellationToken)
     {
+        if (_request.Value is { } ambient)
+        {
+            return await work(ambient).ConfigureAwait(false);
+        }
+
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         return await work(new Session(connection, null, IsPostgres)).ConfigureAwait(false);
     }
