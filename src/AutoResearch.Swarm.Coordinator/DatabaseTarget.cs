@@ -26,7 +26,9 @@ public sealed record DatabaseTarget(bool IsPostgres, string ConnectionString, st
             var password = uri.UserInfo.Contains(':') ? Uri.UnescapeDataString(uri.UserInfo[(uri.UserInfo.IndexOf(':') + 1)..]) : null;
             var database = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/'));
             var port = uri.Port > 0 ? uri.Port : 5432;
-            var parts = new List<string> { $"Host={uri.Host}", $"Port={port}", $"Database={database}", "Maximum Pool Size=64", "No Reset On Close=true" };
+            var parts = new List<string> { $"Host={uri.Host}", $"Port={port}", $"Database={database}", "Maximum Pool Size=64", "No Reset On Close=true",
+                // The coordinator sends the same few dozen statements over and over: let the server parse and plan each once per connection.
+                "Max Auto Prepare=64", "Auto Prepare Min Usages=2" };
             if (user.Length > 0)
             {
                 parts.Add($"Username={user}");
