@@ -17,9 +17,13 @@ internal sealed partial class Coordinator
     /// <summary>The chain after sequence <paramref name="after"/>, oldest first.</summary>
     public Task<List<ChainLink>> ChainAsync(long after, int limit, CancellationToken cancellationToken) =>
         _db.ReadAsync(s => s.QueryAsync(
-            "SELECT seq, head_id, claim_id, worker, patch, metric, improvement, description, at_ms FROM chain WHERE seq > @a ORDER BY seq LIMIT @n",
+            """
+            SELECT seq, head_id, claim_id, worker, patch, metric, improvement, description, at_ms,
+              (SELECT COUNT(*) FROM reports r WHERE r.claim_id = chain.claim_id AND r.agreed = 1) AS verifications
+            FROM chain WHERE seq > @a ORDER BY seq LIMIT @n
+            """,
             r => new ChainLink(r.Long("seq"), r.Text("head_id"), r.Long("claim_id"), r.Text("worker"), r.Text("patch"), r.Double("metric"),
-                r.Double("improvement"), r.Text("description"), r.Time("at_ms")),
+                r.Double("improvement"), r.Text("description"), r.Time("at_ms"), (int)r.Long("verifications")),
             cancellationToken, ("@a", after), ("@n", Page(limit))), cancellationToken);
 
     /// <summary>Improvement credit first, then verification credit.</summary>

@@ -59,7 +59,7 @@ public sealed class SwarmDashboardSource : ISwarmSource
             entries.Add(new ChainEntry(0, baseCommit, b, "base", "", links.Count > 0 ? links[0].AcceptedAt : DateTimeOffset.UnixEpoch));
         }
 
-        entries.AddRange(links.Select(l => new ChainEntry(l.Sequence, l.HeadId, l.Metric, l.Description, l.Worker, l.AcceptedAt, l.Improvement, l.Patch)));
+        entries.AddRange(links.Select(l => new ChainEntry(l.Sequence, l.HeadId, l.Metric, l.Description, l.Worker, l.AcceptedAt, l.Improvement, l.Patch, l.Verifications)));
         return entries;
     }
 

@@ -44,6 +44,7 @@ public sealed partial class DashboardTests
         Assert.Contains("&lt;script&gt;alert(", home, StringComparison.Ordinal);
         Assert.DoesNotContain("<script>alert(", home, StringComparison.Ordinal);
         Assert.Contains("chain/progress.png", home, StringComparison.Ordinal);
+        Assert.Contains("<td class=\"num wide\">2</td>", home, StringComparison.Ordinal); // verified by bob and carol
         Assert.Equal("image/png", chart.Content.Headers.ContentType?.MediaType);
         Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], png[..4]);
         // The log: newest first (the crash after the claim), encoded.

@@ -31,6 +31,7 @@ public sealed class VerificationTests
         var chain = await alice.ChainAsync(0);
         Assert.Equal(patch, Assert.Single(chain).Patch);
         Assert.Equal(alice.Key.PublicKey, chain[0].Worker);
+        Assert.Equal(2, chain[0].Verifications);
         var board = await alice.LeaderboardAsync(0, 10);
         Assert.True(board.Single(e => e.Worker == alice.Key.PublicKey).ImprovementCredit > 0.02);
         Assert.Equal(1, board.Single(e => e.Worker == bob.Key.PublicKey).VerificationCredit);

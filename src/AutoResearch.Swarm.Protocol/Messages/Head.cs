@@ -17,6 +17,7 @@ public sealed record HeadReply(long Sequence, string HeadId, string BaseCommit, 
 /// <param name="Improvement">The verified improvement over the previous head (positive is better).</param>
 /// <param name="Description">What the claimer said it tried.</param>
 /// <param name="AcceptedAt">When it was accepted.</param>
+/// <param name="Verifications">How many verifiers' reports agreed with the decision to accept it (absent from older coordinators).</param>
 public sealed record ChainLink(
     long Sequence, string HeadId, long ClaimId, string Worker, string Patch, double Metric, double Improvement, string Description,
-    DateTimeOffset AcceptedAt);
+    DateTimeOffset AcceptedAt, int? Verifications = null);
