@@ -60,30 +60,43 @@ public sealed partial class ExperimentRunner
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var stopped = 0;
-        var lines = onLine;
         var gate = new Lock();
-        if (stopWhen is not null)
+        // Every run is watched for a pace that cannot finish before the timeout; only a first run of a candidate is also
+        // watched by the early-stopping rule (stopWhen).
+        var pace = new PaceWatch(_spec.Run.Timeout);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        string? overrun = null;
+        void Lines(string line)
         {
-            lines = line =>
+            onLine?.Invoke(line);
+            var match = _spec.Run.Progress.Match(line);
+            // stdout and stderr are pumped on two threads; the rules see one point at a time.
+            lock (gate)
             {
-                onLine?.Invoke(line);
-                var match = _spec.Run.Progress.Match(line);
-                // stdout and stderr are pumped on two threads; the rule sees one point at a time.
-                lock (gate)
+                if (!match.Success || Volatile.Read(ref stopped) != 0)
                 {
-                    if (!match.Success || Volatile.Read(ref stopped) != 0)
-                    {
-                        return;
-                    }
-
-                    var point = new CurvePoint(
-                        ObjectiveSpec.ParseNumber(match.Groups["progress"].Value), ObjectiveSpec.ParseNumber(match.Groups["value"].Value));
-                    if (double.IsFinite(point.Progress) && stopWhen(point) && Interlocked.Exchange(ref stopped, 1) == 0)
-                    {
-                        stop.Cancel();
-                    }
+                    return;
                 }
-            };
+
+                var point = new CurvePoint(
+                    ObjectiveSpec.ParseNumber(match.Groups["progress"].Value), ObjectiveSpec.ParseNumber(match.Groups["value"].Value));
+                if (!double.IsFinite(point.Progress))
+                {
+                    return;
+                }
+
+                if (pace.Observe(point.Progress, started.Elapsed))
+                {
+                    overrun = pace.Reason;
+                    stopped = 2;
+                    stop.Cancel();
+                }
+                else if (stopWhen is not null && stopWhen(point))
+                {
+                    stopped = 1;
+                    stop.Cancel();
+                }
+            }
         }
 
         var trusted = _spec.Score.Mode == ScoreMode.Trusted;
@@ -118,7 +131,7 @@ public sealed partial class ExperimentRunner
             var header = sandbox?.Description ?? (trusted
                 ? "[autoresearch] trusted scoring without a sandbox: the run can still read the held-out data from disk; set [run] sandbox = \"bwrap\" to hide it"
                 : null);
-            await using (var group = ProcessGroup.Start(_spec.Run.Command, worktree, logPath, environment, lines, slot?.Cpus, sandbox, header: header))
+            await using (var group = ProcessGroup.Start(_spec.Run.Command, worktree, logPath, environment, Lines, slot?.Cpus, sandbox, header: header))
             {
                 outcome = await group.WaitAsync(_spec.Run.Timeout, stop.Token).ConfigureAwait(false);
             }
@@ -134,6 +147,14 @@ public sealed partial class ExperimentRunner
         if (wasStopped)
         {
             outcome = outcome with { Cancelled = false };
+        }
+
+        var overran = Volatile.Read(ref stopped) == 2 && !cancellationToken.IsCancellationRequested;
+        if (overran)
+        {
+            // It would have timed out: it is a timeout, cut short.
+            outcome = outcome with { Cancelled = false, TimedOut = true };
+            await File.AppendAllTextAsync(logPath, $"[autoresearch] {overrun}\n", CancellationToken.None).ConfigureAwait(false);
         }
 
         if (limitFailure is not null)
@@ -176,6 +197,7 @@ public sealed partial class ExperimentRunner
             Tail(log, TailLines))
         {
             Stopped = wasStopped,
+            Overrun = overran ? overrun : null,
             LimitFailure = limitFailure,
             ScoreFailure = scored?.Failure,
             ScoreViolation = scored?.Violation ?? false,

@@ -26,6 +26,9 @@ public sealed record RunResult(
     /// <summary>Stopped early on its learning curve (its process group was killed); it has no metric.</summary>
     public bool Stopped { get; init; }
 
+    /// <summary>Set when the run was stopped because at its pace it could not finish before the timeout (it counts as timed out): why.</summary>
+    public string? Overrun { get; init; }
+
     /// <summary>Set when a sandbox limit stopped the run (memory, processes): what and which setting to change.</summary>
     public string? LimitFailure { get; init; }
 
@@ -66,7 +69,7 @@ public sealed record RunResult(
 
         if (result.TimedOut)
         {
-            return (ExperimentStatus.Timeout, $"killed after the {spec.Run.Timeout.TotalSeconds:0} s timeout ([run] timeout_seconds)");
+            return (ExperimentStatus.Timeout, result.Overrun ?? $"killed after the {spec.Run.Timeout.TotalSeconds:0} s timeout ([run] timeout_seconds)");
         }
 
         if (result.LimitFailure is { } limit)

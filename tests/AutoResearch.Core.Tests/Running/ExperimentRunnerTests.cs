@@ -38,9 +38,40 @@ public sealed class ExperimentRunnerTests
         Assert.InRange(result.PeakMemoryMb, 90, 400);
     }
 
+    [Fact]
+    public async Task Run_that_cannot_finish_before_the_timeout_is_stopped_early_as_a_timeout()
+    {
+        using var toy = new ToyWorkspace();
+        // 4% every 0.4 s: about 10 s to finish, against a 4 s timeout.
+        var spec = SpecWith(toy, """'for i in $(seq 1 25); do echo "progress: $((i * 4))% loss: 1"; sleep 0.4; done; echo "score: 1"'""", timeoutSeconds: 4);
+
+        var result = await new ExperimentRunner(spec).RunAsync(toy.Root, Path.Combine(toy.Scratch, "run"), 1, 1);
+
+        Assert.True(result.TimedOut);
+        Assert.Null(result.Metric);
+        Assert.True(result.Wall < TimeSpan.FromSeconds(3.5), $"stopped after {result.Wall}, not before the timeout");
+        var (status, error) = result.Judge(spec);
+        Assert.Equal(AutoResearch.Core.Records.ExperimentStatus.Timeout, status);
+        Assert.Contains("at this pace", error, StringComparison.Ordinal);
+        Assert.Contains("at this pace", File.ReadAllText(result.LogPath), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_whose_pace_finishes_in_time_is_not_stopped()
+    {
+        using var toy = new ToyWorkspace();
+        // A slow start (a compile) before the first progress line, then 10% every 0.1 s: about 1.5 s in all, against an 8 s timeout.
+        var spec = SpecWith(toy, """'sleep 0.5; for i in $(seq 1 10); do echo "progress: $((i * 10))% loss: 1"; sleep 0.1; done; echo "score: 1"'""", timeoutSeconds: 8);
+
+        var result = await new ExperimentRunner(spec).RunAsync(toy.Root, Path.Combine(toy.Scratch, "run"), 1, 1);
+
+        Assert.False(result.TimedOut, File.ReadAllText(result.LogPath));
+        Assert.Equal(1, result.Metric);
+    }
+
     /// <summary>A spec whose run command is <paramref name="command"/>, a TOML string as written.</summary>
-    private static ResearchSpec SpecWith(ToyWorkspace toy, string command) => SpecLoader.FromToml(
+    private static ResearchSpec SpecWith(ToyWorkspace toy, string command, int? timeoutSeconds = null) => SpecLoader.FromToml(
         toy.Root,
         "t",
-        $"[objective]\nmetric = \"score\"\ndirection = \"minimize\"\n[run]\ncommand = {command}\n[scope]\neditable = [\"knobs.sh\"]\n");
+        $"[objective]\nmetric = \"score\"\ndirection = \"minimize\"\n[run]\ncommand = {command}\n{(timeoutSeconds is { } t ? $"timeout_seconds = {t}\n" : "")}[scope]\neditable = [\"knobs.sh\"]\n");
 }
