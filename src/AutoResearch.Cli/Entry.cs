@@ -54,6 +54,16 @@ internal static class Entry
             }
         };
         Console.CancelKeyPress += onCancel;
+        // SIGTERM (kill, Slurm's time limit, `docker stop`, Kubernetes) stops as gracefully as a first Ctrl-C: the running
+        // experiment's process group is killed and recorded as interrupted, so nothing keeps training behind our back.
+        using var onTerm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+        {
+            if (!cancellation.IsCancellationRequested)
+            {
+                context.Cancel = true;
+                cancellation.Cancel();
+            }
+        });
         try
         {
             return await app.RunAsync(args, cancellation.Token);
