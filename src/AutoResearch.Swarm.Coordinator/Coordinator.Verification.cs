@@ -288,14 +288,25 @@ internal sealed partial class Coordinator
         var stale = await s.QueryAsync(
             "SELECT id, worker FROM claims WHERE status = 'pending' AND waiting = 1 AND parent_seq < @oldest",
             r => (Id: r.Long("id"), Worker: r.Text("worker")), cancellationToken, ("@oldest", sequence - _options.MaxRebases)).ConfigureAwait(false);
-        foreach (var (id, worker) in stale)
+        // Hundreds of claims can go stale at once when the chain moves under a busy swarm: a few statements per chunk, not two per claim.
+        var reasonText = $"waited while the chain moved more than {_options.MaxRebases} heads past its parent; claim it again on the head";
+        foreach (var chunk in stale.Chunk(StaleChunk))
         {
-            await s.ExecAsync("UPDATE claims SET status = 'stale', reason = @r, decided_ms = @now WHERE id = @c",
-                cancellationToken, ("@r", $"waited while the chain moved more than {_options.MaxRebases} heads past its parent; claim it again on the head"),
-                ("@now", now), ("@c", id)).ConfigureAwait(false);
-            await s.ExecAsync("UPDATE workers SET rejected = rejected + 1 WHERE key = @k", cancellationToken, ("@k", worker)).ConfigureAwait(false);
+            // The ids come from the database as integers: safe to write into the statement.
+            var ids = string.Join(',', chunk.Select(c => c.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            await s.ExecAsync($"UPDATE claims SET status = 'stale', reason = @r, decided_ms = @now WHERE id IN ({ids})",
+                cancellationToken, ("@r", reasonText), ("@now", now)).ConfigureAwait(false);
+            var perWorker = chunk.GroupBy(c => c.Worker, StringComparer.Ordinal).Select((g, i) => (Key: g.Key, Count: g.Count(), Index: i)).ToList();
+            var cases = string.Join(' ', perWorker.Select(w => $"WHEN @k{w.Index} THEN {w.Count}"));
+            var parameters = perWorker.Select(w => ($"@k{w.Index}", (object?)w.Key)).ToArray();
+            await s.ExecAsync(
+                $"UPDATE workers SET rejected = rejected + CASE key {cases} ELSE 0 END WHERE key IN ({string.Join(',', perWorker.Select(w => $"@k{w.Index}"))})",
+                cancellationToken, parameters).ConfigureAwait(false);
         }
     }
+
+    /// <summary>Stale claims closed per pair of statements.</summary>
+    private const int StaleChunk = 200;
 
     /// <summary>
     /// At most this many claims are being verified at once. A thousand workers claim far more than a linear chain can take, and

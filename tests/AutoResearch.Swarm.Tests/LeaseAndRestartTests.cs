@@ -110,6 +110,55 @@ public sealed class LeaseAndRestartTests
 
     [Theory]
     [MemberData(nameof(TestDatabases.Kinds), MemberType = typeof(TestDatabases))]
+    public async Task Claims_waiting_in_the_queue_go_stale_together_when_the_chain_moves_past_their_parent(string db)
+    {
+        // No rebases allowed: a claim still waiting for a verification slot when the head moves is stale at once.
+        await using var swarm = await TestSwarm.StartAsync(db, o => o with { MaxRebases = 0 });
+        var alice = await swarm.JoinAsync("alice");
+        var bob = await swarm.JoinAsync("bob");
+        var carol = await swarm.JoinAsync("carol");
+        var best = swarm.BestPatch(s_base);
+        var others = new Queue<string>(Enumerable.Range(0, SyntheticObjective.Knobs)
+            .SelectMany(k => new[] { 0.25, 0.5, 0.75 }.Select(v => SyntheticObjective.Patch(s_base, k, v)))
+            .Where(p => p != best && swarm.Objective.TrueLoss(SyntheticObjective.Apply(s_base, p)!) < swarm.Objective.TrueLoss(s_base)));
+
+        var first = await swarm.ClaimAsync(alice, s_base, best);
+        var busy = new List<ClaimReply>();
+        for (var i = 0; i < 7; i++)
+        {
+            busy.Add(await swarm.ClaimAsync(await swarm.JoinAsync($"w{i}"), s_base, others.Dequeue()));
+        }
+
+        // The 8 verification slots are taken: these three wait, two of them from one key.
+        var xavier = await swarm.JoinAsync("xavier");
+        var yves = await swarm.JoinAsync("yves");
+        var waiting = new[]
+        {
+            await swarm.ClaimAsync(xavier, s_base, others.Dequeue()),
+            await swarm.ClaimAsync(xavier, s_base, others.Dequeue()),
+            await swarm.ClaimAsync(yves, s_base, others.Dequeue()),
+        };
+        await swarm.VerifyHonestlyAsync(bob, s_base);
+        await swarm.VerifyHonestlyAsync(carol, s_base);
+
+        Assert.Equal(ClaimStatus.Accepted, (await alice.ClaimStatusAsync(first.ClaimId)).Status);
+        foreach (var claim in waiting)
+        {
+            Assert.Equal(ClaimStatus.Stale, (await alice.ClaimStatusAsync(claim.ClaimId)).Status);
+        }
+
+        foreach (var claim in busy)
+        {
+            Assert.Equal(ClaimStatus.Pending, (await alice.ClaimStatusAsync(claim.ClaimId)).Status);
+        }
+
+        var board = await alice.LeaderboardAsync(0, 100);
+        Assert.Equal(2, board.Single(e => e.Worker == xavier.Key.PublicKey).Rejected);
+        Assert.Equal(1, board.Single(e => e.Worker == yves.Key.PublicKey).Rejected);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabases.Kinds), MemberType = typeof(TestDatabases))]
     public async Task A_claim_that_conflicts_with_the_new_head_is_rejected_as_stale(string db)
     {
         await using var swarm = await TestSwarm.StartAsync(db);
