@@ -115,7 +115,38 @@ public sealed class CoordinatorHost : IAsyncDisposable
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var address = new Uri(bound.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "127.0.0.1", StringComparison.Ordinal) + "/");
+        await WarmUpAsync(address, cancellationToken).ConfigureAwait(false);
         return new CoordinatorHost(app, db, coordinator, address);
+    }
+
+    /// <summary>
+    /// Sends the coordinator a few read-only requests of its own (and one unsigned POST, refused) before anyone else: the
+    /// first requests of a fresh process pay for compiling its code paths, and a swarm reconnecting after a restart should
+    /// not wait on that. Changes nothing; failures are ignored (the coordinator works the same without it).
+    /// </summary>
+    private static async Task WarmUpAsync(Uri address, CancellationToken cancellationToken)
+    {
+        using var client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(10) };
+        foreach (var path in new[] { "v1/health", "v1/project", "v1/head", "v1/chain", "v1/leaderboard", "v1/experiments", "v1/workers" })
+        {
+            try
+            {
+                using var response = await client.GetAsync(path, cancellationToken).ConfigureAwait(false);
+            }
+            catch (HttpRequestException)
+            {
+                // Only a warm-up.
+            }
+        }
+
+        try
+        {
+            using var refused = await client.PostAsync("v1/leases", new StringContent("{}"), cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException)
+        {
+            // Only a warm-up.
+        }
     }
 
     /// <summary>Empties <paramref name="database"/> (<c>sqlite:PATH</c> or <c>postgres://...</c>): every swarm table is dropped.</summary>

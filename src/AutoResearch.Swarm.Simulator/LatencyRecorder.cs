@@ -3,30 +3,35 @@ using System.Diagnostics;
 
 namespace AutoResearch.Swarm.Simulator;
 
-/// <summary>Latency samples per endpoint (method and path without ids or query), with percentiles.</summary>
+/// <summary>Latency samples per endpoint (method and path without ids or query), each with when it ended, with percentiles.</summary>
 internal sealed class LatencyTable
 {
-    private readonly ConcurrentDictionary<string, ConcurrentBag<double>> _samples = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ConcurrentBag<(double At, double Ms)>> _samples = new(StringComparer.Ordinal);
+    private long _origin = Stopwatch.GetTimestamp();
+
+    /// <summary>Counts time from now: samples taken before have negative times.</summary>
+    public void Restart() => _origin = Stopwatch.GetTimestamp();
 
     public long Total => _samples.Values.Sum(b => (long)b.Count);
 
     public static string Endpoint(string method, string path) =>
         $"{method} {string.Join('/', path.Split('/').Select(p => p.All(char.IsAsciiDigit) && p.Length > 0 ? "{id}" : p))}";
 
-    public void Add(string endpoint, double milliseconds) => _samples.GetOrAdd(endpoint, _ => []).Add(milliseconds);
+    public void Add(string endpoint, double milliseconds) =>
+        _samples.GetOrAdd(endpoint, _ => []).Add((Stopwatch.GetElapsedTime(_origin).TotalSeconds, milliseconds));
 
-    /// <summary>Per endpoint: count, p50 and p99 in milliseconds.</summary>
-    public IReadOnlyList<(string Endpoint, int Count, double P50, double P99)> Summary() =>
+    /// <summary>Per endpoint: count, p50 and p99 in milliseconds, of the samples from <paramref name="fromSeconds"/> on.</summary>
+    public IReadOnlyList<(string Endpoint, int Count, double P50, double P99)> Summary(double fromSeconds = double.NegativeInfinity) =>
         _samples.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv =>
         {
-            var sorted = kv.Value.Order().ToArray();
+            var sorted = kv.Value.Where(v => v.At >= fromSeconds).Select(v => v.Ms).Order().ToArray();
             return (kv.Key, sorted.Length, Percentile(sorted, 0.50), Percentile(sorted, 0.99));
-        }).ToList();
+        }).Where(e => e.Length > 0).ToList();
 
-    /// <summary>All endpoints together.</summary>
-    public (int Count, double P50, double P99) Overall()
+    /// <summary>All endpoints together, from <paramref name="fromSeconds"/> on.</summary>
+    public (int Count, double P50, double P99) Overall(double fromSeconds = double.NegativeInfinity)
     {
-        var sorted = _samples.Values.SelectMany(b => b).Order().ToArray();
+        var sorted = _samples.Values.SelectMany(b => b).Where(v => v.At >= fromSeconds).Select(v => v.Ms).Order().ToArray();
         return (sorted.Length, Percentile(sorted, 0.50), Percentile(sorted, 0.99));
     }
 

@@ -120,8 +120,11 @@ public sealed class Simulation(SimulationOptions options, TextWriter output)
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         stop.CancelAfter(options.Duration);
         var clock = Stopwatch.StartNew();
+        recorder.Table.Restart();
+        server.Restart();
         // Workers join over the first tenth of the run (at most 10 s), as machines do, not in one burst.
-        var ramp = TimeSpan.FromSeconds(Math.Min(10, options.Duration.TotalSeconds / 10)) / Math.Max(1, workers.Count);
+        var joining = TimeSpan.FromSeconds(Math.Min(10, options.Duration.TotalSeconds / 10));
+        var ramp = joining / Math.Max(1, workers.Count);
         var tasks = workers.Select((w, i) => Quietly(async ct =>
             {
                 await Task.Delay(ramp * i, ct).ConfigureAwait(false);
@@ -149,12 +152,14 @@ public sealed class Simulation(SimulationOptions options, TextWriter output)
 
         await Task.WhenAll(tasks).ConfigureAwait(false);
         var elapsed = clock.Elapsed.TotalSeconds;
-        return await ReportAsync(http, reader, objective, workers, tallies, recorder.Table, server, baseLoss, elapsed).ConfigureAwait(false);
+        // Steady state: from 5 s after the last worker joined (a cold process and 1,000 registrations are behind it).
+        var steadyFrom = joining.TotalSeconds + 5;
+        return await ReportAsync(http, reader, objective, workers, tallies, recorder.Table, server, steadyFrom, baseLoss, elapsed).ConfigureAwait(false);
     }
 
     private async Task<SimulationReport> ReportAsync(
         HttpClient http, SwarmClient reader, SyntheticObjective objective, List<(SwarmWorker Worker, AdversaryKind? Kind, bool Fraud)> workers,
-        Dictionary<AdversaryKind, AdversaryTally> tallies, LatencyTable recorder, LatencyTable server, double baseLoss, double elapsed)
+        Dictionary<AdversaryKind, AdversaryTally> tallies, LatencyTable recorder, LatencyTable server, double steadyFrom, double baseLoss, double elapsed)
     {
         var board = new Dictionary<string, LeaderboardEntry>(StringComparer.Ordinal);
         for (var offset = 0; ; offset += 500)
@@ -204,7 +209,12 @@ public sealed class Simulation(SimulationOptions options, TextWriter output)
         var requests = recorder.Total;
         var report = new SimulationReport(length, baseLoss, loss, overhead, fraudulent, requests, requests / elapsed,
             tallies.Values.Where(t => t.Attempts > 0 || workers.Any(w => w.Kind == t.Kind)).Select(t => (t.Kind.ToString().ToLowerInvariant(), t.Attempts, t.Accepted, t.Caught)).ToList(),
-            recorder.Summary(), recorder.Overall(), server.Summary(), server.Overall());
+            recorder.Summary(), recorder.Overall(), server.Summary(), server.Overall())
+        {
+            SteadyFrom = steadyFrom,
+            SteadyLatency = recorder.Summary(steadyFrom),
+            SteadyOverall = recorder.Overall(steadyFrom),
+        };
         Print(report, workers, explore, verify, elapsed);
         return report;
     }
@@ -216,16 +226,20 @@ public sealed class Simulation(SimulationOptions options, TextWriter output)
             $"chain: {report.ChainLength} accepted, true loss {report.BaseLoss:0.000000} -> {report.HeadLoss:0.000000}; claims {workers.Sum(w => w.Worker.Stats.Claims)}, runs: explore {explore:0}, verify {verify:0}"));
         output.WriteLine(string.Create(_inv,
             $"requests: {report.Requests} in {elapsed:0.0} s = {report.RequestsPerSecond:0.0}/s; all endpoints p50 {report.Overall.P50:0.0} ms p99 {report.Overall.P99:0.0} ms as the workers saw them, p50 {report.ServerOverall.P50:0.0} ms p99 {report.ServerOverall.P99:0.0} ms in the coordinator"));
+        output.WriteLine(string.Create(_inv,
+            $"steady state (from t = {report.SteadyFrom:0} s, every worker joined): {report.SteadyOverall.Count} requests, p50 {report.SteadyOverall.P50:0.0} ms p99 {report.SteadyOverall.P99:0.0} ms as the workers saw them"));
         output.WriteLine();
-        output.WriteLine("Latency per endpoint as the workers saw it (the round trip, queueing in this process included) and inside the coordinator:");
+        output.WriteLine("Latency per endpoint as the workers saw it (the round trip, queueing in this process included), in the steady state, and inside the coordinator:");
         output.WriteLine();
-        output.WriteLine("| endpoint | requests | p50 ms | p99 ms | coordinator p50 ms | coordinator p99 ms |");
-        output.WriteLine("|---|---:|---:|---:|---:|---:|");
+        output.WriteLine("| endpoint | requests | p50 ms | p99 ms | steady p99 ms | coordinator p50 ms | coordinator p99 ms |");
+        output.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
         var inside = report.ServerLatency.ToDictionary(l => l.Endpoint, StringComparer.Ordinal);
+        var steady = report.SteadyLatency.ToDictionary(l => l.Endpoint, StringComparer.Ordinal);
         foreach (var (endpoint, count, p50, p99) in report.Latency)
         {
             var (s50, s99) = inside.TryGetValue(endpoint, out var s) ? (s.P50.ToString("0.0", _inv), s.P99.ToString("0.0", _inv)) : ("-", "-");
-            output.WriteLine(string.Create(_inv, $"| {endpoint} | {count} | {p50:0.0} | {p99:0.0} | {s50} | {s99} |"));
+            var t99 = steady.TryGetValue(endpoint, out var t) ? t.P99.ToString("0.0", _inv) : "-";
+            output.WriteLine(string.Create(_inv, $"| {endpoint} | {count} | {p50:0.0} | {p99:0.0} | {t99} | {s50} | {s99} |"));
         }
 
         output.WriteLine();

@@ -7,6 +7,15 @@ public sealed record SimulationReport(
     IReadOnlyList<(string Endpoint, int Count, double P50, double P99)> Latency, (int Count, double P50, double P99) Overall,
     IReadOnlyList<(string Endpoint, int Count, double P50, double P99)> ServerLatency, (int Count, double P50, double P99) ServerOverall)
 {
+    /// <summary>When the steady state starts, in seconds from the start: every worker has joined.</summary>
+    public double SteadyFrom { get; init; }
+
+    /// <summary>Latency per endpoint as the workers saw it, from <see cref="SteadyFrom"/> on.</summary>
+    public IReadOnlyList<(string Endpoint, int Count, double P50, double P99)> SteadyLatency { get; init; } = [];
+
+    /// <summary>All endpoints together as the workers saw them, from <see cref="SteadyFrom"/> on.</summary>
+    public (int Count, double P50, double P99) SteadyOverall { get; init; }
+
     /// <summary>The summary line the simulator ends with.</summary>
     public string LastLine => string.Create(System.Globalization.CultureInfo.InvariantCulture,
         $"fraudulent_accepted: {FraudulentAccepted} verification_overhead: {VerificationOverhead * 100:0.0}% chain_length: {ChainLength}");
