@@ -315,6 +315,12 @@ internal sealed partial class Coordinator
     /// </summary>
     public const int VerificationSlots = 8;
 
+    /// <summary>The most verification slots the claims of one owner hold at once.</summary>
+    public const int SlotsPerOwner = 2;
+
+    /// <summary>How far down the queue promotion looks for claims of owners below <see cref="SlotsPerOwner"/>.</summary>
+    private const int QueueLookahead = 500;
+
     /// <summary>
     /// Fills free verification slots from the queue: a claim never reproduced gets its reproduction round (its parent, its seed);
     /// a reproduced one is verified rebased onto <paramref name="head"/>. (A claim that falls more than
@@ -328,13 +334,33 @@ internal sealed partial class Coordinator
             return;
         }
 
-        var best = await s.QueryAsync(
+        // One owner holds at most SlotsPerOwner of the slots: a fast machine's own claims must not take every slot, least of
+        // all a trusted one's, whose claims need an anchor from some other established key that only its verifying can make.
+        var active = (await s.QueryAsync("SELECT owner, COUNT(*) AS n FROM claims WHERE status = 'pending' AND waiting = 0 GROUP BY owner",
+            r => (Owner: r.Text("owner"), Count: r.Long("n")), cancellationToken).ConfigureAwait(false))
+            .ToDictionary(a => a.Owner, a => a.Count, StringComparer.Ordinal);
+        var queue = await s.QueryAsync(
             """
             SELECT id, worker, owner, parent_seq, seed, reproduced FROM claims
             WHERE status = 'pending' AND waiting = 1 ORDER BY priority, margin DESC, id LIMIT @n
             """,
             r => (Id: r.Long("id"), Worker: r.Text("worker"), Owner: r.Text("owner"), Parent: r.Long("parent_seq"), Seed: r.Long("seed"), Reproduced: r.Flag("reproduced")),
-            cancellationToken, ("@n", VerificationSlots - busy)).ConfigureAwait(false);
+            cancellationToken, ("@n", QueueLookahead)).ConfigureAwait(false);
+        var best = new List<(long Id, string Worker, string Owner, long Parent, long Seed, bool Reproduced)>();
+        foreach (var claim in queue)
+        {
+            if (best.Count >= VerificationSlots - busy)
+            {
+                break;
+            }
+
+            if (active.GetValueOrDefault(claim.Owner) < SlotsPerOwner)
+            {
+                active[claim.Owner] = active.GetValueOrDefault(claim.Owner) + 1;
+                best.Add(claim);
+            }
+        }
+
         foreach (var claim in best)
         {
             if (claim.Reproduced)

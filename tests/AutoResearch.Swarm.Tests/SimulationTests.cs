@@ -20,7 +20,8 @@ public sealed class SimulationTests
             {
                 Workers = 12,
                 Adversaries = "all",
-                Duration = TimeSpan.FromSeconds(6),
+                // Long enough that the chain grows even when this is the first swarm of a cold test process on a busy machine.
+                Duration = TimeSpan.FromSeconds(10),
                 RunTime = TimeSpan.FromMilliseconds(20),
                 Database = database,
             };

@@ -195,6 +195,33 @@ public sealed class VerificationTests
         Assert.Contains("holdout", status.Reason, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [MemberData(nameof(TestDatabases.Kinds), MemberType = typeof(TestDatabases))]
+    public async Task The_only_trusted_machine_claiming_fast_leaves_slots_for_others_claims_it_can_anchor(string db)
+    {
+        // One trusted key anchors every round. If its own claims (which it may not verify) took all the verification slots,
+        // no round could ever be anchored and the swarm would stall.
+        using var owner = WorkerKey.Generate();
+        await using var swarm = await TestSwarm.StartAsync(db, o => o with { TrustedKeys = [owner.PublicKey] });
+        var trusted = await swarm.JoinAsync("owner", owner);
+        var bob = await swarm.JoinAsync("bob");
+        var patches = Enumerable.Range(0, SyntheticObjective.Knobs)
+            .SelectMany(k => new[] { 0.25, 0.5, 0.75 }.Select(v => SyntheticObjective.Patch(s_base, k, v)))
+            .Where(p => swarm.Objective.TrueLoss(SyntheticObjective.Apply(s_base, p)!) < swarm.Objective.TrueLoss(s_base))
+            .ToList();
+        Assert.True(patches.Count > Coordinator.Coordinator.VerificationSlots + 1);
+
+        for (var i = 0; i < Coordinator.Coordinator.VerificationSlots + 1; i++)
+        {
+            await swarm.ClaimAsync(trusted, s_base, patches[i]);
+        }
+
+        var bobs = await swarm.ClaimAsync(bob, s_base, patches[^1]);
+        var lease = await TestSwarm.LeaseAsync(trusted, LeaseKind.Verify);
+
+        Assert.Equal(bobs.ClaimId, lease.Verify!.ClaimId);
+    }
+
     private static async Task<List<LogEntry>> LogAsync(TestSwarm swarm)
     {
         var reply = await swarm.Http.GetStringAsync("v1/experiments?after=0&limit=100");
