@@ -104,7 +104,13 @@ internal sealed partial class Coordinator
                 await s.ExecAsync("UPDATE claims SET waiting = 1, margin = @m, priority = @p WHERE id = @c",
                     cancellationToken, ("@m", Project.Spec.Objective.Improvement(request.ClaimedMetric, request.ParentMetric)),
                     ("@p", caller.Trusted || caller.Trust > 0 ? 0 : 1), ("@c", id)).ConfigureAwait(false);
-                await PromoteAsync(s, await HeadAsync(s, lockRow: false, cancellationToken).ConfigureAwait(false), now, cancellationToken).ConfigureAwait(false);
+                // Promotion changes other claims' rows: it runs under the head row, the lock every writer of claim rows takes
+                // first (one order, no deadlocks; one promoter at a time, so no claim gets two rounds). Most of the time every
+                // slot is busy and there is nothing to promote: then the head row is left alone.
+                if (await BusySlotsAsync(s, cancellationToken).ConfigureAwait(false) < VerificationSlots)
+                {
+                    await PromoteAsync(s, await HeadAsync(s, lockRow: true, cancellationToken).ConfigureAwait(false), now, cancellationToken).ConfigureAwait(false);
+                }
             }
 
             return new ClaimReply(id, status, reason);

@@ -69,7 +69,9 @@ internal sealed partial class Coordinator
         }
 
         // Lock the claim, then look again: two keys of one owner leasing two jobs of one claim at once must not both win.
-        var patch = await s.ScalarAsync<string>($"SELECT patch FROM claims WHERE id = @c AND status = 'pending' {s.ForUpdate}",
+        // SKIP LOCKED: a report being decided holds the claim and then voids its jobs, this one included; waiting here (job
+        // held, claim wanted) against it (claim held, job wanted) would be a deadlock that PostgreSQL breaks only after a second.
+        var patch = await s.ScalarAsync<string>($"SELECT patch FROM claims WHERE id = @c AND status = 'pending' {(s.IsPostgres ? "FOR UPDATE SKIP LOCKED" : "")}",
             cancellationToken, ("@c", job.Claim)).ConfigureAwait(false);
         var sameOwner = await s.ScalarAsync<long>(
             "SELECT COUNT(*) FROM jobs WHERE claim_id = @c AND round = @r AND owner = @o AND id <> @j",

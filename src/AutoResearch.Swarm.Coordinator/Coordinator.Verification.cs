@@ -24,9 +24,12 @@ internal sealed partial class Coordinator
         var now = Now;
         return _db.WriteAsync(async s =>
         {
+            // The head row first: a report may decide a claim, and a decision rewrites many claims' rows (rebases, stale ones),
+            // so every transaction that writes claim rows takes the head row before any of them (one lock order: no deadlock,
+            // which PostgreSQL would break only after a second). Reports are a few per second: serializing them costs nothing.
+            await HeadAsync(s, lockRow: true, cancellationToken).ConfigureAwait(false);
             var lease = await OwnLeaseAsync(s, caller, report.LeaseId, "verify", cancellationToken).ConfigureAwait(false);
-            // Reports of one claim are serialized on the claim's row (so exactly one sees its round complete); the head row is
-            // locked only to decide.
+            // Reports of one claim are serialized on the claim's row (so exactly one sees its round complete).
             await s.ExecAsync($"SELECT id FROM claims WHERE id = (SELECT claim_id FROM jobs WHERE id = @j) {s.ForUpdate}",
                 cancellationToken, ("@j", lease.JobId!.Value)).ConfigureAwait(false);
             var job = await s.SingleAsync($"SELECT id, claim_id, round, head_seq, seed, state, lease_id FROM jobs WHERE id = @j {s.ForUpdate}",
@@ -328,7 +331,7 @@ internal sealed partial class Coordinator
     /// </summary>
     private async Task PromoteAsync(Session s, HeadState head, long now, CancellationToken cancellationToken)
     {
-        var busy = await s.ScalarAsync<long>("SELECT COUNT(*) FROM claims WHERE status = 'pending' AND waiting = 0", cancellationToken).ConfigureAwait(false);
+        var busy = await BusySlotsAsync(s, cancellationToken).ConfigureAwait(false);
         if (busy >= VerificationSlots)
         {
             return;
@@ -375,6 +378,9 @@ internal sealed partial class Coordinator
             }
         }
     }
+
+    private static Task<long> BusySlotsAsync(Session s, CancellationToken cancellationToken) =>
+        s.ScalarAsync<long>("SELECT COUNT(*) FROM claims WHERE status = 'pending' AND waiting = 0", cancellationToken);
 
     /// <summary>Voids a claim's open jobs and verifies it afresh on <paramref name="head"/> at its seed; stale after too many rebases.</summary>
     private async Task RebaseAsync(Session s, long claim, string worker, string owner, HeadState head, long now, CancellationToken cancellationToken)
