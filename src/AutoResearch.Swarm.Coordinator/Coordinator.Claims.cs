@@ -106,10 +106,13 @@ internal sealed partial class Coordinator
                     ("@p", caller.Trusted || caller.Trust > 0 ? 0 : 1), ("@c", id)).ConfigureAwait(false);
                 // Promotion changes other claims' rows: it runs under the head row, the lock every writer of claim rows takes
                 // first (one order, no deadlocks; one promoter at a time, so no claim gets two rounds). Most of the time every
-                // slot is busy and there is nothing to promote: then the head row is left alone.
-                if (await BusySlotsAsync(s, cancellationToken).ConfigureAwait(false) < VerificationSlots)
+                // slot is busy and there is nothing to promote: then the head row is left alone. When another transaction holds
+                // it (a decision, another promotion), this claim does not queue behind it: the next promotion (the next claim or
+                // report, or the coordinator's periodic one) takes it from the queue.
+                if (await BusySlotsAsync(s, cancellationToken).ConfigureAwait(false) < VerificationSlots
+                    && await TryLockHeadAsync(s, cancellationToken).ConfigureAwait(false) is { } head)
                 {
-                    await PromoteAsync(s, await HeadAsync(s, lockRow: true, cancellationToken).ConfigureAwait(false), now, cancellationToken).ConfigureAwait(false);
+                    await PromoteAsync(s, head, now, cancellationToken).ConfigureAwait(false);
                 }
             }
 

@@ -117,5 +117,13 @@ internal sealed partial class Coordinator
         _db.WriteAsync(s => s.ExecAsync("DELETE FROM requests WHERE at_ms < @t",
             cancellationToken, ("@t", Now - (long)(2 * _options.MaxClockSkew.TotalMilliseconds))), cancellationToken);
 
+    /// <summary>Fills free verification slots from the queue (housekeeping: claims that arrived while another transaction held the head row).</summary>
+    public Task PromoteQueuedAsync(CancellationToken cancellationToken) =>
+        _db.WriteAsync(async s =>
+        {
+            await PromoteAsync(s, await HeadAsync(s, lockRow: true, cancellationToken).ConfigureAwait(false), Now, cancellationToken).ConfigureAwait(false);
+            return 0;
+        }, cancellationToken);
+
     private static int Page(int limit) => Math.Clamp(limit, 1, MaxPage);
 }

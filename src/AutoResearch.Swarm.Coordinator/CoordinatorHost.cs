@@ -165,12 +165,16 @@ public sealed class CoordinatorHost : IAsyncDisposable
 
     private static async Task HousekeepAsync(Coordinator coordinator, CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(30));
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(5));
         try
         {
-            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            for (var tick = 1L; await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false); tick++)
             {
-                await coordinator.PurgeAsync(cancellationToken).ConfigureAwait(false);
+                await coordinator.PromoteQueuedAsync(cancellationToken).ConfigureAwait(false);
+                if (tick % 6 == 0)
+                {
+                    await coordinator.PurgeAsync(cancellationToken).ConfigureAwait(false);
+                }
             }
         }
         catch (OperationCanceledException)

@@ -47,6 +47,7 @@ internal static class Schema
               created_ms BIGINT NOT NULL, decided_ms BIGINT NULL)
             """;
         yield return "CREATE INDEX IF NOT EXISTS claims_patch ON claims (patch_hash)";
+        yield return "CREATE INDEX IF NOT EXISTS claims_worker_pending ON claims (worker) WHERE status = 'pending'";
         yield return "CREATE INDEX IF NOT EXISTS claims_pending ON claims (id) WHERE status = 'pending'";
         yield return "CREATE INDEX IF NOT EXISTS claims_queue ON claims (priority, margin DESC, id) WHERE status = 'pending' AND waiting = 1";
         yield return "CREATE INDEX IF NOT EXISTS claims_active ON claims (id) WHERE status = 'pending' AND waiting = 0";
