@@ -116,11 +116,12 @@ internal sealed partial class Coordinator
 
     /// <summary>The head row, locked, or null when another transaction holds it (PostgreSQL; SQLite has one writer at a time).</summary>
     private static Task<HeadState?> TryLockHeadAsync(Session s, CancellationToken cancellationToken) =>
-        s.SingleAsync($"SELECT head_seq, head_id, head_metric, head_seed FROM state WHERE id = 1 {(s.IsPostgres ? "FOR UPDATE SKIP LOCKED" : "")}",
-            r => new HeadState(r.Long("head_seq"), r.Text("head_id"), r.NullableDouble("head_metric"), r.Long("head_seed")), cancellationToken);
+        ReadHeadAsync(s, s.IsPostgres ? "FOR UPDATE SKIP LOCKED" : "", cancellationToken);
 
     private static async Task<HeadState> HeadAsync(Session s, bool lockRow, CancellationToken cancellationToken) =>
-        (await s.SingleAsync($"SELECT head_seq, head_id, head_metric, head_seed FROM state WHERE id = 1 {(lockRow ? s.ForUpdate : "")}",
-            r => new HeadState(r.Long("head_seq"), r.Text("head_id"), r.NullableDouble("head_metric"), r.Long("head_seed")), cancellationToken)
-            .ConfigureAwait(false))!;
+        (await ReadHeadAsync(s, lockRow ? s.ForUpdate : "", cancellationToken).ConfigureAwait(false))!;
+
+    private static Task<HeadState?> ReadHeadAsync(Session s, string locking, CancellationToken cancellationToken) =>
+        s.SingleAsync($"SELECT head_seq, head_id, head_metric, head_seed FROM state WHERE id = 1 {locking}",
+            r => new HeadState(r.Long("head_seq"), r.Text("head_id"), r.NullableDouble("head_metric"), r.Long("head_seed")), cancellationToken);
 }

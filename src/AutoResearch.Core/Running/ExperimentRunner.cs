@@ -59,6 +59,8 @@ public sealed partial class ExperimentRunner
         }
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // Why the harness stopped the run, if it did: 0 it did not, StoppedEarly (stopWhen), Overran (PaceWatch).
+        const int StoppedEarly = 1, Overran = 2;
         var stopped = 0;
         var gate = new Lock();
         // Every run is watched for a pace that cannot finish before the timeout; only a first run of a candidate is also
@@ -88,12 +90,12 @@ public sealed partial class ExperimentRunner
                 if (pace.Observe(point.Progress, started.Elapsed))
                 {
                     overrun = pace.Reason;
-                    stopped = 2;
+                    stopped = Overran;
                     stop.Cancel();
                 }
                 else if (stopWhen is not null && stopWhen(point))
                 {
-                    stopped = 1;
+                    stopped = StoppedEarly;
                     stop.Cancel();
                 }
             }
@@ -143,13 +145,13 @@ public sealed partial class ExperimentRunner
             }
         }
 
-        var wasStopped = Volatile.Read(ref stopped) == 1 && !cancellationToken.IsCancellationRequested;
+        var wasStopped = Volatile.Read(ref stopped) == StoppedEarly && !cancellationToken.IsCancellationRequested;
         if (wasStopped)
         {
             outcome = outcome with { Cancelled = false };
         }
 
-        var overran = Volatile.Read(ref stopped) == 2 && !cancellationToken.IsCancellationRequested;
+        var overran = Volatile.Read(ref stopped) == Overran && !cancellationToken.IsCancellationRequested;
         if (overran)
         {
             // It would have timed out: it is a timeout, cut short.
