@@ -24,8 +24,8 @@ public sealed partial class ResearchLoop
         await _decideGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var all = session.Experiments(_ledger);
-            var best = session.Best(_ledger) ?? throw new InvalidOperationException("no baseline");
+            var all = session.Experiments();
+            var best = session.Best() ?? throw new InvalidOperationException("no baseline");
             bestCommit = best.CandidateCommit ?? best.ParentCommit;
             var noise = NoiseOf(all);
             var sigma = noise.Sigma;
@@ -39,7 +39,7 @@ public sealed partial class ResearchLoop
             switch (verdict.Outcome)
             {
                 case VerdictOutcome.Confirm:
-                    _ledger.Save(experiment);
+                    Save(session, experiment);
                     _observer.OnMessage($"experiment {experiment.Seq}: {verdict.Reason}");
                     return (null, experiment);
                 case VerdictOutcome.Discard:
@@ -47,9 +47,10 @@ public sealed partial class ResearchLoop
                     await slot.ResetAsync(bestCommit, cancellationToken).ConfigureAwait(false);
                     return (discarded, null);
                 case VerdictOutcome.Keep when bestCommit == experiment.ParentCommit:
-                    _ledger.Save(experiment);
+                    Save(session, experiment);
                     await _workspace.AdvanceBranchAsync(session.Run.Branch, experiment.CandidateCommit!, experiment.ParentCommit, cancellationToken)
                         .ConfigureAwait(false);
+                    await _guard!.ExpectAsync("refs/heads/" + session.Run.Branch, experiment.CandidateCommit!, CancellationToken.None).ConfigureAwait(false);
                     var kept = Finish(session, experiment with { Status = ExperimentStatus.Keep });
                     slot.Holds(experiment.CandidateCommit);
                     return (kept, null);
@@ -91,7 +92,7 @@ public sealed partial class ResearchLoop
             Attempts = 0,
             Decision = $"{stale}; rebased onto {bestCommit[..7]}, confirming there",
         };
-        _ledger.Save(experiment);
+        Save(session, experiment);
         _observer.OnMessage($"experiment {experiment.Seq}: {experiment.Decision}");
         return (null, experiment);
     }
@@ -118,7 +119,7 @@ public sealed partial class ResearchLoop
     /// <summary>The early-stopping rule for a run compared with <paramref name="best"/>.</summary>
     private EarlyStopRule EarlyStopFor(Session session, ExperimentRecord best)
     {
-        var all = session.Experiments(_ledger);
+        var all = session.Experiments();
         var curves = best.Runs.Count > 0 ? best.Runs.Select(r => r.Curve).Where(c => c.Count > 0).ToList() : [best.Curve];
         var curveSigma = Noise.CurveSigma(
             Unselected(all).Select(runs => (IReadOnlyList<IReadOnlyList<Running.CurvePoint>>)runs.Select(r => r.Curve).ToList()),

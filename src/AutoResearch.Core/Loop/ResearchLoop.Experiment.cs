@@ -11,8 +11,8 @@ public sealed partial class ResearchLoop
 {
     private async Task BaselineAsync(Session session, string tip, CancellationToken cancellationToken)
     {
-        var baseline = session.Experiments(_ledger).FirstOrDefault(e => e.IsBaseline)
-            ?? _ledger.Insert(new ExperimentRecord
+        var baseline = session.Experiments().FirstOrDefault(e => e.IsBaseline)
+            ?? Insert(session, new ExperimentRecord
             {
                 Tag = session.Run.Tag,
                 Seq = 0,
@@ -25,7 +25,7 @@ public sealed partial class ResearchLoop
                 Seed = _spec.Run.Seed,
             });
         _observer.OnExperimentStarted(baseline);
-        await RunCandidateAsync(session, session.Main, baseline, checkedOut: false, cancellationToken).ConfigureAwait(false);
+        await RunCandidateAsync(session, session.Main, baseline, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>One proposal in <paramref name="slot"/>: propose, guard, commit, run, decide. Returns the decided record.</summary>
@@ -45,20 +45,52 @@ public sealed partial class ResearchLoop
                 await slot.ResetAsync(parent, cancellationToken).ConfigureAwait(false);
             }
 
-            var history = session.Experiments(_ledger).Where(e => e.Phase == ExperimentPhase.Done).ToList();
+            var history = session.Experiments().Where(e => e.Phase == ExperimentPhase.Done).ToList();
             var runDirectory = RunDirectory(experiment);
             var context = new ProposalContext(_spec, slot.Worktree.Path, runDirectory, experiment, best, history, LastCrashTail(history));
             proposal = await _proposer.ProposeAsync(context, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
-            // Ctrl-C mid-proposal: forget the half-made change, as a resume after a kill would.
-            _ledger.Delete(experiment.Id);
+            // Ctrl-C mid-proposal: forget the half-made change, as a resume after a kill would, and undo what the agent did
+            // to the repository before it was stopped.
+            foreach (var breach in await _guard!.CheckAsync(CancellationToken.None).ConfigureAwait(false))
+            {
+                _observer.OnMessage($"experiment {experiment.Seq}: the interrupted agent's turn changed the repository: {breach} (restored)");
+            }
+
+            Forget(session, experiment.Id);
             await slot.ResetAsync(parent, CancellationToken.None).ConfigureAwait(false);
             throw;
         }
 
         var proposeSeconds = _time.GetElapsedTime(clock).TotalSeconds;
+
+        // The agent's turn is over and every process of it is gone: what it did outside the worktree is undone before the
+        // harness runs git again, and the ledger must still say what the harness wrote.
+        var breaches = await _guard!.CheckAsync(cancellationToken).ConfigureAwait(false);
+        experiment = experiment with { Description = proposal.Description, ProposeSeconds = proposeSeconds };
+        if (LedgerTampered(session, $"the agent's turn of experiment {experiment.Seq}") is { } tampered)
+        {
+            Finish(session, experiment with { Status = ExperimentStatus.Rejected, Error = "changed the ledger: " + tampered.Message });
+            await slot.ResetAsync(parent, CancellationToken.None).ConfigureAwait(false);
+            throw tampered;
+        }
+
+        var limit = _spec.Agent.MaxChangeMb * 1024 * 1024;
+        var written = await slot.Worktree.PendingChangeBytesAsync(cancellationToken).ConfigureAwait(false);
+        if (written > limit)
+        {
+            // Never committed: an oversized proposal must not reach git's object store, nor the ledger as a patch.
+            var oversized = Finish(session, experiment with
+            {
+                Status = ExperimentStatus.Rejected,
+                Error = string.Create(CultureInfo.InvariantCulture,
+                    $"the proposal wrote {written / (1024.0 * 1024.0):0.#} MB into the worktree, over the limit of {_spec.Agent.MaxChangeMb} MB ([agent] max_change_mb); not committed"),
+            });
+            await slot.ResetAsync(parent, cancellationToken).ConfigureAwait(false);
+            return oversized;
+        }
 
         // Committed even when it will be refused, so the patch is on record.
         var change = await slot.Worktree.CommitChangesAsync(parent, CommitMessage(experiment.Seq, proposal.Description), cancellationToken)
@@ -77,10 +109,28 @@ public sealed partial class ResearchLoop
         };
 
         var outside = changed.Where(p => !_spec.Scope.IsEditable(p)).ToList();
+        var forbidden = change?.ForbiddenModes() ?? [];
+        var escaped = proposal.Escaped.Count > 0 ? $"processes of the agent outlived its turn and were killed: {string.Join(", ", proposal.Escaped)}" : null;
         ExperimentRecord? refused = null;
-        if (!proposal.Succeeded)
+        if (breaches.Count > 0)
         {
-            refused = experiment with { Status = ExperimentStatus.Crash, Error = proposal.Error };
+            refused = experiment with
+            {
+                Status = ExperimentStatus.Rejected,
+                Error = $"the agent changed the repository outside its worktree (restored): {string.Join("; ", breaches)}",
+            };
+        }
+        else if (!proposal.Succeeded)
+        {
+            refused = experiment with { Status = ExperimentStatus.Crash, Error = proposal.Error + (escaped is null ? "" : $"; {escaped}") };
+        }
+        else if (forbidden.Count > 0)
+        {
+            refused = experiment with
+            {
+                Status = ExperimentStatus.Rejected,
+                Error = $"the change holds what is never run: {string.Join("; ", forbidden)} (only plain files may change)",
+            };
         }
         else if (changed.Count == 0)
         {
@@ -102,29 +152,24 @@ public sealed partial class ResearchLoop
             return done;
         }
 
-        experiment = experiment with { Phase = ExperimentPhase.Running };
-        _ledger.Save(experiment);
-        return await RunCandidateAsync(session, slot, experiment, checkedOut: true, cancellationToken).ConfigureAwait(false);
+        experiment = experiment with { Phase = ExperimentPhase.Running, Error = escaped };
+        Save(session, experiment);
+        return await RunCandidateAsync(session, slot, experiment, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
     /// Measures a committed candidate (or the baseline) as often as the acceptance rule asks, decides, moves the branch on a
     /// keep, records. Driven by the runs already recorded, so a resumed experiment picks up where the killed one stopped.
     /// </summary>
-    /// <param name="checkedOut">True when the worktree already holds the candidate, clean, as right after its commit.</param>
     private async Task<ExperimentRecord> RunCandidateAsync(
-        Session session, Slot slot, ExperimentRecord experiment, bool checkedOut, CancellationToken cancellationToken)
+        Session session, Slot slot, ExperimentRecord experiment, CancellationToken cancellationToken)
     {
-        if (!checkedOut || slot.Head != experiment.CandidateCommit)
-        {
-            await slot.ResetAsync(experiment.CandidateCommit!, cancellationToken).ConfigureAwait(false);
-        }
 
         while (true)
         {
             if (experiment.IsBaseline && experiment.Runs.Count >= _spec.Acceptance.BaselineRepeats)
             {
-                var sigma = Sigma(session.Experiments(_ledger).Select(e => e.Id == experiment.Id ? experiment : e));
+                var sigma = Sigma(session.Experiments().Select(e => e.Id == experiment.Id ? experiment : e));
                 return Finish(session, experiment with
                 {
                     Status = ExperimentStatus.Keep,
@@ -160,7 +205,7 @@ public sealed partial class ResearchLoop
     private async Task<(ExperimentRecord? Measured, ExperimentRecord? Failed)> MeasureAsync(
         Session session, Slot slot, ExperimentRecord experiment, CancellationToken cancellationToken)
     {
-        var best = session.Best(_ledger);
+        var best = session.Best();
         var index = experiment.Runs.Count;
         var seed = _spec.Run.Seed + index;
         // run.log, run-2.log, ...; a win rebased onto a newer best keeps the logs of its runs on the stale parent.
@@ -172,7 +217,11 @@ public sealed partial class ResearchLoop
             LogPath = Path.Combine(RunDirectory(experiment), logName),
             Seed = index == 0 ? seed : experiment.Seed,
         };
-        _ledger.Save(experiment);
+        Save(session, experiment);
+
+        // Every run starts from a clean checkout of the candidate: nothing an agent or an earlier run left in the worktree
+        // (an untracked module that shadows an import, an ignored checkpoint) is there, only the workspace's prepared inputs.
+        await slot.CleanAsync(experiment.CandidateCommit!, session.Inputs, cancellationToken).ConfigureAwait(false);
 
         // Kept commits never touch read-only files, so one fingerprint per session is the truth for every run and slot.
         session.ReadOnlyFiles ??= await slot.Worktree.ReadOnlyFilesAsync(_spec.Scope, cancellationToken).ConfigureAwait(false);
@@ -183,21 +232,41 @@ public sealed partial class ResearchLoop
         var stopRule = !experiment.IsBaseline && index == 0 && _spec.EarlyStop.Enabled && best is not null ? EarlyStopFor(session, best) : null;
         _observer.OnRunning(experiment, _spec.Run.Timeout);
         var current = experiment;
+        var candidate = experiment.CandidateCommit!;
         var result = await _runner.RunAsync(
             slot.Worktree.Path, RunDirectory(experiment), experiment.Id, seed,
-            line => _observer.OnOutput(current, line), stopRule is null ? null : stopRule.Observe, slot.Resources, cancellationToken)
+            line => _observer.OnOutput(current, line), stopRule is null ? null : stopRule.Observe, slot.Resources,
+            beforeScoring: ct => slot.CleanAsync(candidate, session.Inputs, ct), cancellationToken: cancellationToken)
             .ConfigureAwait(false);
+        var breaches = await _guard!.CheckAsync(CancellationToken.None).ConfigureAwait(false);
         if (result.Cancelled)
         {
             // Ctrl-C: this attempt does not count; a later run resumes the candidate.
-            _ledger.Save(experiment with { Attempts = experiment.Attempts - 1 });
+            foreach (var breach in breaches)
+            {
+                _observer.OnMessage($"experiment {experiment.Seq}: the interrupted run changed the repository: {breach} (restored)");
+            }
+
+            Save(session, experiment with { Attempts = experiment.Attempts - 1 });
             await slot.ResetAsync(best?.CandidateCommit ?? experiment.CandidateCommit!, CancellationToken.None).ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        if (LedgerTampered(session, $"run {index + 1} of experiment {experiment.Seq}") is { } forged)
+        {
+            Finish(session, experiment with { Status = ExperimentStatus.Crash, Metric = index == 0 ? null : experiment.Metric, Error = "changed the ledger: " + forged.Message });
+            await slot.ResetAsync(session.BestCommit(), CancellationToken.None).ConfigureAwait(false);
+            throw forged;
         }
 
         var after = await slot.Worktree.FingerprintAsync(session.ReadOnlyFiles, cancellationToken).ConfigureAwait(false);
         var tampered = Workspace.Worktree.Differences(before, after);
         var (status, error) = Failure(result, tampered);
+        if (status is null && result.Escaped.Count > 0)
+        {
+            // The kill came before the hashes, so nothing could be swapped behind them; the escape is the run's note.
+            error = $"processes of the run outlived it and were killed: {string.Join(", ", result.Escaped)}";
+        }
         experiment = experiment with
         {
             Metrics = result.Output.Metrics,
@@ -219,10 +288,18 @@ public sealed partial class ResearchLoop
             experiment = experiment with { Error = null, Decision = stopRule!.Reason, Threshold = stopRule.Margin };
         }
 
+        if (breaches.Count > 0)
+        {
+            // Whatever the run printed, a run that wrote to the repository (hooks, config, refs, the user's checkout) is a crash.
+            status = ExperimentStatus.Crash;
+            error = $"the run changed the repository outside its worktree (restored): {string.Join("; ", breaches)}" + (error is null ? "" : $"; {error}");
+            experiment = experiment with { Error = error };
+        }
+
         if (status is { } failedStatus)
         {
             var failed = Finish(session, experiment with { Status = failedStatus, Metric = index == 0 ? null : experiment.Metric });
-            await slot.ResetAsync(session.Best(_ledger) is null ? experiment.ParentCommit : session.BestCommit(_ledger), cancellationToken)
+            await slot.ResetAsync(session.Best() is null ? experiment.ParentCommit : session.BestCommit(), cancellationToken)
                 .ConfigureAwait(false);
             if (experiment.IsBaseline)
             {
@@ -237,7 +314,7 @@ public sealed partial class ResearchLoop
         var runs = experiment.Runs.Append(new Measurement(seed, result.Metric!.Value, result.Wall.TotalSeconds, result.Output.Curve)).ToList();
         experiment = experiment with { Runs = runs, Metric = runs.Average(r => r.Value) };
         // Metrics are durable before the branch moves, so a kill in between is recovered as a keep.
-        _ledger.Save(experiment);
+        Save(session, experiment);
         return (experiment, null);
     }
 
@@ -250,9 +327,9 @@ public sealed partial class ResearchLoop
         var done = experiment with { Phase = ExperimentPhase.Done, FinishedAt = _time.GetUtcNow() };
         lock (_recordGate)
         {
-            _ledger.Save(done);
-            ResultsTsv.Write(Path.Combine(_workspace.Root, ResultsTsv.FileName), _spec.Objective.Metric, session.Experiments(_ledger));
-            _observer.OnExperimentFinished(done, session.Best(_ledger) ?? done);
+            Save(session, done);
+            ResultsTsv.Write(Path.Combine(_workspace.Root, ResultsTsv.FileName), _spec.Objective.Metric, session.Experiments());
+            _observer.OnExperimentFinished(done, session.Best() ?? done);
         }
 
         return done;

@@ -13,7 +13,7 @@ public sealed partial class ResearchLoop
     /// <summary>Brings unfinished rows of a killed session to a consistent state.</summary>
     private async Task RecoverAsync(Session session, string tip, CancellationToken cancellationToken)
     {
-        var unfinished = session.Experiments(_ledger).Where(e => e.Phase != ExperimentPhase.Done).ToList();
+        var unfinished = session.Experiments().Where(e => e.Phase != ExperimentPhase.Done).ToList();
         foreach (var e in unfinished)
         {
             // A harness killed with -9 leaves its agent or runs going in their own process groups, in the slot's worktree.
@@ -35,7 +35,7 @@ public sealed partial class ResearchLoop
             if (e.Phase == ExperimentPhase.Proposing)
             {
                 // Nothing was committed; the half-made change died with the worktree reset.
-                _ledger.Delete(e.Id);
+                Forget(session, e.Id);
                 _observer.OnMessage($"experiment {e.Seq} was interrupted while proposing; proposing afresh");
             }
             else if (!e.IsBaseline && e.CandidateCommit == tip && e.Metric is not null)
@@ -59,13 +59,13 @@ public sealed partial class ResearchLoop
             else if (!e.IsBaseline)
             {
                 _observer.OnMessage($"experiment {e.Seq} was interrupted while running; running it again");
-                await RunCandidateAsync(session, session.Main, e, checkedOut: false, cancellationToken).ConfigureAwait(false);
+                await RunCandidateAsync(session, session.Main, e, cancellationToken).ConfigureAwait(false);
             }
         }
 
         // Re-read: a candidate re-run above may have been kept and moved the branch.
         tip = await _workspace.BranchTipAsync(session.Run.Branch, cancellationToken).ConfigureAwait(false) ?? tip;
-        var best = session.Best(_ledger);
+        var best = session.Best();
         if (best is not null && (best.CandidateCommit ?? best.ParentCommit) != tip)
         {
             throw new WorkspaceException(

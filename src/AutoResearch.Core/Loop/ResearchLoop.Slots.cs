@@ -35,8 +35,8 @@ public sealed partial class ResearchLoop
                         return;
                     }
 
-                    best = session.Best(_ledger) ?? throw new InvalidOperationException("no baseline");
-                    experiment = _ledger.InsertNext(new ExperimentRecord
+                    best = session.Best() ?? throw new InvalidOperationException("no baseline");
+                    experiment = InsertNext(session, new ExperimentRecord
                     {
                         Tag = session.Run.Tag,
                         Seq = 0,
@@ -99,7 +99,7 @@ public sealed partial class ResearchLoop
 
     private string? LimitReached(Session session, LoopOptions options, long started)
     {
-        var proposals = session.Experiments(_ledger).Count(e => !e.IsBaseline);
+        var proposals = session.Experiments().Count(e => !e.IsBaseline);
         if (options.MaxExperiments is { } max && proposals >= max)
         {
             return $"reached --max-experiments {max}";
@@ -126,6 +126,14 @@ public sealed partial class ResearchLoop
         {
             Head = null;
             await Worktree.ResetAsync(commit, cancellationToken).ConfigureAwait(false);
+            Head = commit;
+        }
+
+        /// <summary>Checks out <paramref name="commit"/> clean: untracked files and every ignored file not in <paramref name="inputs"/> deleted.</summary>
+        public async Task CleanAsync(string commit, IReadOnlySet<string> inputs, CancellationToken cancellationToken)
+        {
+            Head = null;
+            await Worktree.CleanAsync(commit, inputs, cancellationToken).ConfigureAwait(false);
             Head = commit;
         }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using AutoResearch.Core.Proposers;
 using AutoResearch.Core.Records;
 using AutoResearch.Core.Running;
@@ -21,6 +22,9 @@ public sealed partial class ResearchLoop
     private readonly ExperimentRunner _runner;
     private readonly IResearchObserver _observer;
     private readonly TimeProvider _time;
+
+    /// <summary>The user's repository as the harness left it; checked and restored after every phase that ran foreign code.</summary>
+    private RepositoryGuard? _guard;
 
     public ResearchLoop(
         ResearchSpec spec,
@@ -73,10 +77,26 @@ public sealed partial class ResearchLoop
 
         var cores = Environment.ProcessorCount;
         var session = new Session(run, new Slot(worktree, SlotResources.For(0, options.Parallel, _spec.Run.Gpus, cores)));
+        session.Load(_ledger.Experiments(run.Tag));
+        _guard = await RepositoryGuard.CaptureAsync(_workspace, cancellationToken).ConfigureAwait(false);
+        await _guard.AddWorktreeAsync(worktree.Path, cancellationToken).ConfigureAwait(false);
+        var inputsKey = "inputs:" + run.Tag;
+        if (_ledger.GetMeta(inputsKey) is { } stored)
+        {
+            session.Inputs = JsonSerializer.Deserialize<List<string>>(stored)?.ToHashSet(StringComparer.Ordinal) ?? [];
+        }
+
         await RecoverAsync(session, tip, cancellationToken).ConfigureAwait(false);
         await SetupAsync(worktree, cancellationToken).ConfigureAwait(false);
+        if (_ledger.GetMeta(inputsKey) is null)
+        {
+            // What the workspace holds, ignored by git, before the research begins (prepared data) stays for every run;
+            // every other ignored file is what an agent or a run left behind, and is deleted before each run.
+            session.Inputs = await worktree.IgnoredFilesAsync(cancellationToken).ConfigureAwait(false);
+            _ledger.SetMeta(inputsKey, JsonSerializer.Serialize(session.Inputs.Order(StringComparer.Ordinal)));
+        }
 
-        var baseline = session.Experiments(_ledger).FirstOrDefault(e => e.IsBaseline && e.Phase == ExperimentPhase.Done);
+        var baseline = session.Experiments().FirstOrDefault(e => e.IsBaseline && e.Phase == ExperimentPhase.Done);
         if (baseline is null)
         {
             await BaselineAsync(session, tip, cancellationToken).ConfigureAwait(false);
@@ -91,8 +111,9 @@ public sealed partial class ResearchLoop
         var slots = new List<Slot> { session.Main };
         for (var i = 1; i < options.Parallel; i++)
         {
-            var path = await _workspace.WorktreeAsync(run.Tag, session.BestCommit(_ledger), i, cancellationToken).ConfigureAwait(false);
+            var path = await _workspace.WorktreeAsync(run.Tag, session.BestCommit(), i, cancellationToken).ConfigureAwait(false);
             slots.Add(new Slot(path, SlotResources.For(i, options.Parallel, _spec.Run.Gpus, cores)));
+            await _guard.AddWorktreeAsync(path.Path, cancellationToken).ConfigureAwait(false);
         }
 
         var reason = await RunSlotsAsync(session, slots, options, started, cancellationToken).ConfigureAwait(false);
@@ -151,8 +172,8 @@ public sealed partial class ResearchLoop
 
     private RunSummary Summary(Session session, string reason)
     {
-        var all = session.Experiments(_ledger);
-        return new RunSummary(_ledger.GetRun(session.Run.Tag)!, all.First(e => e.IsBaseline), session.Best(_ledger)!, all, reason);
+        var all = session.Experiments();
+        return new RunSummary(_ledger.GetRun(session.Run.Tag)!, all.First(e => e.IsBaseline), session.Best()!, all, reason);
     }
 
     private string RunDirectory(ExperimentRecord experiment) =>
@@ -171,23 +192,68 @@ public sealed partial class ResearchLoop
 
     private static string CommitMessage(int seq, string description) => $"autoresearch: experiment {seq}: {description}";
 
-    /// <summary>The run being worked on, its main slot (slot 0, where the baseline and resumed experiments run), and what its read-only files must look like.</summary>
+    /// <summary>
+    /// The run being worked on, its main slot (slot 0, where the baseline and resumed experiments run), what its read-only
+    /// files must look like, and the harness's own record of its experiments: the truth every decision reads.
+    /// </summary>
     private sealed record Session(RunRecord Run, Slot Main)
     {
+        private readonly Dictionary<long, ExperimentRecord> _records = [];
+        private readonly Lock _gate = new();
+
         public IReadOnlyList<string>? ReadOnlyFiles { get; set; }
 
         public IReadOnlyDictionary<string, string>? ReadOnly { get; set; }
 
-        public IReadOnlyList<ExperimentRecord> Experiments(Ledger ledger) => ledger.Experiments(Run.Tag);
+        /// <summary>The ignored files that every run starts with (the workspace's prepared inputs), relative to a worktree.</summary>
+        public IReadOnlySet<string> Inputs { get; set; } = new HashSet<string>();
+
+        /// <summary>Takes the ledger's rows as the truth: at the start of a session, after the ledger passed its check.</summary>
+        public void Load(IEnumerable<ExperimentRecord> experiments)
+        {
+            lock (_gate)
+            {
+                _records.Clear();
+                foreach (var e in experiments)
+                {
+                    _records[e.Id] = e;
+                }
+            }
+        }
+
+        public void Remember(ExperimentRecord experiment)
+        {
+            lock (_gate)
+            {
+                _records[experiment.Id] = experiment;
+            }
+        }
+
+        public void Forget(long id)
+        {
+            lock (_gate)
+            {
+                _records.Remove(id);
+            }
+        }
+
+        /// <summary>The run's experiments in order, the baseline first, as the harness recorded them.</summary>
+        public IReadOnlyList<ExperimentRecord> Experiments()
+        {
+            lock (_gate)
+            {
+                return _records.Values.OrderBy(e => e.Seq).ThenBy(e => e.Id).ToList();
+            }
+        }
 
         /// <summary>The last kept experiment: the branch tip. Kept in the order they were decided, which with parallel slots need not be their order.</summary>
-        public ExperimentRecord? Best(Ledger ledger) =>
-            Experiments(ledger).Where(e => e.Phase == ExperimentPhase.Done && e.Status == ExperimentStatus.Keep)
+        public ExperimentRecord? Best() =>
+            Experiments().Where(e => e.Phase == ExperimentPhase.Done && e.Status == ExperimentStatus.Keep)
                 .OrderBy(e => e.FinishedAt).ThenBy(e => e.Id).LastOrDefault();
 
         /// <summary>The commit of <see cref="Best"/>.</summary>
-        public string BestCommit(Ledger ledger) =>
-            Best(ledger) is { } best ? best.CandidateCommit ?? best.ParentCommit : throw new InvalidOperationException("no baseline");
+        public string BestCommit() =>
+            Best() is { } best ? best.CandidateCommit ?? best.ParentCommit : throw new InvalidOperationException("no baseline");
     }
 
     private sealed class NullObserver : IResearchObserver;

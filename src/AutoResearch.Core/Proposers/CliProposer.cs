@@ -1,5 +1,6 @@
 using System.Globalization;
 using AutoResearch.Core.Running;
+using AutoResearch.Core.Spec;
 
 namespace AutoResearch.Core.Proposers;
 
@@ -9,6 +10,14 @@ namespace AutoResearch.Core.Proposers;
 /// is the file named by <c>AUTORESEARCH_DESCRIPTION</c> when the agent wrote one, else the last non-empty
 /// line it printed, cut to 120 characters.
 /// </summary>
+/// <remarks>
+/// The agent is untrusted: under <c>[agent] sandbox = "bwrap"</c> (the default) it runs in bubblewrap, where it can write
+/// the worktree (not its <c>.git</c>), its own description file, a private temporary folder and its configuration folders,
+/// reads the rest of the machine read-only, never sees the harness's state (ledger, other experiments, worktrees), the
+/// ledger's key or the scored data, and has the network unless <c>[agent] network = false</c>. Every process it starts
+/// ends with its turn (<see cref="ProcessGroup"/>). Without bwrap the agent is refused unless the spec says
+/// <c>sandbox = "none"</c> in so many words.
+/// </remarks>
 public sealed class CliProposer : IProposer
 {
     private readonly string _template;
@@ -45,8 +54,9 @@ public sealed class CliProposer : IProposer
 
         var logPath = Path.Combine(context.RunDirectory, "agent.log");
         ProcessOutcome outcome;
-        await using (var group = ProcessGroup.Start(command, context.Worktree, logPath, environment))
+        using (var sandbox = SandboxFor(context, environment))
         {
+            await using var group = ProcessGroup.Start(command, context.Worktree, logPath, environment, sandbox: sandbox, header: sandbox?.Description);
             outcome = await group.WaitAsync(_timeout, cancellationToken).ConfigureAwait(false);
         }
 
@@ -71,8 +81,51 @@ public sealed class CliProposer : IProposer
             return Proposal.Failure(description, $"the agent exited with code {outcome.ExitCode} (last line: {Proposal.Cut(lastLine)}; see {logPath})");
         }
 
-        return Proposal.Success(description.Length > 0 ? description : "(the agent gave no description)");
+        return Proposal.Success(description.Length > 0 ? description : "(the agent gave no description)") with { Escaped = outcome.Escaped };
     }
+
+    /// <summary>The agent's sandbox under <c>[agent] sandbox = "bwrap"</c>, or null under <c>"none"</c>.</summary>
+    /// <exception cref="ResearchException">bubblewrap is missing and the spec did not say <c>sandbox = "none"</c>.</exception>
+    private static Sandbox? SandboxFor(ProposalContext context, Dictionary<string, string?> environment)
+    {
+        var agent = context.Spec.Agent;
+        if (agent.Sandbox == SandboxKind.None)
+        {
+            return null;
+        }
+
+        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        var scratch = Path.Combine(context.RunDirectory, "agent-tmp");
+        Directory.CreateDirectory(scratch);
+        var description = environment["AUTORESEARCH_DESCRIPTION"]!;
+        File.WriteAllText(description, "");
+        environment["TMPDIR"] = scratch;
+        var writable = new List<string> { context.Worktree, scratch, description };
+        writable.AddRange(AgentSpec.DefaultWritable.Concat(agent.Writable).Select(p => Expand(p, home)).Where(p => File.Exists(p) || Directory.Exists(p)));
+        // The prompt is read where it lies; the worktree's .git file (which says where its repository is) is never the agent's to change.
+        var readOnly = new List<string> { context.RunDirectory, Path.Combine(context.Worktree, ".git") };
+        var hidden = new List<string>
+        {
+            Path.Combine(context.Spec.Root, ".autoresearch"),
+            Path.Combine(Environment.GetEnvironmentVariable("XDG_CONFIG_HOME") is { Length: > 0 } config ? config : Path.Combine(home, ".config"), "autoresearch"),
+        };
+        hidden.AddRange(context.Spec.Score.Hidden.Select(h => Path.IsPathRooted(h) ? h : Path.Combine(context.Worktree, h)));
+        if (context.Spec.Score.Mode == ScoreMode.Trusted && context.Spec.Score.Data is { } data)
+        {
+            hidden.Add(TrustedData.Expand(data, Environment.GetEnvironmentVariable));
+        }
+
+        return Sandbox.Prepare(
+            SandboxSpec.Bwrap,
+            new SandboxMounts(context.Worktree, writable, readOnly, hidden.Where(h => h.Length > 0).ToList()),
+            agent.Timeout,
+            network: agent.Network,
+            missing: "the cli agent runs in a bubblewrap sandbox, but bubblewrap is not installed (no `bwrap` on PATH); install it " +
+                "(apt-get install bubblewrap), or, to run the agent with your own rights and access, write [agent] sandbox = \"none\" in autoresearch.toml");
+    }
+
+    private static string Expand(string path, string home) =>
+        path == "~" ? home : path.StartsWith("~/", StringComparison.Ordinal) ? Path.Combine(home, path[2..]) : Path.GetFullPath(path);
 
     /// <summary>Single-quotes <paramref name="value"/> for bash.</summary>
     internal static string Quote(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";

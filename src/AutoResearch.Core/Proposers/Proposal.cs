@@ -12,6 +12,9 @@ public sealed record Proposal(bool Succeeded, string Description, string? Error 
     /// <summary>Tokens the model wrote while proposing; null for proposers without a model.</summary>
     public long? OutputTokens { get; init; }
 
+    /// <summary>Processes of the agent that had left its process group and outlived its turn (killed), as <c>PID (name)</c>.</summary>
+    public IReadOnlyList<string> Escaped { get; init; } = [];
+
     /// <summary>The longest description kept.</summary>
     public const int MaxDescription = 120;
 

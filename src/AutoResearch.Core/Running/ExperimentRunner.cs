@@ -35,6 +35,11 @@ public sealed partial class ExperimentRunner
     /// is killed) and the result says <see cref="RunResult.Stopped"/>.
     /// </param>
     /// <param name="slot">Where the run may execute: extra variables (<c>CUDA_VISIBLE_DEVICES</c>, <c>AUTORESEARCH_THREADS</c>) and CPU affinity.</param>
+    /// <param name="beforeScoring">
+    /// Called between training and trusted scoring, when every process of training has ended: the loop makes the worktree a
+    /// clean checkout of the candidate there, so scoring never runs what training left behind (only the checkpoint, which
+    /// lives in the run directory, carries over).
+    /// </param>
     public async Task<RunResult> RunAsync(
         string worktree,
         string runDirectory,
@@ -43,6 +48,7 @@ public sealed partial class ExperimentRunner
         Action<string>? onLine = null,
         Func<CurvePoint, bool>? stopWhen = null,
         SlotResources? slot = null,
+        Func<CancellationToken, Task>? beforeScoring = null,
         CancellationToken cancellationToken = default)
     {
         Directory.CreateDirectory(runDirectory);
@@ -127,7 +133,10 @@ public sealed partial class ExperimentRunner
         ProcessOutcome outcome;
         string? limitFailure = null;
         using (var sandbox = sandboxed
-            ? Sandbox.Prepare(_spec.Run.Sandbox, new SandboxMounts(worktree, [worktree, runDirectory], data is null ? [] : [data.TrainPath], HiddenFromTraining(worktree, data)), _spec.Run.Timeout)
+            ? Sandbox.Prepare(
+                _spec.Run.Sandbox,
+                new SandboxMounts(worktree, [worktree, runDirectory], [.. data is null ? [] : new[] { data.TrainPath }, Path.Combine(worktree, ".git")], HiddenFromTraining(worktree, data)),
+                _spec.Run.Timeout)
             : null)
         {
             var header = sandbox?.Description ?? (trusted
@@ -175,6 +184,11 @@ public sealed partial class ExperimentRunner
             {
                 try
                 {
+                    if (beforeScoring is not null)
+                    {
+                        await beforeScoring(cancellationToken).ConfigureAwait(false);
+                    }
+
                     scored = await ScoreAsync(worktree, runDirectory, environment, data, slot, output, logPath, cancellationToken).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -204,6 +218,7 @@ public sealed partial class ExperimentRunner
             ScoreFailure = scored?.Failure,
             ScoreViolation = scored?.Violation ?? false,
             Flag = scored?.Flag,
+            Escaped = outcome.Escaped,
         };
     }
 

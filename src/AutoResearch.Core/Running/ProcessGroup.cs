@@ -7,19 +7,29 @@ namespace AutoResearch.Core.Running;
 
 /// <summary>
 /// A shell command running in its own session and process group (via <c>setsid</c>), with stdout and
-/// stderr merged into a log file, a hard timeout that kills the whole group (TERM, then KILL after a
+/// stderr merged into a capped log file, a hard timeout that kills the whole group (TERM, then KILL after a
 /// grace period), and the group's peak resident memory sampled from <c>/proc</c>. Linux only.
 /// </summary>
+/// <remarks>
+/// No process of the command outlives it. Where the machine allows, the command is the first process of a pid namespace
+/// of its own (<see cref="PidNamespace"/>), so the kernel ends everything it started when it ends, whatever left the
+/// group. Everywhere, each process carries a marker variable (<see cref="PhaseVariable"/>) by which the ones that left the
+/// group are found, killed and reported (<see cref="ProcessOutcome.Escaped"/>), and every wait is bounded: a process
+/// that still holds the output pipes after the kill cannot hold the caller past a few seconds.
+/// </remarks>
 internal sealed partial class ProcessGroup : IAsyncDisposable
 {
     private static readonly TimeSpan s_killGrace = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan s_sampleInterval = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan s_firstSample = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan s_pipeGrace = TimeSpan.FromSeconds(2);
     private static readonly long s_pageSize = Environment.SystemPageSize;
 
     private readonly Process _process;
-    private readonly StreamWriter _log;
-    private readonly Lock _logLock = new();
+    private readonly CappedLog _log;
+    private readonly string _marker;
+    private readonly List<string> _escaped = [];
+    private readonly HashSet<string> _pipes;
     private readonly Action<string>? _onLine;
     private readonly Stopwatch _clock;
     private readonly Task _stdout;
@@ -28,16 +38,21 @@ internal sealed partial class ProcessGroup : IAsyncDisposable
     private string? _pidFile;
     private bool _disposed;
 
-    private ProcessGroup(Process process, StreamWriter log, Action<string>? onLine, bool interactive, string logPath)
+    private ProcessGroup(Process process, CappedLog log, Action<string>? onLine, bool interactive, string logPath, string marker)
     {
         LogPath = logPath;
         _process = process;
         _log = log;
+        _marker = marker;
         _onLine = onLine;
         _clock = Stopwatch.StartNew();
+        _pipes = [.. new[] { interactive ? null : process.StandardOutput.BaseStream, process.StandardError.BaseStream }.Select(PipeName).OfType<string>()];
         _stdout = interactive ? Task.CompletedTask : PumpAsync(process.StandardOutput);
         _stderr = PumpAsync(process.StandardError);
     }
+
+    /// <summary>The variable every process of a command inherits, with a value unique to that command.</summary>
+    public const string PhaseVariable = "AUTORESEARCH_PHASE_ID";
 
     /// <summary>The process id, which is also the process group id.</summary>
     public int Id => _process.Id;
@@ -61,6 +76,7 @@ internal sealed partial class ProcessGroup : IAsyncDisposable
     /// Keeps stdin open and stdout unlogged for the caller (<see cref="Input"/>, <see cref="Output"/>); only stderr is logged.
     /// </param>
     /// <param name="header">A first line for the log (e.g. the sandbox's description).</param>
+    /// <param name="maxLogBytes">The cap on the log (head and tail kept, the middle dropped with a note).</param>
     public static ProcessGroup Start(
         string command,
         string workingDirectory,
@@ -70,7 +86,8 @@ internal sealed partial class ProcessGroup : IAsyncDisposable
         string? cpus = null,
         Sandbox? sandbox = null,
         bool interactive = false,
-        string? header = null)
+        string? header = null,
+        long maxLogBytes = CappedLog.DefaultMaxBytes)
     {
         var info = new ProcessStartInfo("setsid")
         {
@@ -87,7 +104,9 @@ internal sealed partial class ProcessGroup : IAsyncDisposable
             info.ArgumentList.Add(cpus);
         }
 
-        foreach (var argument in sandbox?.Prefix ?? [])
+        // A sandbox has a pid namespace of its own already (bwrap --unshare-pid, tied to this group's leader).
+        var namespaced = sandbox is null ? PidNamespace.Prefix : null;
+        foreach (var argument in sandbox?.Prefix ?? namespaced ?? [])
         {
             info.ArgumentList.Add(argument);
         }
@@ -107,11 +126,17 @@ internal sealed partial class ProcessGroup : IAsyncDisposable
             }
         }
 
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(logPath))!);
-        var log = new StreamWriter(logPath, append: false, new UTF8Encoding(false)) { AutoFlush = true };
+        var marker = Guid.NewGuid().ToString("N");
+        info.Environment[PhaseVariable] = marker;
+        var log = new CappedLog(logPath, maxLogBytes);
         if (header is not null)
         {
             log.WriteLine(header);
+        }
+
+        if (sandbox is null && namespaced is null)
+        {
+            log.WriteLine($"[autoresearch] no pid namespace ({PidNamespace.Missing}): processes that leave the process group are found by their {PhaseVariable} and killed with it");
         }
 
         Process process;
@@ -131,9 +156,9 @@ internal sealed partial class ProcessGroup : IAsyncDisposable
             process.StandardInput.Close();
         }
 
-        // Written so that a harness killed with -9 can find and end this group when it resumes.
-        File.WriteAllText(PidFile(logPath), process.Id.ToString(CultureInfo.InvariantCulture));
-        return new ProcessGroup(process, log, onLine, interactive, logPath) { _pidFile = PidFile(logPath) };
+        // Written so that a harness killed with -9 can find and end this group (and what left it) when it resumes.
+        File.WriteAllText(PidFile(logPath), string.Create(CultureInfo.InvariantCulture, $"{process.Id} {marker}"));
+        return new ProcessGroup(process, log, onLine, interactive, logPath, marker) { _pidFile = PidFile(logPath) };
     }
 
     /// <summary>The file beside a log that holds its group's id while the group runs.</summary>
@@ -146,9 +171,17 @@ internal sealed partial class ProcessGroup : IAsyncDisposable
     /// <returns>True when a leftover group was found and killed.</returns>
     public static async Task<bool> KillLeftoverAsync(string pidFile, string directory)
     {
-        if (!File.Exists(pidFile) || !int.TryParse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture, out var pgid) || pgid <= 1)
+        var fields = File.Exists(pidFile) ? File.ReadAllText(pidFile).Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [];
+        if (fields.Length == 0 || !int.TryParse(fields[0], CultureInfo.InvariantCulture, out var pgid) || pgid <= 1)
         {
             return false;
+        }
+
+        // Processes that left the group carry the marker: they are ours whatever their directory.
+        var marked = fields.Length > 1 ? Marked(fields[1]) : [];
+        foreach (var pid in marked)
+        {
+            _ = Kill(pid, SigKill);
         }
 
         var ours = Members(pgid).Any(m =>
@@ -174,7 +207,7 @@ internal sealed partial class ProcessGroup : IAsyncDisposable
         }
 
         File.Delete(pidFile);
-        return ours;
+        return ours || marked.Count > 0;
     }
 
     /// <summary>
@@ -209,9 +242,11 @@ internal sealed partial class ProcessGroup : IAsyncDisposable
         }
 
         var wall = _clock.Elapsed;
-        // Children the command left running (a `sleep &`, a data loader) must not outlive the experiment.
+        // Children the command left running (a `sleep &`, a data loader) must not outlive the experiment; those that left
+        // the group are named in the log, since only a command that tries to outlive its phase does that.
         await KillGroupAsync().ConfigureAwait(false);
-        await Task.WhenAll(_stdout, _stderr).ConfigureAwait(false);
+        await KillEscapedAsync().ConfigureAwait(false);
+        await DrainAsync().ConfigureAwait(false);
         var exitCode = _process.HasExited ? _process.ExitCode : -1;
         if (timedOut)
         {
@@ -222,7 +257,195 @@ internal sealed partial class ProcessGroup : IAsyncDisposable
             WriteLine($"[autoresearch] interrupted; process group {Id} killed");
         }
 
-        return new ProcessOutcome(exitCode, timedOut, cancelled, wall, _peakRssBytes);
+        if (_escaped.Count > 0)
+        {
+            WriteLine($"[autoresearch] {_escaped.Count} process(es) had left the process group and outlived the command; killed: {string.Join(", ", _escaped)}");
+        }
+
+        return new ProcessOutcome(exitCode, timedOut, cancelled, wall, _peakRssBytes) { Escaped = [.. _escaped] };
+    }
+
+    /// <summary>
+    /// Waits a bounded time for the output pumps to see the end of the pipes. A process that still holds them has escaped
+    /// every kill so far (it cleared its marker and left the group without a pid namespace): it is searched for once more
+    /// by who holds the pipes, and the pumps are abandoned rather than waited on forever.
+    /// </summary>
+    private async Task DrainAsync()
+    {
+        var pumps = Task.WhenAll(_stdout, _stderr);
+        if (await Task.WhenAny(pumps, Task.Delay(s_pipeGrace, CancellationToken.None)).ConfigureAwait(false) == pumps)
+        {
+            return;
+        }
+
+        foreach (var (pid, name) in PipeHolders())
+        {
+            _escaped.Add($"{pid} ({name}, held the output pipe)");
+            _ = Kill(pid, SigKill);
+        }
+
+        if (await Task.WhenAny(pumps, Task.Delay(s_pipeGrace, CancellationToken.None)).ConfigureAwait(false) != pumps)
+        {
+            WriteLine("[autoresearch] a process outside the harness's reach still holds the output pipe; stopped reading it");
+        }
+    }
+
+    /// <summary>Kills the processes, outside the group, that carry this command's marker, and remembers them.</summary>
+    private async Task KillEscapedAsync()
+    {
+        for (var round = 0; round < 5; round++)
+        {
+            var marked = Marked(_marker).Where(pid => pid != Environment.ProcessId).ToList();
+            if (marked.Count == 0)
+            {
+                return;
+            }
+
+            foreach (var pid in marked)
+            {
+                var name = CommandName(pid);
+                if (Kill(pid, SigKill) == 0 && round == 0)
+                {
+                    _escaped.Add($"{pid} ({name})");
+                }
+            }
+
+            await Task.Delay(25, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The live processes whose environment holds <paramref name="marker"/> as <see cref="PhaseVariable"/>.</summary>
+    private static List<int> Marked(string marker)
+    {
+        var needle = Encoding.ASCII.GetBytes($"{PhaseVariable}={marker}\0");
+        var found = new List<int>();
+        foreach (var (pid, _, _, _, zombie) in Processes())
+        {
+            if (zombie)
+            {
+                continue;
+            }
+
+            try
+            {
+                var environ = File.ReadAllBytes($"/proc/{pid}/environ");
+                if (environ.AsSpan().IndexOf(needle) >= 0)
+                {
+                    found.Add(pid);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Gone, or another user's: not ours.
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary>The processes that hold a pipe of this command's stdout or stderr open (by the pipe's inode in <c>/proc/PID/fd</c>).</summary>
+    private List<(int Pid, string Name)> PipeHolders()
+    {
+        var self = Environment.ProcessId;
+        var pipes = _pipes;
+        var holders = new List<(int, string)>();
+        if (pipes.Count == 0)
+        {
+            return holders;
+        }
+
+        foreach (var (pid, _, _, _, zombie) in Processes())
+        {
+            if (zombie || pid == self || pid == Environment.ProcessId || pid <= 1)
+            {
+                continue;
+            }
+
+            foreach (var fd in SafeFiles($"/proc/{pid}/fd"))
+            {
+                string? target;
+                try
+                {
+                    target = new FileInfo(fd).LinkTarget;
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // The descriptor closed while we looked.
+                    continue;
+                }
+
+                if (target is not null && pipes.Contains(target) && HoldsOurOutput(pid))
+                {
+                    holders.Add((pid, CommandName(pid)));
+                    break;
+                }
+            }
+        }
+
+        return holders;
+    }
+
+    /// <summary>True when <paramref name="pid"/> descends from neither the harness's parent chain (it is not our own terminal or CI runner).</summary>
+    private static bool HoldsOurOutput(int pid)
+    {
+        var ancestors = new HashSet<int>();
+        var current = Environment.ProcessId;
+        for (var i = 0; i < 64 && current > 1; i++)
+        {
+            ancestors.Add(current);
+            current = ParentOf(current);
+        }
+
+        return !ancestors.Contains(pid);
+    }
+
+    private static int ParentOf(int pid) =>
+        Processes().Where(p => p.Pid == pid).Select(p => p.Ppid).FirstOrDefault();
+
+    /// <summary>The kernel's name of the pipe behind <paramref name="stream"/> (<c>pipe:[INODE]</c>), or null.</summary>
+    private static string? PipeName(Stream? stream)
+    {
+        var handle = stream switch
+        {
+            System.IO.Pipes.PipeStream pipe => pipe.SafePipeHandle.DangerousGetHandle(),
+            FileStream file => file.SafeFileHandle.DangerousGetHandle(),
+            _ => (nint)(-1),
+        };
+        try
+        {
+            return handle < 0 ? null : new FileInfo($"/proc/self/fd/{handle}").LinkTarget;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // No /proc: the pipes cannot be traced, and only the bounded wait remains.
+            return null;
+        }
+    }
+
+    private static string[] SafeFiles(string directory)
+    {
+        try
+        {
+            return Directory.GetFiles(directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The process ended, or is not ours to inspect.
+            return [];
+        }
+    }
+
+    private static string CommandName(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/comm").Trim();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Ended while we looked.
+            return "?";
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -234,6 +457,7 @@ internal sealed partial class ProcessGroup : IAsyncDisposable
 
         _disposed = true;
         await KillGroupAsync().ConfigureAwait(false);
+        await KillEscapedAsync().ConfigureAwait(false);
         // The pumps end once the killed processes' pipes close; the log outlives them.
         await Task.WhenAny(Task.WhenAll(_stdout, _stderr), Task.Delay(s_killGrace, CancellationToken.None)).ConfigureAwait(false);
         _process.Dispose();
@@ -242,10 +466,7 @@ internal sealed partial class ProcessGroup : IAsyncDisposable
             File.Delete(_pidFile);
         }
 
-        lock (_logLock)
-        {
-            _log.Dispose();
-        }
+        _log.Dispose();
     }
 
     /// <summary>TERM to the group, a grace period, then KILL to whatever remains.</summary>
@@ -388,13 +609,7 @@ internal sealed partial class ProcessGroup : IAsyncDisposable
         }
     }
 
-    private void WriteLine(string line)
-    {
-        lock (_logLock)
-        {
-            _log.WriteLine(line);
-        }
-    }
+    private void WriteLine(string line) => _log.WriteLine(line);
 
     private const int SigTerm = 15;
     private const int SigKill = 9;

@@ -45,6 +45,9 @@ public sealed record RunResult(
     public double? Metric => !TimedOut && !Cancelled && !Stopped && ExitCode == 0 && LimitFailure is null && ScoreFailure is null
         && Output.Metric is { } m && double.IsFinite(m) ? m : null;
 
+    /// <summary>Processes of the run that had left its process group and outlived it (killed), as <c>PID (name)</c>.</summary>
+    public IReadOnlyList<string> Escaped { get; init; } = [];
+
     /// <summary>Why the run failed (crash, timeout, tampering, a sandbox limit, trusted scoring, no metric), or a null status when it produced a usable metric.</summary>
     /// <param name="spec">The spec the run was made under.</param>
     /// <param name="tampered">Read-only files the run changed.</param>

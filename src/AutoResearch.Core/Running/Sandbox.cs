@@ -45,18 +45,20 @@ internal sealed class Sandbox : IDisposable
     /// <param name="mounts">What the command sees.</param>
     /// <param name="timeout">The run's timeout, from which the default CPU-time limit follows.</param>
     /// <param name="searchPath">Where to look for bwrap and prlimit; null for <c>PATH</c>.</param>
+    /// <param name="network">Shares the host's network (an agent calling its model's API); experiments never get it.</param>
+    /// <param name="missing">The message when bubblewrap is not installed.</param>
     /// <exception cref="ResearchException">bubblewrap is not installed.</exception>
-    public static Sandbox Prepare(SandboxSpec spec, SandboxMounts mounts, TimeSpan timeout, string? searchPath = null)
+    public static Sandbox Prepare(SandboxSpec spec, SandboxMounts mounts, TimeSpan timeout, string? searchPath = null, bool network = false, string? missing = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(mounts);
         searchPath ??= Environment.GetEnvironmentVariable("PATH");
-        var bwrap = Which("bwrap", searchPath) ?? throw new ResearchException(
+        var bwrap = Which("bwrap", searchPath) ?? throw new ResearchException(missing ??
             "[run] sandbox = \"bwrap\" but bubblewrap is not installed (no `bwrap` on PATH); install it (apt-get install bubblewrap) " +
             "or set [run] sandbox = \"none\" in autoresearch.toml");
         var cgroups = CgroupLimits.Create(spec.MemoryMb * 1024 * 1024, spec.Processes);
         var sandbox = new Sandbox(spec, cgroups);
-        sandbox.Build(bwrap, mounts, timeout, searchPath);
+        sandbox.Build(bwrap, mounts, timeout, searchPath, network);
         return sandbox;
     }
 
@@ -75,7 +77,7 @@ internal sealed class Sandbox : IDisposable
 
     public void Dispose() => Cgroups.Dispose();
 
-    private void Build(string bwrap, SandboxMounts mounts, TimeSpan timeout, string? searchPath)
+    private void Build(string bwrap, SandboxMounts mounts, TimeSpan timeout, string? searchPath, bool network)
     {
         var missing = new List<string>(Cgroups.Missing);
         _prefix.AddRange(["bash", "-c", "while [ \"$1\" != -- ]; do echo $$ > \"$1\" || exit 125; shift; done; shift; \"$@\"; exit $?", "sandbox"]);
@@ -125,7 +127,13 @@ internal sealed class Sandbox : IDisposable
             missing.Add("processes: no pids cgroup, and RLIMIT_NPROC does not bind root");
         }
 
-        _prefix.AddRange([bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+        _prefix.AddRange([bwrap, "--unshare-all"]);
+        if (network)
+        {
+            _prefix.Add("--share-net");
+        }
+
+        _prefix.AddRange(["--die-with-parent", "--new-session", "--cap-drop", "ALL",
             "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]);
         var binds = mounts.Writable.Concat(mounts.ReadOnly).Select(Full).ToList();
         // A hidden folder that holds a bound path (the state folder holding the worktree) is hidden first, so the bind shows through.
@@ -136,15 +144,23 @@ internal sealed class Sandbox : IDisposable
             Hide(path);
         }
 
-        foreach (var path in mounts.Writable.Select(Full))
+        // Outer paths first, so that a path bound inside another (a read-only file in a writable worktree, a writable file in a
+        // read-only folder) shows through it.
+        var ordered = mounts.Writable.Select(p => (Path: Full(p), Writable: true))
+            .Concat(mounts.ReadOnly.Select(p => (Path: Full(p), Writable: false)))
+            .OrderBy(m => m.Path.Count(c => c == '/'))
+            .ToList();
+        foreach (var (path, writable) in ordered)
         {
-            Directory.CreateDirectory(path);
-            _prefix.AddRange(["--bind", path, path]);
-        }
+            if (writable && !File.Exists(path))
+            {
+                Directory.CreateDirectory(path);
+            }
 
-        foreach (var path in mounts.ReadOnly.Select(Full).Where(p => File.Exists(p) || Directory.Exists(p)))
-        {
-            _prefix.AddRange(["--ro-bind", path, path]);
+            if (File.Exists(path) || Directory.Exists(path))
+            {
+                _prefix.AddRange([writable ? "--bind" : "--ro-bind", path, path]);
+            }
         }
 
         foreach (var path in hidden.Except(outer))
@@ -153,7 +169,7 @@ internal sealed class Sandbox : IDisposable
         }
 
         _prefix.AddRange(["--chdir", Full(mounts.WorkingDirectory), "--"]);
-        Description = $"[autoresearch] sandbox: bwrap (no network, read-only root, private /tmp, no capabilities; writable: {(mounts.Writable.Count > 0 ? string.Join(", ", mounts.Writable) : "nothing")}" +
+        Description = $"[autoresearch] sandbox: bwrap ({(network ? "network shared" : "no network")}, read-only root, private /tmp, no capabilities; writable: {(mounts.Writable.Count > 0 ? string.Join(", ", mounts.Writable) : "nothing")}" +
             $"{(hidden.Count > 0 ? $"; hidden: {string.Join(", ", hidden)}" : "")}); limits: {string.Join(", ", limits)}" +
             $"{(missing.Count > 0 ? $"; NOT limited here: {string.Join("; ", missing)}" : "")}";
     }

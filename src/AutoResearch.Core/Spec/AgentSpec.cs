@@ -28,6 +28,33 @@ public sealed record AgentSpec(string? Kind, string? Command, TimeSpan Timeout, 
     /// <summary>For <c>llm</c>: the most tokens (read and written) in one experiment; null for the default.</summary>
     public int? MaxTokens { get; init; }
 
+    /// <summary>
+    /// For <c>cli</c>: <c>[agent] sandbox</c>, how the agent is isolated: <see cref="SandboxKind.Bwrap"/> (the default) or
+    /// <see cref="SandboxKind.None"/>, which the user must write in so many words to run an agent with their own rights.
+    /// </summary>
+    public SandboxKind Sandbox { get; init; } = SandboxKind.Bwrap;
+
+    /// <summary>True when <c>[agent] sandbox</c> was written in the spec (so a missing bwrap is the user's informed choice, not a default).</summary>
+    public bool SandboxExplicit { get; init; }
+
+    /// <summary>For <c>cli</c>: <c>[agent] network</c>, whether the sandboxed agent may reach the network (its model's API); default true.</summary>
+    public bool Network { get; init; } = true;
+
+    /// <summary>
+    /// For <c>cli</c>: <c>[agent] writable</c>, more paths the sandboxed agent may write (<c>~</c> is the home folder), beside
+    /// the worktree and the agent's configuration folders that exist (<see cref="DefaultWritable"/>).
+    /// </summary>
+    public IReadOnlyList<string> Writable { get; init; } = [];
+
+    /// <summary>The agent configuration folders a sandboxed agent may write where they exist: Claude Code's, Codex's, Aider's, caches.</summary>
+    public static IReadOnlyList<string> DefaultWritable { get; } = ["~/.claude", "~/.claude.json", "~/.codex", "~/.aider", "~/.cache", "~/.npm"];
+
+    /// <summary>
+    /// <c>[agent] max_change_mb</c>: the most a proposal may write into the worktree (new and changed files together); a
+    /// larger one is refused unrun and never committed. Default 10 MB.
+    /// </summary>
+    public long MaxChangeMb { get; init; } = 10;
+
     /// <summary>An agent section with nothing set.</summary>
     public static AgentSpec Empty { get; } = new(null, null, DefaultTimeout, new Dictionary<string, object>());
 }

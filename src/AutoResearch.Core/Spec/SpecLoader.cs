@@ -211,8 +211,22 @@ public static class SpecLoader
         var agentKind = OptionalString(agent, "agent", "kind", problems);
         var agentCommand = OptionalString(agent, "agent", "command", problems);
         var agentTimeout = OptionalSeconds(agent, "agent", "timeout_seconds", problems) ?? AgentSpec.DefaultTimeout;
-        var settings = agent.Where(kv => kv.Key is not ("kind" or "command" or "timeout_seconds"))
+        var settings = agent.Where(kv => kv.Key is not ("kind" or "command" or "timeout_seconds" or "sandbox" or "network" or "writable" or "max_change_mb"))
             .ToDictionary(kv => kv.Key, kv => kv.Value);
+        var agentSandbox = OptionalChoice(agent, "agent", "sandbox", ["bwrap", "none"], problems);
+        var agentWritable = new List<string>();
+        if (agent.TryGetValue("writable", out var writableValue))
+        {
+            if (writableValue is TomlArray list && list.All(x => x is string { Length: > 0 }))
+            {
+                agentWritable.AddRange(list.Cast<string>());
+            }
+            else
+            {
+                problems.Add($"[agent] writable = {Show(writableValue)} must be a list of paths, e.g. [\"~/.config/my-agent\"]");
+            }
+        }
+
         var agentSpec = new AgentSpec(agentKind, agentCommand, agentTimeout, settings)
         {
             Provider = OptionalChoice(agent, "agent", "provider", ["openai", "anthropic"], problems),
@@ -221,6 +235,11 @@ public static class SpecLoader
             ApiKeyEnv = OptionalString(agent, "agent", "api_key_env", problems),
             MaxToolCalls = OptionalInteger(agent, "agent", "max_tool_calls", 1, 10_000, problems),
             MaxTokens = OptionalInteger(agent, "agent", "max_tokens", 1_000, int.MaxValue, problems),
+            Sandbox = agentSandbox == "none" ? SandboxKind.None : SandboxKind.Bwrap,
+            SandboxExplicit = agentSandbox is not null,
+            Network = OptionalBool(agent, "agent", "network", problems) ?? true,
+            Writable = agentWritable,
+            MaxChangeMb = OptionalInteger(agent, "agent", "max_change_mb", 1, 1_000_000, problems) ?? 10,
         };
         if (agentKind is not (null or "search" or "llm" or "cli"))
         {

@@ -24,6 +24,72 @@ public sealed partial class Worktree
     }
 
     /// <summary>
+    /// Checks out <paramref name="commit"/> as <see cref="ResetAsync"/> does, and also deletes every ignored file that is not
+    /// in <paramref name="keep"/> (paths relative to the worktree): what a run starts from is the commit, plus only the
+    /// ignored inputs the workspace had before the research began (prepared data), never what an agent or an earlier run
+    /// left behind (a module that shadows one the code imports, a checkpoint).
+    /// </summary>
+    public async Task CleanAsync(string commit, IReadOnlySet<string> keep, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keep);
+        await Git.RunAsync(Path, ["reset", "-q", "--hard", commit], cancellationToken).ConfigureAwait(false);
+        await Git.RunAsync(Path, ["clean", "-ffdq"], cancellationToken).ConfigureAwait(false);
+        foreach (var file in await IgnoredFilesAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (!keep.Contains(file))
+            {
+                var full = System.IO.Path.Combine(Path, file);
+                File.Delete(full);
+            }
+        }
+    }
+
+    /// <summary>The ignored files in the worktree (paths relative to it; files inside ignored folders included).</summary>
+    public async Task<IReadOnlySet<string>> IgnoredFilesAsync(CancellationToken cancellationToken = default)
+    {
+        var listing = await Git.RunAsync(Path, ["ls-files", "-z", "--others", "--ignored", "--exclude-standard"], cancellationToken)
+            .ConfigureAwait(false);
+        return listing.Split('\0', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// The bytes on disk of every file a commit now would add or change (untracked files included, ignored ones not),
+    /// measured before anything is added to git, so an oversized proposal is refused without entering the object store.
+    /// </summary>
+    public async Task<long> PendingChangeBytesAsync(CancellationToken cancellationToken = default)
+    {
+        var status = await Git.RunAsync(Path, ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"], cancellationToken)
+            .ConfigureAwait(false);
+        long total = 0;
+        foreach (var entry in status.Split('\0', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (entry.Length <= 3)
+            {
+                continue;
+            }
+
+            var info = new FileInfo(System.IO.Path.Combine(Path, entry[3..]));
+            if (info.Exists && info.LinkTarget is null)
+            {
+                total += info.Length;
+            }
+        }
+
+        return total;
+    }
+
+    /// <summary>Writes a clean copy of <paramref name="commit"/>'s tracked files into <paramref name="destination"/>, replacing what was there.</summary>
+    public async Task ExportAsync(string commit, string destination, CancellationToken cancellationToken = default)
+    {
+        if (Directory.Exists(destination))
+        {
+            Directory.Delete(destination, recursive: true);
+        }
+
+        await Git.ArchiveAsync(Path, commit, destination, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// Commits whatever the proposer changed (untracked files too) on the detached HEAD, and returns the commit,
     /// the changed paths (a rename counts as both names) and the patch from <paramref name="parent"/>; or null when
     /// nothing changed. One commit and one diff: the loop pays for this on every experiment.
@@ -47,10 +113,10 @@ public sealed partial class Worktree
 
         var match = CommitLine().Match(stdout);
         var candidate = match.Success ? match.Groups["id"].Value : await HeadAsync(cancellationToken).ConfigureAwait(false);
-        var diff = await Git.RunAsync(Path, ["diff", "-z", "--raw", "-p", "--binary", "--no-renames", parent, candidate], cancellationToken)
+        var diff = await Git.RunAsync(Path, ["diff", "-z", "--raw", "-p", "--binary", "--no-renames", "--no-ext-diff", "--no-textconv", parent, candidate], cancellationToken)
             .ConfigureAwait(false);
-        var (paths, patch) = SplitRawDiff(diff);
-        return new CommittedChange(candidate, paths, patch);
+        var (paths, patch, modes) = SplitRawDiff(diff);
+        return new CommittedChange(candidate, paths, patch) { Modes = modes };
     }
 
     /// <summary>
@@ -72,10 +138,11 @@ public sealed partial class Worktree
         return await CommitChangesAsync(onto, message, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Splits <c>git diff -z --raw -p</c> output into the paths of its raw records and the patch after them.</summary>
-    internal static (IReadOnlyList<string> Paths, string Patch) SplitRawDiff(string diff)
+    /// <summary>Splits <c>git diff -z --raw -p</c> output into the paths of its raw records, the patch after them, and each path's modes.</summary>
+    internal static (IReadOnlyList<string> Paths, string Patch, IReadOnlyList<ModeChange> Modes) SplitRawDiff(string diff)
     {
         var paths = new List<string>();
+        var modes = new List<ModeChange>();
         var i = 0;
         while (i < diff.Length && diff[i] == ':')
         {
@@ -86,7 +153,11 @@ public sealed partial class Worktree
                 break;
             }
 
-            paths.Add(diff[(metaEnd + 1)..pathEnd]);
+            var path = diff[(metaEnd + 1)..pathEnd];
+            paths.Add(path);
+            // ":OLDMODE NEWMODE OLDSHA NEWSHA STATUS", as git itself reads the modes.
+            var meta = diff[(i + 1)..metaEnd].Split(' ');
+            modes.Add(new ModeChange(path, meta.Length > 1 ? meta[0] : "", meta.Length > 1 ? meta[1] : ""));
             i = pathEnd + 1;
         }
 
@@ -96,7 +167,7 @@ public sealed partial class Worktree
             i++;
         }
 
-        return (paths, diff[i..]);
+        return (paths, diff[i..], modes);
     }
 
     /// <summary>The commit HEAD points at.</summary>

@@ -36,7 +36,9 @@ public sealed class KarpathyLayoutTests
         var path = bin + ":" + Environment.GetEnvironmentVariable("PATH");
 
         var workspace = await GitWorkspace.OpenAsync(repo.Root);
+        // The layout has no toml: the scripted agent runs in its default sandbox, with its scratch folder made writable.
         var spec = SpecLoader.Load(repo.Root);
+        spec = spec with { Agent = spec.Agent with { Writable = [toy.Scratch] } };
         using (var ledger = Ledger.Open(Path.Combine(repo.Root, ".autoresearch", "ledger.db")))
         {
             var loop = new ResearchLoop(

@@ -26,7 +26,7 @@ internal static class LoopHarness
             spec,
             workspace,
             ledger,
-            proposer ?? new CliProposer(toy.AgentCommand, TimeSpan.FromSeconds(30)),
+            proposer ?? new CliProposer(toy.AgentCommand, spec.Agent.Timeout),
             new ExperimentRunner(spec, environment));
         return await loop.RunAsync(new LoopOptions { Tag = tag, MaxExperiments = maxExperiments }, cancellationToken);
     }

@@ -60,7 +60,8 @@ public sealed class RecoveryTests
     public async Task Renaming_an_editable_file_counts_both_names_and_is_rejected()
     {
         using var toy = new ToyWorkspace(x: 10);
-        toy.Plan("git mv knobs.sh knobs2.sh; echo 'rename'");
+        // A plain rename: in its sandbox the agent cannot write the repository's index (git mv), only the files.
+        toy.Plan("mv knobs.sh knobs2.sh; echo 'rename'");
 
         await LoopHarness.RunAsync(toy, maxExperiments: 1);
 

@@ -40,6 +40,10 @@ internal sealed class ToyWorkspace : IDisposable
 
                 [scope]
                 editable = ["knobs.sh"]
+
+                [agent]
+                # The scripted agent runs in its sandbox (the default) and keeps its plan and counter outside the repository.
+                writable = ["{Scratch}"]
                 {extraToml}
                 """,
             ["experiment.sh"] = Experiment,
