@@ -30,12 +30,14 @@ internal sealed class LogCommand(IAnsiConsole console) : AsyncCommand<LogCommand
                 : $"no run named {settings.Tag} (runs: {string.Join(", ", ledger.Runs().Select(r => r.Tag))})");
         console.MarkupLineInterpolated($"run [bold]{run.Tag}[/] on {run.Branch}");
         console.Write(Tables.Experiments(spec.Objective.Metric, ledger.Experiments(run.Tag)));
+        LedgerCheck.Print(console, ledger, [run.Tag], perRun: 20);
         return Entry.Ok;
     }
 
+    /// <summary>Opens the workspace's ledger, with its key when there is one (never creating one), for reading.</summary>
     internal static Ledger OpenLedger(GitWorkspace workspace)
     {
         var path = Path.Combine(workspace.StateDirectory, "ledger.db");
-        return File.Exists(path) ? Ledger.Open(path) : throw new WorkspaceException("no runs yet: `autoresearch run` starts one");
+        return File.Exists(path) ? LedgerCheck.Open(path) : throw new WorkspaceException("no runs yet: `autoresearch run` starts one");
     }
 }

@@ -79,7 +79,9 @@ internal sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand
         }
 
         var runner = new ExperimentRunner(spec, new Dictionary<string, string?> { ["AUTORESEARCH_LIB"] = Paths.Library });
-        using var ledger = Ledger.Open(Path.Combine(workspace.StateDirectory, "ledger.db"));
+        // The key lives outside the workspace, so the agent and experiments cannot re-seal rows they rewrite.
+        var ledgerPath = Path.Combine(workspace.StateDirectory, "ledger.db");
+        using var ledger = Ledger.Open(ledgerPath, LedgerKey.LoadOrCreate(ledgerPath));
         var live = !settings.Plain && console.Profile.Capabilities.Interactive && !Console.IsOutputRedirected;
         console.MarkupLineInterpolated($"[bold]autoresearch[/] {workspace.Root}: {spec.Objective.Metric} ({spec.Objective.Direction.ToString().ToLowerInvariant()}), proposer [bold]{proposer.Name}[/], spec {spec.Source}");
 

@@ -34,7 +34,7 @@ internal sealed class StatusCommand(IAnsiConsole console) : AsyncCommand<Workspa
             return Entry.Ok;
         }
 
-        using var ledger = Ledger.Open(ledgerPath);
+        using var ledger = LedgerCheck.Open(ledgerPath);
         var table = new Table().Border(TableBorder.Rounded).AddColumns("run", "branch", "state", "proposals", "kept", "stopped", "baseline", "best", "gain", "noise σ", "threshold");
         foreach (var run in ledger.Runs())
         {
@@ -59,6 +59,7 @@ internal sealed class StatusCommand(IAnsiConsole console) : AsyncCommand<Workspa
         }
 
         console.Write(table);
+        LedgerCheck.Print(console, ledger, ledger.Runs().Select(r => r.Tag).ToList(), perRun: 1);
         return Entry.Ok;
     }
 }

@@ -10,11 +10,16 @@ namespace AutoResearch.Core.Records;
 /// curve, status and timings. Schema versioned with <c>PRAGMA user_version</c>; WAL journal so a kill at
 /// any moment leaves the last committed write intact. Safe to share between the loop's parallel slots: every call
 /// holds one lock, and <see cref="InsertNext"/> allocates sequence numbers atomically.
+/// <para>
+/// Tamper-evident when opened with a <see cref="LedgerKey"/>: every write seals the rows it touches (see
+/// <c>Ledger.Seals.cs</c>), and <see cref="Verify"/> reports rows that were changed, added or deleted by anything that
+/// did not hold the key.
+/// </para>
 /// </summary>
-public sealed class Ledger : IDisposable
+public sealed partial class Ledger : IDisposable
 {
     /// <summary>The schema version this code reads and writes.</summary>
-    public const int SchemaVersion = 3;
+    public const int SchemaVersion = 4;
 
     private const string Columns =
         "id, tag, seq, phase, status, parent_commit, candidate_commit, description, proposer, patch, changed_paths, " +
@@ -28,24 +33,41 @@ public sealed class Ledger : IDisposable
 
     private readonly SqliteConnection _connection;
     private readonly Lock _gate = new();
+    private readonly LedgerKey? _key;
 
-    private Ledger(SqliteConnection connection, string path)
+    private Ledger(SqliteConnection connection, string path, LedgerKey? key)
     {
         _connection = connection;
         Path = path;
+        _key = key;
     }
 
     /// <summary>The database file.</summary>
     public string Path { get; }
 
     /// <summary>Opens (creating or migrating) the ledger at <paramref name="path"/>.</summary>
-    public static Ledger Open(string path)
+    /// <param name="path">The database file; created with its folder when missing.</param>
+    /// <param name="key">
+    /// The ledger's key (<see cref="LedgerKey.LoadOrCreate"/>): every write then seals the rows it touches, and
+    /// <see cref="Verify"/> can check them. When the key was just created (<see cref="LedgerKey.Created"/>), the rows
+    /// already in the ledger are trusted as they are and sealed now, in the same transaction as any migration. Without a
+    /// key (read-only consumers such as the dashboard), writes leave their rows unsealed and <see cref="Verify"/> says the
+    /// ledger cannot be checked.
+    /// </param>
+    /// <exception cref="ArgumentException"><paramref name="key"/> belongs to another ledger path.</exception>
+    /// <exception cref="WorkspaceException">The database has a newer schema than this code understands.</exception>
+    public static Ledger Open(string path, LedgerKey? key = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        if (key is not null && !string.Equals(key.LedgerPath, System.IO.Path.GetFullPath(path), StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"the key {key.FilePath} belongs to the ledger {key.LedgerPath}, not {System.IO.Path.GetFullPath(path)}", nameof(key));
+        }
+
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
         connection.Open();
-        var ledger = new Ledger(connection, path);
+        var ledger = new Ledger(connection, path, key);
         ledger.Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;");
         ledger.Migrate();
         return ledger;
@@ -57,18 +79,32 @@ public sealed class Ledger : IDisposable
     public void CreateRun(RunRecord run)
     {
         ArgumentNullException.ThrowIfNull(run);
-        Execute(
-            "INSERT INTO runs(tag, branch, base_commit, metric, direction, started_at, finished_at) VALUES ($tag, $branch, $base, $metric, $direction, $started, NULL)",
-            ("$tag", run.Tag), ("$branch", run.Branch), ("$base", run.BaseCommit), ("$metric", run.Metric),
-            ("$direction", run.Direction), ("$started", Time(run.StartedAt)));
+        Write(() =>
+        {
+            Execute(
+                "INSERT INTO runs(tag, branch, base_commit, metric, direction, started_at, finished_at) VALUES ($tag, $branch, $base, $metric, $direction, $started, NULL)",
+                ("$tag", run.Tag), ("$branch", run.Branch), ("$base", run.BaseCommit), ("$metric", run.Metric),
+                ("$direction", run.Direction), ("$started", Time(run.StartedAt)));
+            SealRunLocked(run.Tag);
+            return 0;
+        });
     }
 
     /// <summary>Marks a run as having reached its limits.</summary>
-    public void FinishRun(string tag, DateTimeOffset at) =>
+    public void FinishRun(string tag, DateTimeOffset at) => Write(() =>
+    {
         Execute("UPDATE runs SET finished_at = $at WHERE tag = $tag", ("$tag", tag), ("$at", Time(at)));
+        SealRunLocked(tag);
+        return 0;
+    });
 
     /// <summary>Marks a run as open again (it is being continued).</summary>
-    public void ReopenRun(string tag) => Execute("UPDATE runs SET finished_at = NULL WHERE tag = $tag", ("$tag", tag));
+    public void ReopenRun(string tag) => Write(() =>
+    {
+        Execute("UPDATE runs SET finished_at = NULL WHERE tag = $tag", ("$tag", tag));
+        SealRunLocked(tag);
+        return 0;
+    });
 
     public RunRecord? GetRun(string tag) => ReadRuns("WHERE tag = $tag", ("$tag", tag)).FirstOrDefault();
 
@@ -79,14 +115,16 @@ public sealed class Ledger : IDisposable
     public ExperimentRecord Insert(ExperimentRecord experiment)
     {
         ArgumentNullException.ThrowIfNull(experiment);
-        lock (_gate)
+        return Write(() =>
         {
             using var command = _connection.CreateCommand();
             command.CommandText = $"INSERT INTO experiments({Columns[4..]}) VALUES ({Values}) RETURNING id";
             Bind(command, experiment);
             var id = (long)command.ExecuteScalar()!;
+            SealExperimentLocked(id);
+            SealRunLocked(experiment.Tag);
             return experiment with { Id = id };
-        }
+        });
     }
 
     /// <summary>
@@ -96,25 +134,36 @@ public sealed class Ledger : IDisposable
     public ExperimentRecord InsertNext(ExperimentRecord experiment)
     {
         ArgumentNullException.ThrowIfNull(experiment);
-        lock (_gate)
+        return Write(() =>
         {
-            using var command = _connection.CreateCommand();
-            command.CommandText =
-                $"INSERT INTO experiments({Columns[4..]}) VALUES ({Values.Replace("$seq", "(SELECT COALESCE(MAX(seq), -1) + 1 FROM experiments WHERE tag = $tag)", StringComparison.Ordinal)}) " +
-                "RETURNING id, seq";
-            Bind(command, experiment);
-            using var reader = command.ExecuteReader();
-            reader.Read();
-            return experiment with { Id = reader.GetInt64(0), Seq = reader.GetInt32(1) };
-        }
+            long id;
+            int seq;
+            using (var command = _connection.CreateCommand())
+            {
+                command.CommandText =
+                    $"INSERT INTO experiments({Columns[4..]}) VALUES ({Values.Replace("$seq", "(SELECT COALESCE(MAX(seq), -1) + 1 FROM experiments WHERE tag = $tag)", StringComparison.Ordinal)}) " +
+                    "RETURNING id, seq";
+                Bind(command, experiment);
+                using var reader = command.ExecuteReader();
+                reader.Read();
+                (id, seq) = (reader.GetInt64(0), reader.GetInt32(1));
+            }
+
+            SealExperimentLocked(id);
+            SealRunLocked(experiment.Tag);
+            return experiment with { Id = id, Seq = seq };
+        });
     }
 
     /// <summary>Writes every field of <paramref name="experiment"/> (matched by id).</summary>
     public void Save(ExperimentRecord experiment)
     {
         ArgumentNullException.ThrowIfNull(experiment);
-        lock (_gate)
+        Write(() =>
         {
+            // The row may move to another run (a new tag): both runs' seals cover their lists of experiments.
+            var oldTag = Scalar("SELECT tag FROM experiments WHERE id = $id", ("$id", experiment.Id)) as string
+                ?? throw new InvalidOperationException($"experiment {experiment.Id} is not in the ledger");
             using var command = _connection.CreateCommand();
             command.CommandText =
                 "UPDATE experiments SET tag=$tag, seq=$seq, phase=$phase, status=$status, parent_commit=$parent, candidate_commit=$candidate, " +
@@ -128,11 +177,29 @@ public sealed class Ledger : IDisposable
             {
                 throw new InvalidOperationException($"experiment {experiment.Id} is not in the ledger");
             }
-        }
+
+            SealExperimentLocked(experiment.Id);
+            SealRunLocked(experiment.Tag);
+            if (!string.Equals(oldTag, experiment.Tag, StringComparison.Ordinal))
+            {
+                SealRunLocked(oldTag);
+            }
+
+            return 0;
+        });
     }
 
     /// <summary>Removes an experiment that never got past proposing (a resume proposes it afresh).</summary>
-    public void Delete(long id) => Execute("DELETE FROM experiments WHERE id = $id", ("$id", id));
+    public void Delete(long id) => Write(() =>
+    {
+        if (Scalar("SELECT tag FROM experiments WHERE id = $id", ("$id", id)) is string tag)
+        {
+            Execute("DELETE FROM experiments WHERE id = $id", ("$id", id));
+            SealRunLocked(tag);
+        }
+
+        return 0;
+    });
 
     public ExperimentRecord? Get(long id) => Read("WHERE id = $id", ("$id", id)).FirstOrDefault();
 
@@ -234,6 +301,30 @@ public sealed class Ledger : IDisposable
                 ALTER TABLE experiments ADD COLUMN output_tokens INTEGER;
                 PRAGMA user_version = 3;
                 """);
+            transaction.Commit();
+        }
+
+        if (version < 4)
+        {
+            // Version 4: seals that make rows tamper-evident (Ledger.Seals.cs). Nullable columns; an old ledger opened
+            // with a new key is trusted as it is and sealed in this same transaction, so no unsealed moment is committed.
+            using var transaction = _connection.BeginTransaction();
+            Execute("""
+                ALTER TABLE experiments ADD COLUMN seal TEXT;
+                ALTER TABLE runs ADD COLUMN seal TEXT;
+                PRAGMA user_version = 4;
+                """);
+            if (TrustsRowsNow())
+            {
+                SealEverythingLocked();
+            }
+
+            transaction.Commit();
+        }
+        else if (TrustsRowsNow())
+        {
+            using var transaction = _connection.BeginTransaction();
+            SealEverythingLocked();
             transaction.Commit();
         }
     }
@@ -385,6 +476,18 @@ public sealed class Ledger : IDisposable
             }
 
             command.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>Runs <paramref name="write"/> under the lock in one immediate transaction, so a write and its seals commit together.</summary>
+    private T Write<T>(Func<T> write)
+    {
+        lock (_gate)
+        {
+            using var transaction = _connection.BeginTransaction();
+            var result = write();
+            transaction.Commit();
+            return result;
         }
     }
 

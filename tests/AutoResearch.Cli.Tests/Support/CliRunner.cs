@@ -6,6 +6,14 @@ namespace AutoResearch.Cli.Tests.Support;
 /// <summary>Runs the CLI in-process with a test console, or as a real child process.</summary>
 internal static class CliRunner
 {
+    /// <summary>
+    /// Ledger keys (<c>$XDG_CONFIG_HOME/autoresearch/ledger-keys</c>) that <c>autoresearch run</c> creates go to a
+    /// folder of the test run, not the user's <c>~/.config</c>; set before any command runs, and inherited by child processes.
+    /// </summary>
+    public static string ConfigHome { get; } = Path.Combine(Path.GetTempPath(), "autoresearch-tests", "config-" + Environment.ProcessId);
+
+    static CliRunner() => Environment.SetEnvironmentVariable("XDG_CONFIG_HOME", ConfigHome);
+
     /// <summary>Runs <c>autoresearch ARGS</c> in-process; returns the exit code and what it printed.</summary>
     public static async Task<(int ExitCode, string Output)> RunAsync(params string[] args)
     {

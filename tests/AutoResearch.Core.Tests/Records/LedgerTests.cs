@@ -54,7 +54,7 @@ public sealed class LedgerTests : IDisposable
     }
 
     [Fact]
-    public void Version_2_database_is_migrated_to_version_3_with_empty_token_counts()
+    public void Version_2_database_is_migrated_to_the_current_version_with_empty_token_counts()
     {
         var path = Path.Combine(_folder, "v2.db");
         using (var old = Ledger.Open(path))
@@ -77,12 +77,14 @@ public sealed class LedgerTests : IDisposable
 
         using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
         {
-            // Back to the version-2 schema exactly: the token columns did not exist.
+            // Back to the version-2 schema exactly: the token and seal columns did not exist.
             connection.Open();
             using var command = connection.CreateCommand();
             command.CommandText = """
                 ALTER TABLE experiments DROP COLUMN input_tokens;
                 ALTER TABLE experiments DROP COLUMN output_tokens;
+                ALTER TABLE experiments DROP COLUMN seal;
+                ALTER TABLE runs DROP COLUMN seal;
                 PRAGMA user_version = 2;
                 """;
             command.ExecuteNonQuery();
@@ -95,7 +97,7 @@ public sealed class LedgerTests : IDisposable
         Assert.Equal((2.5, 1), (row.Metric!.Value, row.Slot));
         Assert.Null(row.InputTokens);
         Assert.Null(row.OutputTokens);
-        Assert.Equal("3", Version(path));
+        Assert.Equal(Ledger.SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), Version(path));
         ledger.Save(row with { InputTokens = 1200, OutputTokens = 340 });
         Assert.Equal((1200L, 340L), (ledger.Get(row.Id)!.InputTokens!.Value, ledger.Get(row.Id)!.OutputTokens!.Value));
     }
