@@ -17,6 +17,9 @@ public sealed class CommandTests
             Assert.Equal(0, initCode);
             Assert.Contains("autoresearch.toml", initOutput, StringComparison.Ordinal);
             Assert.Equal("", TempGitRepo.Run(dir, "status", "--porcelain"));
+            // The scripted agent runs in its sandbox and keeps its plan and counter in a folder outside the workspace.
+            File.AppendAllText(Path.Combine(dir, "autoresearch.toml"), $"\n[agent]\nwritable = [\"{toy.Scratch}\"]\n");
+            TempGitRepo.Run(dir, "commit", "-qam", "the agent's scratch");
 
             var (runCode, runOutput) = await CliRunner.RunAsync("run", dir, "--agent", "cli", "--agent-command", toy.AgentCommand, "--max-experiments", "2", "--tag", "a");
             Assert.Equal(0, runCode);

@@ -48,9 +48,12 @@ public sealed partial class ResearchLoop
                     return (discarded, null);
                 case VerdictOutcome.Keep when bestCommit == experiment.ParentCommit:
                     Save(session, experiment);
-                    await _workspace.AdvanceBranchAsync(session.Run.Branch, experiment.CandidateCommit!, experiment.ParentCommit, cancellationToken)
-                        .ConfigureAwait(false);
-                    await _guard!.ExpectAsync("refs/heads/" + session.Run.Branch, experiment.CandidateCommit!, CancellationToken.None).ConfigureAwait(false);
+                    var (branch, candidate, parent) = (session.Run.Branch, experiment.CandidateCommit!, experiment.ParentCommit);
+                    await _guard!.MoveAsync(
+                        "refs/heads/" + branch,
+                        candidate,
+                        () => _workspace.AdvanceBranchAsync(branch, candidate, parent, cancellationToken),
+                        cancellationToken).ConfigureAwait(false);
                     var kept = Finish(session, experiment with { Status = ExperimentStatus.Keep });
                     slot.Holds(experiment.CandidateCommit);
                     return (kept, null);

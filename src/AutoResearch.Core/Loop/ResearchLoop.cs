@@ -77,6 +77,14 @@ public sealed partial class ResearchLoop
 
         var cores = Environment.ProcessorCount;
         var session = new Session(run, new Slot(worktree, SlotResources.For(0, options.Parallel, _spec.Run.Gpus, cores)));
+        if (_ledger.IsSealing && _ledger.Verify(run.Tag) is { Count: > 0 } broken)
+        {
+            // The harness's memory starts from the ledger: a ledger changed outside autoresearch between sessions cannot be it.
+            throw new ResearchException(
+                $"the ledger {_ledger.Path} fails its check for run {run.Tag}: {string.Join("; ", broken.Take(3))}{(broken.Count > 3 ? $"; and {broken.Count - 3} more" : "")}. " +
+                $"Its rows were changed outside autoresearch, so this run cannot be resumed from them; start a new run with another --tag (branch {run.Branch} keeps its commits)");
+        }
+
         session.Load(_ledger.Experiments(run.Tag));
         _guard = await RepositoryGuard.CaptureAsync(_workspace, cancellationToken).ConfigureAwait(false);
         await _guard.AddWorktreeAsync(worktree.Path, cancellationToken).ConfigureAwait(false);

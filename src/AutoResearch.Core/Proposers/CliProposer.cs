@@ -107,7 +107,7 @@ public sealed class CliProposer : IProposer
         var hidden = new List<string>
         {
             Path.Combine(context.Spec.Root, ".autoresearch"),
-            Path.Combine(Environment.GetEnvironmentVariable("XDG_CONFIG_HOME") is { Length: > 0 } config ? config : Path.Combine(home, ".config"), "autoresearch"),
+            Path.GetDirectoryName(Records.LedgerKey.DefaultDirectory)!,
         };
         hidden.AddRange(context.Spec.Score.Hidden.Select(h => Path.IsPathRooted(h) ? h : Path.Combine(context.Worktree, h)));
         if (context.Spec.Score.Mode == ScoreMode.Trusted && context.Spec.Score.Data is { } data)

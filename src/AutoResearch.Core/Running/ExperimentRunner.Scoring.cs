@@ -60,7 +60,7 @@ public sealed partial class ExperimentRunner
     /// <summary>What training never sees: the harness's state (ledger, other runs), the scored corpus, and <c>[score] hidden</c>.</summary>
     private List<string> HiddenFromTraining(string worktree, TrustedData? data)
     {
-        var hidden = new List<string> { Path.Combine(_spec.Root, ".autoresearch") };
+        var hidden = new List<string> { Path.Combine(_spec.Root, ".autoresearch"), Records.LedgerKey.DefaultDirectory };
         if (data is not null)
         {
             hidden.Add(data.Source);
@@ -88,7 +88,7 @@ public sealed partial class ExperimentRunner
             ["AUTORESEARCH_SERVE_LOGPROBS"] = score.Serve is null ? null : trainingEnvironment["AUTORESEARCH_CHECKPOINT"],
         };
         var sandboxed = _spec.Run.Sandbox.Kind == SandboxKind.Bwrap;
-        var hidden = new List<string> { Path.Combine(_spec.Root, ".autoresearch") };
+        var hidden = new List<string> { Path.Combine(_spec.Root, ".autoresearch"), Records.LedgerKey.DefaultDirectory };
         if (data is not null)
         {
             hidden.Add(data.Source);
@@ -165,7 +165,7 @@ public sealed partial class ExperimentRunner
     {
         var log = Path.Combine(runDirectory, "score.log");
         var sandboxed = _spec.Run.Sandbox.Kind == SandboxKind.Bwrap;
-        var mounts = new SandboxMounts(worktree, [runDirectory], [worktree], [Path.Combine(_spec.Root, ".autoresearch")]);
+        var mounts = new SandboxMounts(worktree, [runDirectory], [worktree], [Path.Combine(_spec.Root, ".autoresearch"), Records.LedgerKey.DefaultDirectory]);
         using var sandbox = sandboxed ? Sandbox.Prepare(_spec.Run.Sandbox, mounts, _spec.Run.Timeout) : null;
         ProcessOutcome outcome;
         await using (var group = ProcessGroup.Start(command, worktree, log, environment, null, slot?.Cpus, sandbox, header: sandbox?.Description))

@@ -71,12 +71,17 @@ public sealed class RepositoryGuard
         }
     }
 
-    /// <summary>Records that the harness moved (or created) <paramref name="reference"/> to <paramref name="commit"/>.</summary>
-    public async Task ExpectAsync(string reference, string commit, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Moves <paramref name="reference"/> to <paramref name="commit"/> through <paramref name="move"/> and records it as expected, both
+    /// under the guard's lock: a check from another slot never sees the harness's own move half done (and never undoes it).
+    /// </summary>
+    public async Task MoveAsync(string reference, string commit, Func<Task> move, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(move);
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            await move().ConfigureAwait(false);
             _refs[reference] = commit;
         }
         finally

@@ -60,6 +60,29 @@ public sealed class HostileAgentTests
     }
 
     [Fact]
+    public async Task A_ledger_changed_between_sessions_is_refused_on_resume()
+    {
+        using var toy = new ToyWorkspace(x: 10);
+        var keys = Path.Combine(toy.Scratch, "keys");
+        toy.Plan(ToyWorkspace.SetX(20), ToyWorkspace.SetX(30));
+        await LoopHarness.RunAsync(toy, maxExperiments: 1, keyDirectory: keys);
+        // Between sessions, the discarded experiment is rewritten as a keep with a metric that beats the baseline.
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={LoopHarness.LedgerPath(toy)};Pooling=false"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "UPDATE experiments SET status = 'keep', metric = 1 WHERE seq = 1";
+            Assert.Equal(1, command.ExecuteNonQuery());
+        }
+
+        var error = await Assert.ThrowsAsync<ResearchException>(() => LoopHarness.RunAsync(toy, maxExperiments: 2, keyDirectory: keys));
+
+        Assert.Contains("fails its check for run t1", error.Message, StringComparison.Ordinal);
+        Assert.Contains("experiment #1", error.Message, StringComparison.Ordinal);
+        Assert.Equal(2, LoopHarness.Experiments(toy).Count);
+    }
+
+    [Fact]
     public async Task Sandboxed_agent_cannot_see_the_ledger_or_write_git_and_leaves_the_repository_unchanged()
     {
         using var toy = new ToyWorkspace(x: 10);

@@ -17,11 +17,12 @@ internal static class LoopHarness
         string? tag = "t1",
         IProposer? proposer = null,
         IReadOnlyDictionary<string, string?>? environment = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        string? keyDirectory = null)
     {
         var workspace = await GitWorkspace.OpenAsync(toy.Root, cancellationToken);
         var spec = SpecLoader.Load(workspace.Root);
-        using var ledger = Ledger.Open(LedgerPath(toy));
+        using var ledger = Ledger.Open(LedgerPath(toy), keyDirectory is null ? null : LedgerKey.LoadOrCreate(LedgerPath(toy), keyDirectory));
         var loop = new ResearchLoop(
             spec,
             workspace,
