@@ -23,6 +23,7 @@ internal static class ProposerFactory
                         "the cli agent needs a command: --agent-command \"claude -p \\\"$(cat {prompt})\\\" --permission-mode acceptEdits\" or [agent] command"]);
                 }
 
+                CliProposer.EnsureSandbox(spec);
                 return new CliProposer(command, spec.Agent.Timeout);
             case "llm":
                 return LlmProposer.Connect(LlmOptions.Resolve(spec.Agent, llm.Provider, llm.Model, llm.BaseUrl, $"command line and {spec.Source}"));

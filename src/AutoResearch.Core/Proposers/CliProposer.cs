@@ -84,6 +84,24 @@ public sealed class CliProposer : IProposer
         return Proposal.Success(description.Length > 0 ? description : "(the agent gave no description)") with { Escaped = outcome.Escaped };
     }
 
+    /// <summary>
+    /// Refuses, before anything runs, an agent that would run unsandboxed by default: <c>[agent] sandbox = "bwrap"</c> (the
+    /// default) on a machine without bubblewrap.
+    /// </summary>
+    /// <exception cref="SpecException">bubblewrap is missing and the spec did not say <c>sandbox = "none"</c>.</exception>
+    public static void EnsureSandbox(ResearchSpec spec, string? searchPath = null)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (spec.Agent.Sandbox == SandboxKind.Bwrap && Sandbox.Find(searchPath) is null)
+        {
+            throw new SpecException(spec.Source, [MissingBwrap]);
+        }
+    }
+
+    private const string MissingBwrap =
+        "the cli agent runs in a bubblewrap sandbox, but bubblewrap is not installed (no `bwrap` on PATH); install it " +
+        "(apt-get install bubblewrap), or, to run the agent with your own rights and access, write [agent] sandbox = \"none\" in autoresearch.toml";
+
     /// <summary>The agent's sandbox under <c>[agent] sandbox = "bwrap"</c>, or null under <c>"none"</c>.</summary>
     /// <exception cref="ResearchException">bubblewrap is missing and the spec did not say <c>sandbox = "none"</c>.</exception>
     private static Sandbox? SandboxFor(ProposalContext context, Dictionary<string, string?> environment)
@@ -120,8 +138,7 @@ public sealed class CliProposer : IProposer
             new SandboxMounts(context.Worktree, writable, readOnly, hidden.Where(h => h.Length > 0).ToList()),
             agent.Timeout,
             network: agent.Network,
-            missing: "the cli agent runs in a bubblewrap sandbox, but bubblewrap is not installed (no `bwrap` on PATH); install it " +
-                "(apt-get install bubblewrap), or, to run the agent with your own rights and access, write [agent] sandbox = \"none\" in autoresearch.toml");
+            missing: MissingBwrap);
     }
 
     private static string Expand(string path, string home) =>

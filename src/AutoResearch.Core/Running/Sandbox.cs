@@ -40,6 +40,9 @@ internal sealed class Sandbox : IDisposable
     /// <summary>Where bwrap is on <c>PATH</c>, or null when it is not installed.</summary>
     public static string? BwrapPath => Which("bwrap", Environment.GetEnvironmentVariable("PATH"));
 
+    /// <summary>Where bwrap is on <paramref name="searchPath"/> (null for <c>PATH</c>), or null.</summary>
+    public static string? Find(string? searchPath) => Which("bwrap", searchPath ?? Environment.GetEnvironmentVariable("PATH"));
+
     /// <summary>Prepares the sandbox for one command.</summary>
     /// <param name="spec">The isolation and its limits.</param>
     /// <param name="mounts">What the command sees.</param>

@@ -41,11 +41,14 @@ public sealed class HostileAgentTests
         before.AssertUnchangedBut(toy.Root, branchMayMove: false);
     }
 
-    [Fact]
-    public async Task Experiment_code_that_rewrites_the_ledger_while_it_runs_is_caught_after_the_run()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Experiment_code_that_rewrites_the_ledger_while_it_runs_is_caught_after_the_run(bool trusted)
     {
         // The default configuration: the agent is sandboxed, but the code it writes runs unsandboxed and forges the ledger.
         using var toy = new ToyWorkspace(x: 10);
+        MakeTrusted(toy, trusted);
         var before = Snapshot.Of(toy.Root);
         var forge = ForgeBaseline(toy.Root).Replace("'", "'\\''", StringComparison.Ordinal);
         toy.Plan($"sed -i 's/^X=.*/X=20/' knobs.sh; echo '{forge}' >> knobs.sh; echo 'forge from the run'");
@@ -54,7 +57,7 @@ public sealed class HostileAgentTests
 
         Assert.Contains("during run 1 of experiment 1", error.Message, StringComparison.Ordinal);
         var experiments = LoopHarness.Experiments(toy);
-        Assert.Equal(10, experiments[0].Metric);
+        Assert.NotEqual(100, experiments[0].Metric);
         Assert.Equal(ExperimentStatus.Crash, experiments[1].Status);
         before.AssertUnchangedBut(toy.Root, branchMayMove: false);
     }
@@ -245,10 +248,13 @@ public sealed class HostileAgentTests
         Assert.Empty(Processes.WithArgument(swap));
     }
 
-    [Fact]
-    public async Task Run_that_leaves_a_process_holding_its_output_ends_with_the_run()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Run_that_leaves_a_process_holding_its_output_ends_with_the_run(bool trusted)
     {
         using var toy = new ToyWorkspace(x: 10);
+        MakeTrusted(toy, trusted);
         toy.Plan($"{ToyWorkspace.SetX(5)}; echo \"setsid bash -c 'sleep 3145' &\" >> knobs.sh; echo 'escape from the run'");
         var clock = Stopwatch.StartNew();
 
@@ -259,10 +265,13 @@ public sealed class HostileAgentTests
         Assert.Equal(ExperimentStatus.Keep, LoopHarness.Experiments(toy)[1].Status);
     }
 
-    [Fact]
-    public async Task Run_that_plants_a_hook_or_edits_the_users_checkout_is_a_crash_and_everything_is_restored()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Run_that_plants_a_hook_or_edits_the_users_checkout_is_a_crash_and_everything_is_restored(bool trusted)
     {
         using var toy = new ToyWorkspace(x: 10);
+        MakeTrusted(toy, trusted);
         var before = Snapshot.Of(toy.Root);
         var hook = Path.Combine(toy.Root, ".git", "hooks", "post-commit");
         toy.Plan(
@@ -284,21 +293,7 @@ public sealed class HostileAgentTests
     {
         using var toy = new ToyWorkspace(x: 10);
         var marker = Path.Combine(toy.Scratch, "shadow-ran");
-        // serve.py (read-only) puts `overrides` first on its import path and imports lm; lm.py is tracked, overrides/ is not.
-        toy.Repo.Write("serve.py", "import sys\nsys.path.insert(0, 'overrides')\nimport lm\n");
-        toy.Repo.Write("lm.py", Running.TrustedScoringTests.Server);
-        var corpus = new byte[3000];
-        new Random(5).NextBytes(corpus);
-        File.WriteAllBytes(Path.Combine(toy.Scratch, "corpus.bin"), corpus);
-        File.AppendAllText(Path.Combine(toy.Root, "autoresearch.toml"), $"""
-
-            [score]
-            mode = "trusted"
-            serve = "python3 serve.py honest"
-            data = "{Path.Combine(toy.Scratch, "corpus.bin")}"
-            """);
-        toy.Repo.Git("add", "-A");
-        toy.Repo.Git("commit", "-qm", "trusted");
+        MakeTrusted(toy, trusted: true);
         // Training drops a module that shadows lm (in a folder git does not track), one that answers with more confidence.
         var shadow = Path.Combine(toy.Scratch, "shadow.py");
         File.WriteAllText(shadow, $"import pathlib\npathlib.Path('{marker}').touch()\n" + Running.TrustedScoringTests.Server.Replace("0.5)", "0.999)", StringComparison.Ordinal));
@@ -307,9 +302,11 @@ public sealed class HostileAgentTests
         await LoopHarness.RunAsync(toy, maxExperiments: 1);
 
         Assert.False(File.Exists(marker), "scoring imported the module training wrote");
+        // The honest scorer of X = 5 decides (a keep here), not the shadow.
         var experiments = LoopHarness.Experiments(toy);
-        Assert.Equal(experiments[0].Metric!.Value, experiments[1].Metric!.Value, 9);
-        Assert.NotEqual(ExperimentStatus.Keep, experiments[1].Status);
+        // (within 0.1 bit: the held-out bytes are random, the formula is their expectation; the shadow would score about 18)
+        Assert.InRange(experiments[1].Metric!.Value, Honest(5) - 0.1, Honest(5) + 0.1);
+        Assert.Equal(ExperimentStatus.Keep, experiments[1].Status);
     }
 
     [Theory]
@@ -339,6 +336,46 @@ public sealed class HostileAgentTests
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed} after Ctrl-C");
         Assert.Empty(Processes.WithArgument("3146"));
         Assert.Empty(Processes.WithArgument("3147"));
+    }
+
+    /// <summary>
+    /// Under <paramref name="trusted"/>, turns the toy into a trusted-scoring workspace: training's printed score is only
+    /// recorded, and the metric is computed by the harness from a log-probability server (<c>serve.py</c>, read-only) whose
+    /// model quality follows X in the candidate's knobs.sh, lower X better. serve.py puts an untracked <c>overrides</c> folder
+    /// first on its import path.
+    /// </summary>
+    private static void MakeTrusted(ToyWorkspace toy, bool trusted)
+    {
+        if (!trusted)
+        {
+            return;
+        }
+
+        toy.Repo.Write("serve.py", "import sys\nsys.path.insert(0, 'overrides')\nimport lm\n");
+        toy.Repo.Write("lm.py", Running.TrustedScoringTests.Server
+            .Replace("mode = sys.argv[1]", "mode = sys.argv[1]\nimport re\nX = float(re.search(r'^X=(.*)$', open('knobs.sh').read(), re.M).group(1))", StringComparison.Ordinal)
+            .Replace("row(toks[p], 0.5)", "row(toks[p], min(0.9, max(0.01, 0.05 * X)))", StringComparison.Ordinal));
+        var corpus = new byte[3000];
+        new Random(5).NextBytes(corpus);
+        File.WriteAllBytes(Path.Combine(toy.Scratch, "corpus.bin"), corpus);
+        File.AppendAllText(Path.Combine(toy.Root, "autoresearch.toml"), $"""
+
+            [score]
+            mode = "trusted"
+            serve = "python3 serve.py honest"
+            data = "{Path.Combine(toy.Scratch, "corpus.bin")}"
+            """);
+        toy.Repo.Git("add", "-A");
+        toy.Repo.Git("commit", "-qm", "trusted scoring");
+    }
+
+    /// <summary>The trusted score of the <see cref="MakeTrusted"/> server at <paramref name="x"/>, in bits per byte.</summary>
+    private static double Honest(double x)
+    {
+        // It puts probability p on the byte it was just shown; the next byte of random text is another one with
+        // probability 255/256, which gets (1 - p) / 255.
+        var p = Math.Min(0.9, Math.Max(0.01, 0.05 * x));
+        return -((1.0 / 256) * Math.Log2(p) + (255.0 / 256) * Math.Log2((1 - p) / 255));
     }
 
     /// <summary>What a user's repository looks like: refs (the run branches aside), hooks, config, and the tracked files of the checkout.</summary>
