@@ -236,7 +236,7 @@ public sealed partial class ResearchLoop
         var result = await _runner.RunAsync(
             slot.Worktree.Path, RunDirectory(experiment), experiment.Id, seed,
             line => _observer.OnOutput(current, line), stopRule is null ? null : stopRule.Observe, slot.Resources,
-            beforeScoring: ct => slot.CleanAsync(candidate, session.Inputs, ct), cancellationToken: cancellationToken)
+            beforeScoring: ct => slot.CleanAsync(candidate, session.Inputs, ct), readOnlyFiles: session.ReadOnlyFiles, cancellationToken: cancellationToken)
             .ConfigureAwait(false);
         var breaches = await _guard!.CheckAsync(CancellationToken.None).ConfigureAwait(false);
         if (result.Cancelled)

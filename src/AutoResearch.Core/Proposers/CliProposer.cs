@@ -54,7 +54,10 @@ public sealed class CliProposer : IProposer
 
         var logPath = Path.Combine(context.RunDirectory, "agent.log");
         ProcessOutcome outcome;
-        using (var sandbox = SandboxFor(context, environment))
+        var readOnlyFiles = context.Spec.Agent.Sandbox == SandboxKind.Bwrap
+            ? await new Workspace.Worktree(context.Worktree).ReadOnlyFilesAsync(context.Spec.Scope, cancellationToken).ConfigureAwait(false)
+            : [];
+        using (var sandbox = SandboxFor(context, environment, readOnlyFiles))
         {
             await using var group = ProcessGroup.Start(command, context.Worktree, logPath, environment, sandbox: sandbox, header: sandbox?.Description);
             outcome = await group.WaitAsync(_timeout, cancellationToken).ConfigureAwait(false);
@@ -104,7 +107,7 @@ public sealed class CliProposer : IProposer
 
     /// <summary>The agent's sandbox under <c>[agent] sandbox = "bwrap"</c>, or null under <c>"none"</c>.</summary>
     /// <exception cref="ResearchException">bubblewrap is missing and the spec did not say <c>sandbox = "none"</c>.</exception>
-    private static Sandbox? SandboxFor(ProposalContext context, Dictionary<string, string?> environment)
+    private static Sandbox? SandboxFor(ProposalContext context, Dictionary<string, string?> environment, IReadOnlyList<string> readOnlyFiles)
     {
         var agent = context.Spec.Agent;
         if (agent.Sandbox == SandboxKind.None)
@@ -121,7 +124,9 @@ public sealed class CliProposer : IProposer
         var writable = new List<string> { context.Worktree, scratch, description };
         writable.AddRange(AgentSpec.DefaultWritable.Concat(agent.Writable).Select(p => Expand(p, home)).Where(p => File.Exists(p) || Directory.Exists(p)));
         // The prompt is read where it lies; the worktree's .git file (which says where its repository is) is never the agent's to change.
+        // The read-only files too: the agent is told it may not change them, and here it cannot.
         var readOnly = new List<string> { context.RunDirectory, Path.Combine(context.Worktree, ".git") };
+        readOnly.AddRange(ExperimentRunner.ReadOnlyBinds(context.Worktree, readOnlyFiles));
         var hidden = new List<string>
         {
             Path.Combine(context.Spec.Root, ".autoresearch"),

@@ -40,6 +40,10 @@ public sealed partial class ExperimentRunner
     /// clean checkout of the candidate there, so scoring never runs what training left behind (only the checkpoint, which
     /// lives in the run directory, carries over).
     /// </param>
+    /// <param name="readOnlyFiles">
+    /// Files of the worktree (relative paths) that the run may not change: under the sandbox each is bound read-only (up to
+    /// <see cref="MaxReadOnlyBinds"/>; the hashes after the run check them all anyway).
+    /// </param>
     public async Task<RunResult> RunAsync(
         string worktree,
         string runDirectory,
@@ -49,6 +53,7 @@ public sealed partial class ExperimentRunner
         Func<CurvePoint, bool>? stopWhen = null,
         SlotResources? slot = null,
         Func<CancellationToken, Task>? beforeScoring = null,
+        IReadOnlyList<string>? readOnlyFiles = null,
         CancellationToken cancellationToken = default)
     {
         Directory.CreateDirectory(runDirectory);
@@ -135,7 +140,11 @@ public sealed partial class ExperimentRunner
         using (var sandbox = sandboxed
             ? Sandbox.Prepare(
                 _spec.Run.Sandbox,
-                new SandboxMounts(worktree, [worktree, runDirectory], [.. data is null ? [] : new[] { data.TrainPath }, Path.Combine(worktree, ".git")], HiddenFromTraining(worktree, data)),
+                new SandboxMounts(
+                    worktree,
+                    [worktree, runDirectory],
+                    [.. data is null ? [] : new[] { data.TrainPath }, Path.Combine(worktree, ".git"), .. ReadOnlyBinds(worktree, readOnlyFiles)],
+                    HiddenFromTraining(worktree, data)),
                 _spec.Run.Timeout)
             : null)
         {
@@ -221,6 +230,13 @@ public sealed partial class ExperimentRunner
             Escaped = outcome.Escaped,
         };
     }
+
+    /// <summary>The most read-only files bound one by one into a sandbox (each is a mount); past it, only the hashes guard them.</summary>
+    public const int MaxReadOnlyBinds = 2000;
+
+    /// <summary>The absolute paths of <paramref name="files"/> in <paramref name="worktree"/>, or none past <see cref="MaxReadOnlyBinds"/>.</summary>
+    internal static IEnumerable<string> ReadOnlyBinds(string worktree, IReadOnlyList<string>? files) =>
+        files is null || files.Count > MaxReadOnlyBinds ? [] : files.Select(f => Path.Combine(worktree, f));
 
     /// <summary>The last <paramref name="lines"/> non-empty lines of <paramref name="text"/>.</summary>
     public static string Tail(string text, int lines)

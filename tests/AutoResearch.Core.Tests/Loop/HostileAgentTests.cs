@@ -94,12 +94,14 @@ public sealed class HostileAgentTests
         toy.Plan(
             $"{ToyWorkspace.SetX(20)}; test -e {toy.Root}/.autoresearch/ledger.db && echo 'saw the ledger' > {toy.Scratch}/saw; " +
             $"printf '#!/bin/sh\\ntouch {marker}\\n' > {toy.Root}/.git/hooks/post-commit; chmod +x {toy.Root}/.git/hooks/post-commit; " +
-            $"git config core.hooksPath /tmp; git update-ref refs/heads/main HEAD~0; echo 'attack git'");
+            $"git config core.hooksPath /tmp; git update-ref refs/heads/main HEAD~0; " +
+            $"echo '# mine' >> experiment.sh || touch {toy.Scratch}/readonly-refused; echo 'attack git'");
 
         await LoopHarness.RunAsync(toy, maxExperiments: 1);
 
         Assert.False(File.Exists(Path.Combine(toy.Scratch, "saw")), "the sandboxed agent saw the ledger");
         Assert.False(File.Exists(marker), "a hook ran");
+        Assert.True(File.Exists(Path.Combine(toy.Scratch, "readonly-refused")), "the agent could write a read-only file");
         var experiments = LoopHarness.Experiments(toy);
         Assert.NotEqual(ExperimentStatus.Keep, experiments[1].Status);
         before.AssertUnchangedBut(toy.Root, branchMayMove: false);
@@ -161,6 +163,7 @@ public sealed class HostileAgentTests
     [InlineData("ln -sf experiment.sh knobs.sh", "knobs.sh is a symbolic link")]
     [InlineData("ln -sf /etc/passwd knobs.sh", "knobs.sh is a symbolic link")]
     [InlineData("ln -s /etc/passwd knobs2.sh", "knobs2.sh is a symbolic link")]
+    [InlineData("mkdir knobs.d && cd knobs.d && git init -q && git -c user.name=a -c user.email=a@b commit -q --allow-empty -m x", "knobs.d is a submodule")]
     public async Task Symbolic_links_are_refused_even_where_the_path_is_editable(string attack, string reason)
     {
         using var toy = new ToyWorkspace(x: 10);

@@ -36,9 +36,9 @@ public sealed class KarpathyLayoutTests
         var path = bin + ":" + Environment.GetEnvironmentVariable("PATH");
 
         var workspace = await GitWorkspace.OpenAsync(repo.Root);
-        // The layout has no toml: the scripted agent runs in its default sandbox, with its scratch folder made writable.
+        // The layout has no toml; the agent runs unsandboxed here so that its edit of prepare.py lands and the guard refuses it.
         var spec = SpecLoader.Load(repo.Root);
-        spec = spec with { Agent = spec.Agent with { Writable = [toy.Scratch] } };
+        spec = spec with { Agent = spec.Agent with { Sandbox = SandboxKind.None } };
         using (var ledger = Ledger.Open(Path.Combine(repo.Root, ".autoresearch", "ledger.db")))
         {
             var loop = new ResearchLoop(

@@ -72,7 +72,9 @@ public sealed class ResearchLoopTests
     [Fact]
     public async Task Agent_that_edits_a_readonly_file_is_rejected_undone_and_never_run()
     {
-        using var toy = new ToyWorkspace(x: 10);
+        // Unsandboxed, so that the edit lands and the guard after the turn is what refuses it (in its sandbox the agent cannot
+        // write the file at all: HostileAgentTests).
+        using var toy = new ToyWorkspace(x: 10, extraToml: "sandbox = \"none\"\n");
         toy.Plan("echo 'echo score: 0' > experiment.sh; " + ToyWorkspace.SetX(1), ToyWorkspace.SetX(5));
 
         await LoopHarness.RunAsync(toy, maxExperiments: 2);

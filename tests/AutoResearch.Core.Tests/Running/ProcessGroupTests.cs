@@ -23,12 +23,13 @@ public sealed class ProcessGroupTests
         var clock = Stopwatch.StartNew();
 
         ProcessOutcome outcome;
-        await using (var group = ProcessGroup.Start($"setsid bash -c 'sleep {marker}' & (setsid sleep {marker}1 > /dev/null 2>&1 &); echo started", Path.GetTempPath(), log))
+        await using (var group = ProcessGroup.Start($"setsid bash -c 'sleep {marker}' & (setsid sleep {marker}1 > /dev/null 2>&1 &); sleep 1; echo started", Path.GetTempPath(), log))
         {
             outcome = await group.WaitAsync(TimeSpan.FromSeconds(30));
         }
 
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"took {clock.Elapsed}");
+        // (The command waits a second so that its children have left the group before it ends.)
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(9), $"took {clock.Elapsed}");
         Assert.Equal(0, outcome.ExitCode);
         Assert.Empty(Processes.WithArgument(marker));
         Assert.Empty(Processes.WithArgument(marker + "1"));
@@ -52,7 +53,7 @@ public sealed class ProcessGroupTests
         var clock = Stopwatch.StartNew();
 
         ProcessOutcome outcome;
-        await using (var group = ProcessGroup.Start($"env -i setsid sleep {marker} & echo started", Path.GetTempPath(), log))
+        await using (var group = ProcessGroup.Start($"env -i setsid sleep {marker} & sleep 1; echo started", Path.GetTempPath(), log))
         {
             outcome = await group.WaitAsync(TimeSpan.FromSeconds(30));
         }
