@@ -93,9 +93,10 @@ public sealed partial class ResearchLoop
     /// <summary>The fields of a record as the ledger stores them (non-finite numbers dropped, times in UTC), each as text.</summary>
     private static Dictionary<string, string> Fields(ExperimentRecord e)
     {
-        static string Number(double? value) => value is { } v ? v.ToString("R", CultureInfo.InvariantCulture) : "null";
+        // SQLite stores a NaN as NULL.
+        static string Number(double? value) => value is { } v && double.IsFinite(v) ? v.ToString("R", CultureInfo.InvariantCulture) : "null";
         static string Time(DateTimeOffset? t) => t is { } v ? v.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture) : "null";
-        return new Dictionary<string, string>(StringComparer.Ordinal)
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["tag"] = e.Tag,
             ["seq"] = e.Seq.ToString(CultureInfo.InvariantCulture),
@@ -130,6 +131,15 @@ public sealed partial class ResearchLoop
             ["rebased_from"] = e.RebasedFrom ?? "null",
             ["slot"] = e.Slot.ToString(CultureInfo.InvariantCulture),
         };
+
+        // Text from code under research may hold a NUL, which a storage layer is free to end the text at.
+        foreach (var key in fields.Keys.ToList())
+        {
+            var value = fields[key];
+            fields[key] = value.IndexOf('\0', StringComparison.Ordinal) is var nul and >= 0 ? value[..nul] : value;
+        }
+
+        return fields;
     }
 
     private static string Short(string value) =>

@@ -93,6 +93,11 @@ public sealed partial class ResearchLoop
         {
             session.Inputs = JsonSerializer.Deserialize<List<string>>(stored)?.ToHashSet(StringComparer.Ordinal) ?? [];
         }
+        else if (resumed)
+        {
+            // A run begun by a version that did not record its inputs: what the worktree holds now is kept, never deleted.
+            session.Inputs = await worktree.IgnoredFilesAsync(cancellationToken).ConfigureAwait(false);
+        }
 
         await RecoverAsync(session, tip, cancellationToken).ConfigureAwait(false);
         await SetupAsync(worktree, cancellationToken).ConfigureAwait(false);
@@ -100,7 +105,8 @@ public sealed partial class ResearchLoop
         {
             // What the workspace holds, ignored by git, before the research begins (prepared data) stays for every run;
             // every other ignored file is what an agent or a run left behind, and is deleted before each run.
-            session.Inputs = await worktree.IgnoredFilesAsync(cancellationToken).ConfigureAwait(false);
+            session.Inputs = session.Inputs.Union(await worktree.IgnoredFilesAsync(cancellationToken).ConfigureAwait(false), StringComparer.Ordinal)
+                .ToHashSet(StringComparer.Ordinal);
             _ledger.SetMeta(inputsKey, JsonSerializer.Serialize(session.Inputs.Order(StringComparer.Ordinal)));
         }
 

@@ -28,7 +28,7 @@ public sealed record Proposal(bool Succeeded, string Description, string? Error 
     public static string Cut(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var line = text.Replace('\t', ' ').Replace('\r', ' ').Replace('\n', ' ').Trim();
+        var line = new string(text.Select(c => char.IsControl(c) ? ' ' : c).ToArray()).Trim();
         return line.Length <= MaxDescription ? line : line[..(MaxDescription - 1)] + "…";
     }
 }

@@ -46,8 +46,11 @@ public sealed record AgentSpec(string? Kind, string? Command, TimeSpan Timeout, 
     /// </summary>
     public IReadOnlyList<string> Writable { get; init; } = [];
 
-    /// <summary>The agent configuration folders a sandboxed agent may write where they exist: Claude Code's, Codex's, Aider's, caches.</summary>
-    public static IReadOnlyList<string> DefaultWritable { get; } = ["~/.claude", "~/.claude.json", "~/.codex", "~/.aider", "~/.cache", "~/.npm"];
+    /// <summary>
+    /// The agent configuration folders a sandboxed agent may write where they exist: Claude Code's, Codex's, Aider's, npm's
+    /// cache (for agents started with npx). Not <c>~/.cache</c>: data caches live there (tiny shakespeare does).
+    /// </summary>
+    public static IReadOnlyList<string> DefaultWritable { get; } = ["~/.claude", "~/.claude.json", "~/.codex", "~/.aider", "~/.npm"];
 
     /// <summary>
     /// <c>[agent] max_change_mb</c>: the most a proposal may write into the worktree (new and changed files together); a
