@@ -76,19 +76,20 @@ toy() {
 # --- toy runs: one short warm-up per configuration, then REPEATS interleaved rounds ---------------------------
 configs="old new-bwrap new-none"
 : > "$work/toy-walls"
-for c in $configs; do toy "$c" "warmup-$c" 3; done
+if [ "$REPEATS" -gt 0 ]; then for c in $configs; do toy "$c" "warmup-$c" 3; done; fi
 : > "$work/toy-walls"
 for i in $(seq 1 "$REPEATS"); do
   for c in $configs; do echo "toy round $i: $c" >&2; toy "$c" "$c-$i" "$N"; done
 done
 
-# --- tinygpt: old vs new, interleaved --------------------------------------------------------------------
+# --- tinygpt: old vs new, interleaved, the order alternating (old new, new old, ...) against drifting load --------------------------------------------------------------------
 : > "$work/tinygpt-walls"
 if [ "$TINYGPT_REPEATS" -gt 0 ]; then
   export AUTORESEARCH_DATA=${AUTORESEARCH_DATA:-$repo/../shared/data/tinyshakespeare/input.txt}
   export AUTORESEARCH_TOKEN_BUDGET=${AUTORESEARCH_TOKEN_BUDGET:-20000}
   for i in $(seq 1 "$TINYGPT_REPEATS"); do
-    for b in old new; do
+    order="old new"; [ $((i % 2)) = 0 ] && order="new old"
+    for b in $order; do
       echo "tinygpt round $i: $b" >&2
       ws="$work/ws/tinygpt-$b-$i"
       tool "$b" init "$ws" --template tinygpt >/dev/null
@@ -96,7 +97,8 @@ if [ "$TINYGPT_REPEATS" -gt 0 ]; then
       tool "$b" run "$ws" --max-experiments 2 --tag b --plain > "$work/tinygpt-$b-$i.log" 2>&1
       t1=$(date +%s%N)
       kept=$(sqlite3 "$ws/.autoresearch/ledger.db" "select count(*) from experiments where seq > 0 and status = 'keep'")
-      echo "$b $i $(( (t1 - t0) / 1000000 )) $kept" >> "$work/tinygpt-walls"
+      span=$(sqlite3 "$ws/.autoresearch/ledger.db" "select (julianday(max(finished_at)) - julianday(min(started_at))) * 86400000 from experiments")
+      echo "$b $i $(( (t1 - t0) / 1000000 )) $kept ${span%.*}" >> "$work/tinygpt-walls"
     done
   done
 fi
@@ -125,36 +127,41 @@ for line in open(f"{work}/toy-walls"):
         prop=statistics.median(prop), rest=statistics.median(rest), wall=int(wall),
         kept=status.count("keep"), discarded=status.count("discard"), other=n - status.count("keep") - status.count("discard")))
 
-def cell(config, key):
-    xs = [r[key] for r in runs[config]]
-    return f"{statistics.median(xs):.0f} ({min(xs):.0f}–{max(xs):.0f})"
-med = lambda config, key: statistics.median(r[key] for r in runs[config])
+if runs[configs[0]]:
+    def cell(config, key):
+        xs = [r[key] for r in runs[config]]
+        return f"{statistics.median(xs):.0f} ({min(xs):.0f}–{max(xs):.0f})"
+    med = lambda config, key: statistics.median(r[key] for r in runs[config])
 
-print(f"toy runs: template empty, scripted cli agent, baseline + {n} proposals, {len(runs[configs[0]])} runs per configuration, interleaved")
-print("per run: the median over its experiments; per configuration: median (min–max) of those over the runs; ms\n")
-print("| configuration | ms / experiment | propose ms | rest ms (run, commit, decide, checks) | mean ms / experiment (span / N) | process wall ms | kept / discarded / other |")
-print("|---|---|---|---|---|---|---|")
-for c in configs:
-    kd = sorted({f"{r['kept']} / {r['discarded']} / {r['other']}" for r in runs[c]})
-    print(f"| {c} | {cell(c, 'exp')} | {cell(c, 'prop')} | {cell(c, 'rest')} | {cell(c, 'mean')} | {cell(c, 'wall')} | {', '.join(kd)} |")
-print()
-print("| difference (of the medians) | ms / experiment | propose ms | rest ms | mean ms / experiment |")
-print("|---|---|---|---|---|")
-for a, b in [("new-bwrap", "old"), ("new-none", "old"), ("new-bwrap", "new-none")]:
-    d = [med(a, k) - med(b, k) for k in ("exp", "prop", "rest", "mean")]
-    print(f"| {a} − {b} | " + " | ".join(f"{x:+.0f}" for x in d) + " |")
-print(f"\noverhead per experiment (new-bwrap − old, median ms / experiment): {med('new-bwrap', 'exp') - med('old', 'exp'):+.0f} ms (goal < 300 ms)")
+    print(f"toy runs: template empty, scripted cli agent, baseline + {n} proposals, {len(runs[configs[0]])} runs per configuration, interleaved")
+    print("per run: the median over its experiments; per configuration: median (min–max) of those over the runs; ms\n")
+    print("| configuration | ms / experiment | propose ms | rest ms (run, commit, decide, checks) | mean ms / experiment (span / N) | process wall ms | kept / discarded / other |")
+    print("|---|---|---|---|---|---|---|")
+    for c in configs:
+        kd = sorted({f"{r['kept']} / {r['discarded']} / {r['other']}" for r in runs[c]})
+        print(f"| {c} | {cell(c, 'exp')} | {cell(c, 'prop')} | {cell(c, 'rest')} | {cell(c, 'mean')} | {cell(c, 'wall')} | {', '.join(kd)} |")
+    print()
+    print("| difference (of the medians) | ms / experiment | propose ms | rest ms | mean ms / experiment |")
+    print("|---|---|---|---|---|")
+    for a, b in [("new-bwrap", "old"), ("new-none", "old"), ("new-bwrap", "new-none")]:
+        d = [med(a, k) - med(b, k) for k in ("exp", "prop", "rest", "mean")]
+        print(f"| {a} − {b} | " + " | ".join(f"{x:+.0f}" for x in d) + " |")
+    print(f"\noverhead per experiment (new-bwrap − old, median ms / experiment): {med('new-bwrap', 'exp') - med('old', 'exp'):+.0f} ms (goal < 300 ms)")
 
 tg = [l.split() for l in open(f"{work}/tinygpt-walls")]
 if tg:
     print("\ntinygpt: template tinygpt, search proposer, --max-experiments 2, AUTORESEARCH_TOKEN_BUDGET=20000; process wall seconds")
-    print("\n| build | median s | min–max s | runs | kept per run |")
-    print("|---|---|---|---|---|")
+    print("(ledger span: the baseline's start to the last experiment's end, without process start and setup)")
+    print("\n| build | process wall, median s | min–max s | ledger span, median s | min–max s | runs | kept per run |")
+    print("|---|---|---|---|---|---|---|")
+    col = lambda b, i: [int(r[i]) / 1000 for r in tg if r[0] == b]
     for b in ("old", "new"):
-        xs = [int(w) / 1000 for bb, _, w, _ in tg if bb == b]
-        kept = ", ".join(k for bb, _, _, k in tg if bb == b)
-        print(f"| {b} | {statistics.median(xs):.1f} | {min(xs):.1f}–{max(xs):.1f} | {len(xs)} | {kept} |")
-    o = statistics.median(int(w) for bb, _, w, _ in tg if bb == "old")
-    w = statistics.median(int(w) for bb, _, w, _ in tg if bb == "new")
-    print(f"\nnew / old (medians): {w / o:.3f}")
+        w, sp = col(b, 2), col(b, 4)
+        kept = ", ".join(r[3] for r in tg if r[0] == b)
+        print(f"| {b} | {statistics.median(w):.1f} | {min(w):.1f}–{max(w):.1f} | {statistics.median(sp):.1f} | {min(sp):.1f}–{max(sp):.1f} | {len(w)} | {kept} |")
+    print("\nnew / old (medians): process wall "
+          f"{statistics.median(col('new', 2)) / statistics.median(col('old', 2)):.3f}, "
+          f"ledger span {statistics.median(col('new', 4)) / statistics.median(col('old', 4)):.3f}")
+    print("per round (old, new) process wall s: " + "; ".join(
+        f"{i}: {col('old', 2)[k]:.1f}, {col('new', 2)[k]:.1f}" for k, i in enumerate(sorted({r[1] for r in tg}, key=int))))
 PY

@@ -214,18 +214,7 @@ public static class SpecLoader
         var settings = agent.Where(kv => kv.Key is not ("kind" or "command" or "timeout_seconds" or "sandbox" or "network" or "writable" or "max_change_mb"))
             .ToDictionary(kv => kv.Key, kv => kv.Value);
         var agentSandbox = OptionalChoice(agent, "agent", "sandbox", ["bwrap", "none"], problems);
-        var agentWritable = new List<string>();
-        if (agent.TryGetValue("writable", out var writableValue))
-        {
-            if (writableValue is TomlArray list && list.All(x => x is string { Length: > 0 }))
-            {
-                agentWritable.AddRange(list.Cast<string>());
-            }
-            else
-            {
-                problems.Add($"[agent] writable = {Show(writableValue)} must be a list of paths, e.g. [\"~/.config/my-agent\"]");
-            }
-        }
+        var agentWritable = OptionalPaths(agent, "agent", "writable", "~/.config/my-agent", problems);
 
         var agentSpec = new AgentSpec(agentKind, agentCommand, agentTimeout, settings)
         {
@@ -286,6 +275,23 @@ public static class SpecLoader
             Score = score,
             Extra = extra,
         };
+    }
+
+    /// <summary>A list of non-empty paths, or an empty list when the key is absent.</summary>
+    private static List<string> OptionalPaths(TomlTable table, string section, string key, string example, List<string> problems)
+    {
+        if (!table.TryGetValue(key, out var value))
+        {
+            return [];
+        }
+
+        if (value is TomlArray array && array.All(x => x is string { Length: > 0 }))
+        {
+            return [.. array.Cast<string>()];
+        }
+
+        problems.Add($"[{section}] {key} = {Show(value)} must be a list of paths, e.g. [\"{example}\"]");
+        return [];
     }
 
     private static string? OptionalChoice(TomlTable table, string section, string key, string[] choices, List<string> problems)
@@ -388,18 +394,7 @@ public static class SpecLoader
             "trusted" => ScoreMode.Trusted,
             var other => InvalidMode(other),
         };
-        var hidden = new List<string>();
-        if (table.TryGetValue("hidden", out var hiddenValue))
-        {
-            if (hiddenValue is TomlArray array && array.All(x => x is string { Length: > 0 }))
-            {
-                hidden.AddRange(array.Cast<string>());
-            }
-            else
-            {
-                problems.Add($"[score] hidden = {Show(hiddenValue)} must be a list of paths, e.g. [\"data/test.csv\"]");
-            }
-        }
+        var hidden = OptionalPaths(table, "score", "hidden", "data/test.csv", problems);
 
         var score = new ScoreSpec
         {
