@@ -46,7 +46,20 @@ public sealed partial class ResearchLoop
     /// </summary>
     private List<string> LedgerDifferences(Session session)
     {
-        var stored = _ledger.Experiments(session.Run.Tag).ToDictionary(e => e.Id);
+        // Read through a new connection to the path: a ledger file deleted or replaced under the harness's open connection
+        // reads as what it now is, not as the inode the harness still holds.
+        Dictionary<long, ExperimentRecord> stored;
+        try
+        {
+            using var fresh = Ledger.Open(_ledger.Path);
+            stored = fresh.Experiments(session.Run.Tag).ToDictionary(e => e.Id);
+        }
+        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or WorkspaceException or IOException)
+        {
+            // Not a ledger any more (overwritten with garbage, or a newer schema planted): every row is gone.
+            return [$"the ledger file cannot be read as a ledger any more ({e.Message})"];
+        }
+
         var remembered = session.Experiments();
         var problems = new List<string>();
         foreach (var mine in remembered)

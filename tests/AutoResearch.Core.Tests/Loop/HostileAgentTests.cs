@@ -62,6 +62,21 @@ public sealed class HostileAgentTests
         before.AssertUnchangedBut(toy.Root, branchMayMove: false);
     }
 
+    [Theory]
+    [InlineData("rm -f {0}/.autoresearch/ledger.db*", "was deleted")]
+    [InlineData("cp {0}/.autoresearch/ledger.db /tmp/l.$$ && rm -f {0}/.autoresearch/ledger.db* && cp /tmp/l.$$ {0}/.autoresearch/ledger.db && " + "{1}", "changed outside autoresearch")]
+    [InlineData("echo garbage > {0}/.autoresearch/ledger.db; rm -f {0}/.autoresearch/ledger.db-wal", "cannot be read as a ledger")]
+    public async Task Unsandboxed_agent_that_deletes_or_replaces_the_ledger_file_stops_the_run(string attack, string reason)
+    {
+        using var toy = new ToyWorkspace(x: 10, extraToml: Unsandboxed);
+        toy.Plan($"{ToyWorkspace.SetX(20)}; " + string.Format(System.Globalization.CultureInfo.InvariantCulture, attack, toy.Root, ForgeBaseline(toy.Root)) + "; echo 'replace the ledger'");
+
+        var error = await Assert.ThrowsAsync<ResearchException>(() => LoopHarness.RunAsync(toy, maxExperiments: 2));
+
+        Assert.Contains(reason, error.Message, StringComparison.Ordinal);
+        Assert.Equal(toy.Repo.Git("rev-parse", "HEAD").Trim(), toy.Repo.Git("rev-parse", "autoresearch/t1").Trim());
+    }
+
     [Fact]
     public async Task A_ledger_changed_between_sessions_is_refused_on_resume()
     {
