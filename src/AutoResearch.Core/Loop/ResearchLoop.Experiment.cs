@@ -164,7 +164,6 @@ public sealed partial class ResearchLoop
     private async Task<ExperimentRecord> RunCandidateAsync(
         Session session, Slot slot, ExperimentRecord experiment, CancellationToken cancellationToken)
     {
-
         while (true)
         {
             if (experiment.IsBaseline && experiment.Runs.Count >= _spec.Acceptance.BaselineRepeats)
