@@ -82,7 +82,7 @@ public sealed partial class ResearchLoop
             // The harness's memory starts from the ledger: a ledger changed outside autoresearch between sessions cannot be it.
             throw new ResearchException(
                 $"the ledger {_ledger.Path} fails its check for run {run.Tag}: {string.Join("; ", broken.Take(3))}{(broken.Count > 3 ? $"; and {broken.Count - 3} more" : "")}. " +
-                $"Its rows were changed outside autoresearch, so this run cannot be resumed from them; start a new run with another --tag (branch {run.Branch} keeps its commits)");
+                $"Run {run.Tag} cannot be resumed from it (branch {run.Branch} keeps its commits)");
         }
 
         session.Load(_ledger.Experiments(run.Tag));
