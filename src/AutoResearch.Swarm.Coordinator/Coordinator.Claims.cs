@@ -51,7 +51,7 @@ internal sealed partial class Coordinator
             }
 
             await s.ExecAsync("UPDATE leases SET state = 'done' WHERE id = @l", cancellationToken, ("@l", lease.Id)).ConfigureAwait(false);
-            var problems = PatchInspector.Problems(request.Patch, Project.Spec.Scope, Project.MaxPatchBytes);
+            var (problems, effect) = await InspectAsync(request.Patch, lease.HeadSeq, cancellationToken).ConfigureAwait(false);
             var hash = HeadIds.Patch(request.Patch);
             ClaimStatus status;
             string? reason = null;
@@ -62,32 +62,20 @@ internal sealed partial class Coordinator
                 await s.ExecAsync("UPDATE workers SET trust = 0, caught = caught + 1, rejected = rejected + 1 WHERE key = @k",
                     cancellationToken, ("@k", caller.Key)).ConfigureAwait(false);
             }
-            else if (await s.ScalarAsync<long>("SELECT COUNT(*) FROM exposures WHERE worker = @k AND patch_hash = @h",
-                cancellationToken, ("@k", caller.Key), ("@h", hash)).ConfigureAwait(false) > 0)
-            {
-                status = ClaimStatus.Duplicate;
-                reason = "this patch was sent to you to verify; credit goes to the first claim of it";
-            }
-            else if (await s.ScalarAsync<long?>(
-                "SELECT MIN(id) FROM claims WHERE patch_hash = @h AND status IN ('pending', 'accepted')",
-                cancellationToken, ("@h", hash)).ConfigureAwait(false) is { } first)
-            {
-                status = ClaimStatus.Duplicate;
-                reason = $"the same patch was claimed first as #{first}";
-            }
             else
             {
-                status = ClaimStatus.Pending;
+                reason = await KnownEffectAsync(s, caller, effect!, cancellationToken).ConfigureAwait(false);
+                status = reason is null ? ClaimStatus.Pending : ClaimStatus.Duplicate;
             }
 
             var id = await s.ScalarAsync<long>(
                 """
-                INSERT INTO claims (worker, owner, lease_id, parent_seq, seed, patch, patch_hash, parent_metric, claimed_metric, log_digest,
+                INSERT INTO claims (worker, owner, lease_id, parent_seq, seed, patch, patch_hash, effect, tree, parent_metric, claimed_metric, log_digest,
                                     description, status, reason, created_ms, decided_ms)
-                VALUES (@k, @o, @l, @p, @seed, @patch, @h, @pm, @cm, @d, @desc, @st, @r, @now, @dec) RETURNING id
+                VALUES (@k, @o, @l, @p, @seed, @patch, @h, @e, @t, @pm, @cm, @d, @desc, @st, @r, @now, @dec) RETURNING id
                 """,
                 cancellationToken, ("@k", caller.Key), ("@o", caller.Owner), ("@l", lease.Id), ("@p", lease.HeadSeq), ("@seed", lease.Seed),
-                ("@patch", request.Patch), ("@h", hash), ("@pm", request.ParentMetric), ("@cm", request.ClaimedMetric), ("@d", request.LogDigest),
+                ("@patch", request.Patch), ("@h", hash), ("@e", effect?.Identity), ("@t", effect?.Tree is { Length: > 0 } t ? t : null), ("@pm", request.ParentMetric), ("@cm", request.ClaimedMetric), ("@d", request.LogDigest),
                 ("@desc", description), ("@st", Name(status)), ("@r", reason), ("@now", now), ("@dec", status == ClaimStatus.Pending ? null : now))
                 .ConfigureAwait(false);
             await s.ExecAsync(

@@ -15,9 +15,11 @@ internal sealed partial class Coordinator
     private readonly CoordinatorOptions _options;
     private readonly TimeProvider _time;
     private readonly HashSet<string> _trusted;
+    private readonly ChainTrees _trees;
 
-    public Coordinator(SwarmProject project, SwarmDatabase db, CoordinatorOptions options, TimeProvider time)
+    public Coordinator(SwarmProject project, SwarmDatabase db, CoordinatorOptions options, TimeProvider time, ChainTrees trees)
     {
+        _trees = trees;
         Project = project;
         _db = db;
         _options = options;

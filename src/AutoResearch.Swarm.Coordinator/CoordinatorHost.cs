@@ -1,3 +1,4 @@
+using AutoResearch.Core.Workspace;
 using AutoResearch.Swarm.Coordinator.Storage;
 using AutoResearch.Swarm.Protocol;
 using AutoResearch.Web.Dashboard;
@@ -25,8 +26,11 @@ public sealed class CoordinatorHost : IAsyncDisposable
     private readonly Task _housekeeping;
     private int _disposed;
 
-    private CoordinatorHost(WebApplication app, SwarmDatabase db, Coordinator coordinator, Uri address)
+    private readonly ChainTrees _trees;
+
+    private CoordinatorHost(WebApplication app, SwarmDatabase db, Coordinator coordinator, ChainTrees trees, Uri address)
     {
+        _trees = trees;
         _app = app;
         _db = db;
         Address = address;
@@ -65,7 +69,9 @@ public sealed class CoordinatorHost : IAsyncDisposable
             throw new SwarmException($"cannot use the database {db.Target.Display}: {e.Message}; check that it runs and the credentials", isUsageError: false, e);
         }
 
-        var coordinator = new Coordinator(project, db, options, time);
+        // Claims are read by git against their parent's tree, in a scratch repository over the project's objects.
+        var trees = new ChainTrees(await ScratchRepository.CreateAsync(project.Spec.Root, cancellationToken).ConfigureAwait(false), project.BaseCommit, db);
+        var coordinator = new Coordinator(project, db, options, time, trees);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Services.AddProblemDetails();
@@ -116,7 +122,7 @@ public sealed class CoordinatorHost : IAsyncDisposable
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var address = new Uri(bound.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "127.0.0.1", StringComparison.Ordinal) + "/");
         await WarmUpAsync(address, cancellationToken).ConfigureAwait(false);
-        return new CoordinatorHost(app, db, coordinator, address);
+        return new CoordinatorHost(app, db, coordinator, trees, address);
     }
 
     /// <summary>
@@ -199,6 +205,7 @@ public sealed class CoordinatorHost : IAsyncDisposable
         await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
         await _db.DisposeAsync().ConfigureAwait(false);
+        _trees.Dispose();
         _stopping.Dispose();
     }
 }

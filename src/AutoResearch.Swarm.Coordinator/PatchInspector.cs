@@ -5,9 +5,10 @@ using AutoResearch.Core.Spec;
 namespace AutoResearch.Swarm.Coordinator;
 
 /// <summary>
-/// Checks a claimed patch (git's unified diff) before anyone runs it: every path it names (diff header, ---/+++ lines,
-/// renames and copies) must be editable, relative, without <c>..</c>, backslashes or a <c>.git</c> folder; no symlinks
-/// or submodules (modes 120000 and 160000); not empty; not larger than the project allows.
+/// The first, textual check of a claimed patch (git's unified diff): every path it names (diff header, ---/+++ lines,
+/// renames and copies) must be editable, relative, without <c>..</c>, backslashes or a <c>.git</c> folder; not empty; not
+/// larger than the project allows. Modes are not read here: git reads them (<see cref="Core.Workspace.PatchEffect"/>), since
+/// git accepts spellings of a mode that no text match foresees.
 /// </summary>
 internal static class PatchInspector
 {
@@ -49,7 +50,8 @@ internal static class PatchInspector
             }
             else if (line.StartsWith("--- ", StringComparison.Ordinal) || line.StartsWith("+++ ", StringComparison.Ordinal))
             {
-                var path = line[4..].TrimEnd('\r');
+                // As git reads it: a tab ends the name (a timestamp may follow, as diff -u writes it).
+                var path = line[4..].Split('\t')[0].TrimEnd('\r');
                 if (path != "/dev/null")
                 {
                     if (path.Length < 2 || (path[0] != 'a' && path[0] != 'b') || path[1] != '/')
@@ -70,10 +72,6 @@ internal static class PatchInspector
             {
                 CheckPath(line[(line.IndexOf(" to ", StringComparison.Ordinal) + 4)..], scope, problems);
             }
-            else if (IsModeLine(line) && (line.EndsWith(" 120000", StringComparison.Ordinal) || line.EndsWith(" 160000", StringComparison.Ordinal)))
-            {
-                problems.Add($"'{Short(line)}': symlinks and submodules are refused");
-            }
         }
 
         if (files == 0)
@@ -83,11 +81,6 @@ internal static class PatchInspector
 
         return problems.Distinct().ToList();
     }
-
-    private static bool IsModeLine(string line) =>
-        line.StartsWith("new file mode ", StringComparison.Ordinal) || line.StartsWith("new mode ", StringComparison.Ordinal)
-        || line.StartsWith("old mode ", StringComparison.Ordinal) || line.StartsWith("deleted file mode ", StringComparison.Ordinal)
-        || line.StartsWith("index ", StringComparison.Ordinal);
 
     private static void CheckPath(string path, EditableScope scope, List<string> problems)
     {

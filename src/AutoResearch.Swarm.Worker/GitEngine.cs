@@ -130,7 +130,7 @@ public sealed class GitEngine(
             runs++;
         }
 
-        if (!await ApplyAsync(worktree.Path, patch, cancellationToken).ConfigureAwait(false))
+        if (!await ApplyAsync(worktree.Path, commit, patch, $"the patch of claim to verify on head {head.Sequence}", cancellationToken).ConfigureAwait(false))
         {
             return new Verification(false, parent, null, null, null, "", runs - 1);
         }
@@ -161,7 +161,7 @@ public sealed class GitEngine(
         {
             await _worktree.ResetAsync(commit, cancellationToken).ConfigureAwait(false);
             var link = head.Chain[(int)seq - 1];
-            if (!await ApplyAsync(_worktree.Path, link.Patch, cancellationToken).ConfigureAwait(false))
+            if (!await ApplyAsync(_worktree.Path, commit, link.Patch, $"chain patch #{seq}", cancellationToken).ConfigureAwait(false))
             {
                 throw new ResearchException($"chain patch #{seq} does not apply to this clone at {commit}; is --workspace a clone of the project at base {head.BaseCommit}?");
             }
@@ -177,15 +177,35 @@ public sealed class GitEngine(
     private string RunDirectory() =>
         Path.Combine(workspace.StateDirectory, "swarm", $"slot{slot}", $"{DateTimeOffset.UtcNow:yyyyMMddHHmmssfff}-{_experiment}");
 
-    private static async Task<bool> ApplyAsync(string directory, string patch, CancellationToken cancellationToken)
+    /// <summary>
+    /// Applies a patch the coordinator served to the worktree at <paramref name="parent"/>, after reading it with git as the
+    /// coordinator does (<see cref="PatchEffect"/>): false when git does not apply it (stale); a patch that makes or changes a
+    /// symlink or submodule, leaves the workspace or touches a file that is not editable is never applied, whoever sent it.
+    /// </summary>
+    /// <exception cref="ResearchException">The patch is one no honest coordinator serves.</exception>
+    private async Task<bool> ApplyAsync(string directory, string parent, string patch, string what, CancellationToken cancellationToken)
     {
-        var info = new ProcessStartInfo("git", ["apply", "--whitespace=nowarn", "-"])
+        var effect = await PatchEffect.ReadAsync(directory, parent, patch, cancellationToken).ConfigureAwait(false);
+        if (!effect.Applies)
+        {
+            return false;
+        }
+
+        if (effect.Problems(spec.Scope) is { Count: > 0 } problems)
+        {
+            throw new ResearchException(
+                $"the coordinator served {what}, which this worker refuses to apply: {string.Join("; ", problems)}; the coordinator is broken or hostile, stop using it");
+        }
+
+        var info = new ProcessStartInfo("git", ["-c", "core.hooksPath=/dev/null", "apply", .. PatchEffect.ApplyOptions, "-"])
         {
             WorkingDirectory = directory,
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        info.Environment["GIT_CONFIG_NOSYSTEM"] = "1";
+        info.Environment["GIT_CONFIG_GLOBAL"] = "/dev/null";
         using var git = Process.Start(info) ?? throw new ResearchException("cannot start git; install git");
         await git.StandardInput.WriteAsync(patch.AsMemory(), cancellationToken).ConfigureAwait(false);
         git.StandardInput.Close();

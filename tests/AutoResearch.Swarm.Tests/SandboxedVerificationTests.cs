@@ -60,6 +60,22 @@ public sealed class SandboxedVerificationTests : IDisposable
         Assert.Contains("refused-outside", text, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("diff --git a/link b/link\nnew file mode 0120000\n--- /dev/null\n+++ b/link\n@@ -0,0 +1 @@\n+/etc/passwd\n", "symlink")]
+    [InlineData("diff --git a/sub b/sub\nnew file mode 160000\nindex 0000000..1111111111111111111111111111111111111111\n--- /dev/null\n+++ b/sub\n@@ -0,0 +1 @@\n+Subproject commit 1111111111111111111111111111111111111111\n", "submodule")]
+    public async Task A_worker_refuses_a_bad_patch_that_the_coordinator_serves(string patch, string expected)
+    {
+        var (root, baseCommit) = await RepoAsync("");
+        var workspace = await GitWorkspace.OpenAsync(root);
+        var engine = new GitEngine(SpecLoader.Load(workspace.Root), workspace, new NoProposer(), slot: 0);
+
+        var error = await Assert.ThrowsAsync<Core.ResearchException>(() => engine.VerifyAsync(new HeadSnapshot(0, "h0", baseCommit, []), patch, seed: 7, holdout: false));
+
+        Assert.Contains("refuses to apply", error.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(root, "link")) || Directory.Exists(Path.Combine(root, "sub")));
+    }
+
     [Fact]
     public async Task A_trusted_verifier_also_scores_parent_and_candidate_on_its_private_holdout()
     {

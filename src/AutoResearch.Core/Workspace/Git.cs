@@ -44,12 +44,28 @@ internal static class Git
     }
 
     /// <summary>Runs git and returns its exit code with both outputs.</summary>
+    public static Task<(int ExitCode, string Stdout, string Stderr)> TryRunAsync(
+        string directory,
+        IEnumerable<string> arguments,
+        CancellationToken cancellationToken = default) =>
+        TryRunAsync(directory, arguments, environment: null, cancellationToken);
+
+    /// <summary>
+    /// Runs git with extra environment variables (set after the neutral ones, so <c>GIT_INDEX_FILE</c> can point at a
+    /// scratch index) and returns its exit code with both outputs.
+    /// </summary>
     public static async Task<(int ExitCode, string Stdout, string Stderr)> TryRunAsync(
         string directory,
         IEnumerable<string> arguments,
+        IReadOnlyDictionary<string, string>? environment,
         CancellationToken cancellationToken = default)
     {
         var info = StartInfo(directory, arguments);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
         Process process;
         try
         {

@@ -40,7 +40,7 @@ internal static class Schema
         yield return $"""
             CREATE TABLE IF NOT EXISTS claims (
               id {id}, worker TEXT NOT NULL, owner TEXT NOT NULL, lease_id BIGINT NOT NULL UNIQUE, parent_seq BIGINT NOT NULL, seed BIGINT NOT NULL,
-              patch TEXT NOT NULL, patch_hash TEXT NOT NULL, parent_metric DOUBLE PRECISION NOT NULL, claimed_metric DOUBLE PRECISION NOT NULL,
+              patch TEXT NOT NULL, patch_hash TEXT NOT NULL, effect TEXT NULL, tree TEXT NULL, parent_metric DOUBLE PRECISION NOT NULL, claimed_metric DOUBLE PRECISION NOT NULL,
               log_digest TEXT NOT NULL, description TEXT NOT NULL, status TEXT NOT NULL, reason TEXT NULL,
               round BIGINT NOT NULL DEFAULT 0, round_seq BIGINT NOT NULL DEFAULT 0, round_seed BIGINT NOT NULL DEFAULT 0,
               rebases BIGINT NOT NULL DEFAULT 0, waiting BIGINT NOT NULL DEFAULT 0, reproduced BIGINT NOT NULL DEFAULT 0, priority BIGINT NOT NULL DEFAULT 1, margin DOUBLE PRECISION NULL,
@@ -75,5 +75,23 @@ internal static class Schema
               metric DOUBLE PRECISION NULL, description TEXT NOT NULL, patch TEXT NULL, claim_id BIGINT NULL, at_ms BIGINT NOT NULL)
             """;
         yield return "CREATE TABLE IF NOT EXISTS exposures (worker TEXT NOT NULL, patch_hash TEXT NOT NULL, PRIMARY KEY (worker, patch_hash))";
+        yield return "CREATE TABLE IF NOT EXISTS exposed (worker TEXT NOT NULL, effect TEXT NOT NULL, PRIMARY KEY (worker, effect))";
+    }
+
+    /// <summary>
+    /// Columns added after the first release, for databases made before them (<see cref="Statements"/> creates them in new ones):
+    /// a claim's <c>effect</c> (what it does, <see cref="Core.Workspace.PatchEffect.Identity"/>) and <c>tree</c> (the git tree it
+    /// produces on its parent). Older claims keep NULL there and match no new claim.
+    /// </summary>
+    public static IReadOnlyList<(string Table, string Column, string Type)> AddedColumns { get; } =
+    [
+        ("claims", "effect", "TEXT NULL"),
+        ("claims", "tree", "TEXT NULL"),
+    ];
+
+    /// <summary>Statements that need <see cref="AddedColumns"/>.</summary>
+    public static IEnumerable<string> AfterMigration()
+    {
+        yield return "CREATE INDEX IF NOT EXISTS claims_effect ON claims (effect)";
     }
 }

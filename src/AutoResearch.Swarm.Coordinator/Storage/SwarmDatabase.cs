@@ -163,6 +163,24 @@ internal sealed class SwarmDatabase : IAsyncDisposable
                 await session.ExecAsync(statement, cancellationToken).ConfigureAwait(false);
             }
 
+            foreach (var (table, column, type) in Schema.AddedColumns)
+            {
+                var present = await session.ScalarAsync<long>(IsPostgres
+                        ? "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = @t AND column_name = @c"
+                        : "SELECT COUNT(*) FROM pragma_table_info(@t) WHERE name = @c",
+                    cancellationToken, ("@t", table), ("@c", column)).ConfigureAwait(false);
+                if (present == 0)
+                {
+                    // Names from Schema, not from input: safe to write into the statement.
+                    await session.ExecAsync($"ALTER TABLE {table} ADD COLUMN {column} {type}", cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            foreach (var statement in Schema.AfterMigration())
+            {
+                await session.ExecAsync(statement, cancellationToken).ConfigureAwait(false);
+            }
+
             await session.ExecAsync(
                 "INSERT INTO state (id, base_commit, head_seq, head_id, head_metric, head_seed) VALUES (1, @base, 0, @head, NULL, @seed) ON CONFLICT (id) DO NOTHING",
                 cancellationToken, ("@base", project.BaseCommit), ("@head", HeadIds.Base(project.BaseCommit)),
@@ -181,7 +199,7 @@ internal sealed class SwarmDatabase : IAsyncDisposable
     public Task DropAsync(CancellationToken cancellationToken) =>
         WriteAsync(async s =>
         {
-            foreach (var table in new[] { "state", "workers", "requests", "chain", "leases", "claims", "jobs", "reports", "experiments", "exposures" })
+            foreach (var table in new[] { "state", "workers", "requests", "chain", "leases", "claims", "jobs", "reports", "experiments", "exposures", "exposed" })
             {
                 await s.ExecAsync($"DROP TABLE IF EXISTS {table}", cancellationToken).ConfigureAwait(false);
             }

@@ -1,0 +1,159 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using AutoResearch.Core.Spec;
+
+namespace AutoResearch.Core.Workspace;
+
+/// <summary>One entry a patch changes, as git reads it: modes (octal, <c>000000</c> when absent), blob ids and the path.</summary>
+public sealed record PatchEntry(string OldMode, string NewMode, string OldBlob, string NewBlob, string Path)
+{
+    /// <summary>True for a symbolic link (mode 120000) or a submodule (160000) on either side.</summary>
+    public bool IsLinkOrSubmodule => OldMode is "120000" or "160000" || NewMode is "120000" or "160000";
+}
+
+/// <summary>
+/// What a patch does, read by git rather than from its text: the patch is applied with <c>git apply --cached</c> to a scratch
+/// index holding the parent's tree, and the changed entries are read back with <c>git diff-index</c>. Two patch texts that
+/// git applies to the same files with the same result (different hunk context, header spacing, hunk or file order) have
+/// the same <see cref="Identity"/>; a text trick that git does not read as a symlink is not one, and one it does is seen.
+/// </summary>
+/// <param name="Applies">False when git refuses to apply the patch to the parent; <see cref="Reason"/> says why.</param>
+/// <param name="Reason">git's message when it refuses the patch; empty otherwise.</param>
+/// <param name="Tree">The id of the tree the patch produces on its parent (what git would commit); empty when it does not apply.</param>
+/// <param name="Entries">The entries that differ between the parent and <see cref="Tree"/>, in git's (path) order.</param>
+public sealed record PatchEffect(bool Applies, string Reason, string Tree, IReadOnlyList<PatchEntry> Entries)
+{
+    /// <summary>
+    /// The options every reader and applier of swarm patches uses, so that the coordinator and the workers agree on what a
+    /// patch does: whitespace is taken as written, and hunks without context are placed where they say (as
+    /// <c>git diff -U0</c> writes them); no fuzz.
+    /// </summary>
+    public static readonly IReadOnlyList<string> ApplyOptions = ["--whitespace=nowarn", "--unidiff-zero"];
+
+    /// <summary>True when git does not apply the patch because the parent already holds its change (it applies in reverse).</summary>
+    public bool AlreadyApplied { get; init; }
+
+    /// <summary>
+    /// The change itself, independent of the patch's text: SHA-256 over every changed entry's old and new mode, old and new
+    /// blob and path. The same change made on two parents whose changed files are identical has the same identity.
+    /// </summary>
+    public string Identity { get; } = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
+        string.Concat(Entries.Select(e => $"{e.OldMode} {e.NewMode} {e.OldBlob} {e.NewBlob} {e.Path}\n")))));
+
+    /// <summary>
+    /// Applies <paramref name="patch"/> to <paramref name="parent"/> (a commit or tree) in a scratch index of the repository
+    /// that git finds from <paramref name="repository"/> (a work tree or a bare repository) and reads the result. The
+    /// repository's index and work tree are untouched; the new blobs and the tree are written to its object store. git runs
+    /// neutralised (no hooks, no global or system config, no external programs).
+    /// </summary>
+    /// <exception cref="WorkspaceException">The parent cannot be read, or git fails other than by refusing the patch.</exception>
+    public static async Task<PatchEffect> ReadAsync(string repository, string parent, string patch, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(patch);
+        var scratch = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "autoresearch-patch-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(scratch);
+        try
+        {
+            var patchFile = System.IO.Path.Combine(scratch, "patch");
+            await File.WriteAllTextAsync(patchFile, patch, new UTF8Encoding(false), cancellationToken).ConfigureAwait(false);
+            var index = new Dictionary<string, string> { ["GIT_INDEX_FILE"] = System.IO.Path.Combine(scratch, "index") };
+            await RunAsync(repository, ["read-tree", parent], index, cancellationToken).ConfigureAwait(false);
+            var (exit, _, stderr) = await Git.TryRunAsync(repository, ["apply", "--cached", .. ApplyOptions, patchFile], index, cancellationToken)
+                .ConfigureAwait(false);
+            if (exit != 0)
+            {
+                var reason = string.Join("; ", stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                    .Select(l => l.StartsWith("error: ", StringComparison.Ordinal) ? l[7..] : l).Take(5));
+                // A patch that applies backwards is already in the parent: say so rather than only that it does not apply.
+                var (reverse, _, _) = await Git.TryRunAsync(repository, ["apply", "--cached", "--check", "-R", .. ApplyOptions, patchFile], index, cancellationToken)
+                    .ConfigureAwait(false);
+                return new PatchEffect(false, reason.Replace(patchFile, "patch", StringComparison.Ordinal), "", []) { AlreadyApplied = reverse == 0 };
+            }
+
+            var raw = await RunAsync(repository, ["diff-index", "--cached", "-r", "--no-renames", "-z", parent], index, cancellationToken).ConfigureAwait(false);
+            var tree = (await RunAsync(repository, ["write-tree"], index, cancellationToken).ConfigureAwait(false)).Trim();
+            return new PatchEffect(true, "", tree, ParseRaw(raw));
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(scratch, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A scratch folder left in the temp directory is harmless.
+            }
+        }
+    }
+
+    /// <summary>
+    /// Why this effect may not enter the chain, every reason: a symlink or submodule on either side of any entry, a path that
+    /// leaves the workspace or names git's own files, an entry outside <paramref name="scope"/> (a mode change included).
+    /// </summary>
+    public IReadOnlyList<string> Problems(EditableScope scope)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        var problems = new List<string>();
+        foreach (var entry in Entries)
+        {
+            var path = entry.Path;
+            if (entry.IsLinkOrSubmodule)
+            {
+                problems.Add($"'{Short(path)}' is a {(entry.OldMode == "160000" || entry.NewMode == "160000" ? "submodule" : "symlink")} "
+                    + $"as git reads the patch (mode {entry.OldMode} -> {entry.NewMode}): symlinks and submodules are refused");
+            }
+            else if (entry.NewMode is not ("100644" or "100755" or "000000"))
+            {
+                problems.Add($"'{Short(path)}' gets mode {entry.NewMode}: only regular files (100644, 100755) are accepted");
+            }
+
+            if (path.Length == 0 || path.StartsWith('/') || path.Contains('\\', StringComparison.Ordinal) || path.Contains('\0', StringComparison.Ordinal)
+                || path.Split('/').Any(part => part is ".." or "." or "" || part.Equals(".git", StringComparison.OrdinalIgnoreCase)))
+            {
+                problems.Add($"path '{Short(path)}' escapes the workspace or names git's own files");
+            }
+            else if (!scope.IsEditable(path))
+            {
+                problems.Add(entry.OldMode != entry.NewMode && entry.OldMode != "000000" && entry.NewMode != "000000" && entry.OldBlob == entry.NewBlob
+                    ? $"mode change {entry.OldMode} -> {entry.NewMode} on '{Short(path)}', which is not editable (editable: {string.Join(", ", scope.Globs)})"
+                    : $"'{Short(path)}' is not editable (editable: {string.Join(", ", scope.Globs)})");
+            }
+        }
+
+        return problems.Distinct().ToList();
+    }
+
+    private static async Task<string> RunAsync(string repository, string[] arguments, Dictionary<string, string> environment, CancellationToken cancellationToken)
+    {
+        var (exit, stdout, stderr) = await Git.TryRunAsync(repository, arguments, environment, cancellationToken).ConfigureAwait(false);
+        if (exit != 0)
+        {
+            throw new WorkspaceException($"git {string.Join(' ', arguments)} failed in {repository} (exit {exit}): {stderr.Trim()}", isUsageError: false);
+        }
+
+        return stdout;
+    }
+
+    /// <summary>Reads <c>git diff-index -z</c> raw output: <c>:old new oldsha newsha status NUL path NUL</c> per entry.</summary>
+    private static List<PatchEntry> ParseRaw(string raw)
+    {
+        var entries = new List<PatchEntry>();
+        var parts = raw.Split('\0');
+        for (var i = 0; i + 1 < parts.Length; i += 2)
+        {
+            var fields = parts[i].TrimStart(':').Split(' ');
+            if (fields.Length < 5)
+            {
+                throw new WorkspaceException(string.Create(CultureInfo.InvariantCulture, $"cannot read git diff-index output '{parts[i]}'"), isUsageError: false);
+            }
+
+            entries.Add(new PatchEntry(fields[0], fields[1], fields[2], fields[3], parts[i + 1]));
+        }
+
+        return entries;
+    }
+
+    private static string Short(string text) => text.Length <= 120 ? text : text[..119] + "…";
+}

@@ -1,0 +1,65 @@
+using System.Collections.Concurrent;
+using AutoResearch.Core.Workspace;
+using AutoResearch.Swarm.Coordinator.Storage;
+
+namespace AutoResearch.Swarm.Coordinator;
+
+/// <summary>
+/// The git tree of every head of the chain, built in a scratch repository over the project's objects by applying the
+/// chain's patches to the base commit (as workers do), and cached: the chain only grows, so a head's tree never changes.
+/// Any coordinator over the same database rebuilds the same trees. Claims are read here against their parent's tree.
+/// </summary>
+internal sealed class ChainTrees(ScratchRepository scratch, string baseCommit, SwarmDatabase db) : IDisposable
+{
+    private readonly ConcurrentDictionary<long, string> _trees = new() { [0] = baseCommit };
+    private readonly SemaphoreSlim _building = new(1, 1);
+
+    /// <summary>What <paramref name="patch"/> does on head <paramref name="parentSeq"/>, as git reads it.</summary>
+    public async Task<PatchEffect> ReadAsync(long parentSeq, string patch, CancellationToken cancellationToken)
+    {
+        var parent = await TreeAsync(parentSeq, cancellationToken).ConfigureAwait(false);
+        return await scratch.ReadAsync(parent, patch, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The tree (or, for head 0, the base commit) of head <paramref name="seq"/>.</summary>
+    /// <exception cref="SwarmException">A chain patch does not apply: the database is not this project's chain.</exception>
+    public async Task<string> TreeAsync(long seq, CancellationToken cancellationToken)
+    {
+        if (_trees.TryGetValue(seq, out var known))
+        {
+            return known;
+        }
+
+        await _building.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var from = _trees.Keys.Where(k => k <= seq).Max();
+            var tree = _trees[from];
+            var links = await db.ReadAsync(s => s.QueryAsync("SELECT seq, patch FROM chain WHERE seq > @a AND seq <= @b ORDER BY seq",
+                r => (Seq: r.Long("seq"), Patch: r.Text("patch")), cancellationToken, ("@a", from), ("@b", seq)), cancellationToken).ConfigureAwait(false);
+            foreach (var (link, patch) in links)
+            {
+                var effect = await scratch.ReadAsync(tree, patch, cancellationToken).ConfigureAwait(false);
+                if (!effect.Applies)
+                {
+                    throw new SwarmException($"chain patch #{link} does not apply to head {link - 1} ({effect.Reason}); is the database this project's?", isUsageError: false);
+                }
+
+                _trees[link] = tree = effect.Tree;
+            }
+
+            return _trees.TryGetValue(seq, out var built) ? built
+                : throw new SwarmException($"head {seq} is not in the chain", isUsageError: false);
+        }
+        finally
+        {
+            _building.Release();
+        }
+    }
+
+    public void Dispose()
+    {
+        scratch.Dispose();
+        _building.Dispose();
+    }
+}

@@ -1,0 +1,85 @@
+using AutoResearch.Core.Workspace;
+using AutoResearch.Swarm.Coordinator.Storage;
+
+namespace AutoResearch.Swarm.Coordinator;
+
+/// <summary>
+/// The identity of a patch is its effect, never its text. The coordinator applies each claim to its parent's tree in a scratch
+/// index (<see cref="ChainTrees"/>) and reads back what git would commit: the resulting tree and the changed entries. The claim's
+/// <c>effect</c> is <see cref="PatchEffect.Identity"/>: SHA-256 over every changed entry's old and new mode, old and new blob
+/// and path. Two claims are "the same patch" when their effects are equal: the same files go from the same contents to the
+/// same contents, whatever the text (hunk context, header spacing, hunk or file order) and whichever head it was made on, as
+/// long as the files it changes are the same there. A change is "already in the head" when it changes nothing on its parent or
+/// its resulting tree is the head's tree.
+/// </summary>
+internal sealed partial class Coordinator
+{
+    /// <summary>
+    /// Why a claimed patch may not be verified (the text checks of <see cref="PatchInspector"/>, then git's reading: git refuses
+    /// it on its parent, or it makes or changes a symlink or submodule, leaves the workspace or touches a file that is not
+    /// editable), and its effect when git could read it.
+    /// </summary>
+    private async Task<(IReadOnlyList<string> Problems, PatchEffect? Effect)> InspectAsync(string patch, long parentSeq, CancellationToken cancellationToken)
+    {
+        var problems = PatchInspector.Problems(patch, Project.Spec.Scope, Project.MaxPatchBytes);
+        if (problems.Count > 0)
+        {
+            return (problems, null);
+        }
+
+        var effect = await _trees.ReadAsync(parentSeq, patch, cancellationToken).ConfigureAwait(false);
+        return effect.Applies || effect.AlreadyApplied
+            ? (effect.Problems(Project.Spec.Scope), effect)
+            : ([$"git does not apply the patch to its parent, head {parentSeq}: {effect.Reason}"], effect);
+    }
+
+    /// <summary>
+    /// Why a claim of <paramref name="effect"/> earns nothing: the change is already in the head; it was sent to this key to
+    /// verify; or an earlier claim has the same effect (the first claim keeps the credit): pending or accepted, or closed as
+    /// rejected or false (a new text of a refuted change is not verified again), or stale when it was another owner's (only the
+    /// owner of a stale claim may claim it again). Null when the change is new.
+    /// </summary>
+    private async Task<string?> KnownEffectAsync(Session s, Caller caller, PatchEffect effect, CancellationToken cancellationToken)
+    {
+        if (effect.AlreadyApplied)
+        {
+            return "the patch applies only in reverse to its parent: the change is already in the head";
+        }
+
+        if (effect.Entries.Count == 0)
+        {
+            return "the patch changes nothing on its parent: the change is already in the head";
+        }
+
+        var head = await HeadAsync(s, lockRow: false, cancellationToken).ConfigureAwait(false);
+        if (effect.Tree == await _trees.TreeAsync(head.Sequence, cancellationToken).ConfigureAwait(false))
+        {
+            return $"the patch's result is the code of head {head.Sequence}: the change is already in the head";
+        }
+
+        if (await s.ScalarAsync<long>("SELECT COUNT(*) FROM exposed WHERE worker = @k AND effect = @e",
+            cancellationToken, ("@k", caller.Key), ("@e", effect.Identity)).ConfigureAwait(false) > 0)
+        {
+            return "this change was sent to you to verify; credit goes to the first claim of it";
+        }
+
+        var first = await s.SingleAsync(
+            """
+            SELECT id, status, reason FROM claims
+            WHERE effect = @e AND (status IN ('pending', 'accepted', 'rejected', 'false') OR (status = 'stale' AND owner <> @o))
+            ORDER BY id LIMIT 1
+            """,
+            r => new EarlierClaim(r.Long("id"), r.Text("status"), r.NullableText("reason")),
+            cancellationToken, ("@e", effect.Identity), ("@o", caller.Owner)).ConfigureAwait(false);
+        return first?.Status switch
+        {
+            null => null,
+            "accepted" => $"the same change is already in the chain (claim #{first.Id})",
+            "pending" => $"the same change was claimed first as #{first.Id}",
+            "stale" => $"the same change was claimed first as #{first.Id} by another owner; only its owner may claim it again",
+            _ => $"the same change was claimed as #{first!.Id} and found {first.Status} ({first.Reason}); it is not verified again",
+        };
+    }
+
+    private sealed record EarlierClaim(long Id, string Status, string? Reason);
+}
