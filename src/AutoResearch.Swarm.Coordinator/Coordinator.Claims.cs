@@ -160,14 +160,15 @@ internal sealed partial class Coordinator
         }
     }
 
-    private Task AddJobAsync(
+    private async Task AddJobAsync(
         Session s, long claim, long round, long headSeq, long seed, string claimer, string owner, bool anchor, CancellationToken cancellationToken) =>
-        s.ExecAsync(
+        await s.ExecAsync(
             """
             INSERT INTO jobs (claim_id, round, head_seq, seed, claimer, claimer_owner, anchor, state)
             VALUES (@c, @r, @head, @seed, @k, @o, @a, 'open')
             """,
-            cancellationToken, ("@c", claim), ("@r", round), ("@head", headSeq), ("@seed", seed), ("@k", claimer), ("@o", owner), ("@a", anchor && Anchored));
+            cancellationToken, ("@c", claim), ("@r", round), ("@head", headSeq), ("@seed", seed), ("@k", claimer), ("@o", owner),
+            ("@a", anchor && (Anchored || await NeedsRecordAsync(s, claimer, owner, cancellationToken).ConfigureAwait(false)))).ConfigureAwait(false);
 
     private static ClaimReply ReadReply(System.Data.Common.DbDataReader r) =>
         new(r.Long("id"), Enum.Parse<ClaimStatus>(r.Text("status"), ignoreCase: true), r.NullableText("reason"));

@@ -75,4 +75,16 @@ internal sealed partial class Coordinator
 
         return found;
     }
+
+    /// <summary>
+    /// Without trusted keys, a claim by a key with no record (no verified result yet, or reset by a false one) needs a verifier
+    /// with a record in each round: its first job is an anchor only such a key may take, and its majority must include one. So
+    /// two fresh keys cannot verify each other's fabricated claims. Only once some other owner has a record: a new swarm
+    /// has none, and its first claims are decided by the quorum alone (a trusted key closes that gap).
+    /// </summary>
+    private static async Task<bool> NeedsRecordAsync(Session s, string claimer, string owner, CancellationToken cancellationToken) =>
+        await s.ScalarAsync<long>("SELECT COUNT(*) FROM workers WHERE key = @k AND (trusted = 1 OR trust >= 1)", cancellationToken, ("@k", claimer))
+            .ConfigureAwait(false) == 0
+        && await s.ScalarAsync<long>("SELECT COUNT(*) FROM workers WHERE owner <> @o AND (trusted = 1 OR trust >= 1)", cancellationToken, ("@o", owner))
+            .ConfigureAwait(false) > 0;
 }

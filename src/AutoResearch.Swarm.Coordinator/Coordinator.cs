@@ -50,8 +50,13 @@ internal sealed partial class Coordinator
     /// <summary>Agreements with established verifiers a key needs before it is established itself.</summary>
     public const int VouchesToEstablish = 1;
 
+    /// <remarks>
+    /// Without trusted keys, established means having a record: at least one verified result (trust, reset by a false one).
+    /// It matters only in rounds for claims of keys without one (see <see cref="NeedsRecordAsync"/>).
+    /// </remarks>
     private Caller ReadCaller(System.Data.Common.DbDataReader r) =>
-        new(r.Text("key"), r.Text("owner"), r.Flag("trusted"), r.Long("trust"), !Anchored || r.Flag("trusted") || r.Long("vouched") >= VouchesToEstablish);
+        new(r.Text("key"), r.Text("owner"), r.Flag("trusted"), r.Long("trust"),
+            r.Flag("trusted") || (Anchored ? r.Long("vouched") >= VouchesToEstablish : r.Long("trust") >= 1));
 
     /// <summary>What every worker must know about the project.</summary>
     public ProjectInfo ProjectInfo(double sigma)

@@ -107,6 +107,37 @@ public sealed class RegistrationTests
         Assert.NotNull(other.Verify);
     }
 
+    [Theory]
+    [MemberData(nameof(TestDatabases.Kinds), MemberType = typeof(TestDatabases))]
+    public async Task Fresh_keys_cannot_verify_a_fresh_keys_fabricated_claim_once_verifiers_with_a_record_exist(string db)
+    {
+        // No trusted key: without the record rule, two fresh keys taking both jobs would accept any number their partner made up.
+        await using var swarm = await TestSwarm.StartAsync(db);
+        var alice = await swarm.JoinAsync("alice");
+        var bob = await swarm.JoinAsync("bob");
+        var carol = await swarm.JoinAsync("carol");
+        var patch = swarm.BestPatch(s_base);
+        var honest = await swarm.ClaimAsync(alice, s_base, patch);
+        await swarm.VerifyHonestlyAsync(bob, s_base);
+        await swarm.VerifyHonestlyAsync(carol, s_base);
+        var head = SyntheticObjective.Apply(s_base, patch)!;
+        var sybil = await swarm.JoinAsync("sybil");
+        var partner1 = await swarm.JoinAsync("partner-1");
+        var partner2 = await swarm.JoinAsync("partner-2");
+
+        var fabricated = await swarm.ClaimAsync(sybil, head, SyntheticObjective.Patch(head, 3, 0.01), claimed: 0.5);
+        var first = await TestSwarm.LeaseAsync(partner1, LeaseKind.Verify);
+        var second = await partner2.LeaseAsync(new LeaseRequest());
+        await partner1.ReportVerificationAsync(new VerificationReport(first.Id, true, swarm.Objective.Measure(head, first.Seed), 0.5));
+        await swarm.VerifyHonestlyAsync(bob, s_base, head);
+        await swarm.VerifyHonestlyAsync(carol, s_base, head);
+
+        Assert.Equal(ClaimStatus.Accepted, (await alice.ClaimStatusAsync(honest.ClaimId)).Status);
+        Assert.Null(second.Lease?.Verify);
+        Assert.Equal(ClaimStatus.False, (await sybil.ClaimStatusAsync(fabricated.ClaimId)).Status);
+        Assert.Equal(alice.Key.PublicKey, Assert.Single(await alice.ChainAsync(0)).Worker);
+    }
+
     [Fact]
     public void Rate_limiter_buckets_expire_once_refilled_and_an_empty_one_is_not_forgotten()
     {
