@@ -1,6 +1,6 @@
-using AutoResearch.Swarm.Coordinator.Storage;
 using System.Security.Cryptography;
 using System.Text;
+using AutoResearch.Swarm.Coordinator.Storage;
 using AutoResearch.Swarm.Protocol.Messages;
 
 namespace AutoResearch.Swarm.Coordinator;
