@@ -13,23 +13,16 @@ internal sealed partial class Coordinator
     /// with k verification jobs on the current head (at the claim's own seed when the head has not moved, to reproduce it).
     /// Claiming the same lease again returns the first answer.
     /// </summary>
-    public Task<ClaimReply> ClaimAsync(Caller caller, ClaimRequest request, CancellationToken cancellationToken)
+    public Task<ClaimReply> ClaimAsync(Caller caller, ClaimRequest received, CancellationToken cancellationToken)
     {
-        if (!double.IsFinite(request.ClaimedMetric) || !double.IsFinite(request.ParentMetric))
-        {
-            throw new Refusal(400, "bad metric", "claimed and parent metrics must be finite numbers; a crashed run is reported with POST /v1/experiments");
-        }
-
-        if (request.LogDigest is not { Length: 64 } || !request.LogDigest.All(Uri.IsHexDigit) || request.Patch is null)
-        {
-            throw new Refusal(400, "bad claim", "a claim needs a patch and log_digest = the SHA-256 of the candidate's run log (64 hex digits)");
-        }
-
+        var request = ClaimSchema.Check(received);
         var description = Protocol.Messages.Text.Line(request.Description, MaxDescription);
         var now = Now;
         return _db.WriteAsync(async s =>
         {
             var lease = await OwnLeaseAsync(s, caller, request.LeaseId, "explore", cancellationToken).ConfigureAwait(false);
+            var limit = request.Limit(Project, await ClaimSchema.HeadMetricAsync(s, lease.HeadSeq, cancellationToken).ConfigureAwait(false));
+            request.CheckRange(limit);
             var existing = await s.SingleAsync("SELECT id, status, reason FROM claims WHERE lease_id = @l",
                 ReadReply, cancellationToken, ("@l", lease.Id)).ConfigureAwait(false);
             if (existing is not null)
@@ -90,7 +83,7 @@ internal sealed partial class Coordinator
                 // Into the queue, by claimed margin; PromoteAsync starts its first round (reproduction) when a slot is free.
                 // Keys that have earned trust go first (fixed at queueing, so the queue's index serves the order).
                 await s.ExecAsync("UPDATE claims SET waiting = 1, margin = @m, priority = @p WHERE id = @c",
-                    cancellationToken, ("@m", Project.Spec.Objective.Improvement(request.ClaimedMetric, request.ParentMetric)),
+                    cancellationToken, ("@m", request.Margin(Project.Spec.Objective, limit)),
                     ("@p", caller.Trusted || caller.Trust > 0 ? 0 : 1), ("@c", id)).ConfigureAwait(false);
                 // Promotion changes other claims' rows: it runs under the head row, the lock every writer of claim rows takes
                 // first (one order, no deadlocks; one promoter at a time, so no claim gets two rounds). Most of the time every
@@ -155,14 +148,15 @@ internal sealed partial class Coordinator
         }
     }
 
-    private Task AddJobAsync(
+    private async Task AddJobAsync(
         Session s, long claim, long round, long headSeq, long seed, string claimer, string owner, bool anchor, CancellationToken cancellationToken) =>
-        s.ExecAsync(
+        await s.ExecAsync(
             """
             INSERT INTO jobs (claim_id, round, head_seq, seed, claimer, claimer_owner, anchor, state)
             VALUES (@c, @r, @head, @seed, @k, @o, @a, 'open')
             """,
-            cancellationToken, ("@c", claim), ("@r", round), ("@head", headSeq), ("@seed", seed), ("@k", claimer), ("@o", owner), ("@a", anchor && Anchored));
+            cancellationToken, ("@c", claim), ("@r", round), ("@head", headSeq), ("@seed", seed), ("@k", claimer), ("@o", owner),
+            ("@a", anchor && (Anchored || await NeedsRecordAsync(s, claimer, owner, cancellationToken).ConfigureAwait(false)))).ConfigureAwait(false);
 
     private static ClaimReply ReadReply(System.Data.Common.DbDataReader r) =>
         new(r.Long("id"), Enum.Parse<ClaimStatus>(r.Text("status"), ignoreCase: true), r.NullableText("reason"));

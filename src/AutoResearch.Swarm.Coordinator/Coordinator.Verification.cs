@@ -149,7 +149,9 @@ internal sealed partial class Coordinator
         var majority = voting.Where(o => Agree(anchor, o)).ToList();
         // A majority needs an established member: keys that only ever agree with each other (Sybils running one
         // lazy script) cannot outvote the round's anchor.
-        if (2 * majority.Sum(r => r.Weight) <= applyWeight || !majority.Any(r => r.Established))
+        var anchored = Anchored || await s.ScalarAsync<long>("SELECT COUNT(*) FROM jobs WHERE claim_id = @c AND round = @r AND anchor = 1",
+            cancellationToken, ("@c", claimId), ("@r", round)).ConfigureAwait(false) > 0;
+        if (2 * majority.Sum(r => r.Weight) <= applyWeight || (anchored && !majority.Any(r => r.Established)))
         {
             if (canAdd)
             {

@@ -52,36 +52,13 @@ internal sealed partial class Coordinator
     /// <summary>Agreements with established verifiers a key needs before it is established itself.</summary>
     public const int VouchesToEstablish = 1;
 
+    /// <remarks>
+    /// Without trusted keys, established means having a record: at least one verified result (trust, reset by a false one).
+    /// It matters only in rounds for claims of keys without one (see <see cref="NeedsRecordAsync"/>).
+    /// </remarks>
     private Caller ReadCaller(System.Data.Common.DbDataReader r) =>
-        new(r.Text("key"), r.Text("owner"), r.Flag("trusted"), r.Long("trust"), !Anchored || r.Flag("trusted") || r.Long("vouched") >= VouchesToEstablish);
-
-    /// <summary>Registers <paramref name="key"/> for <paramref name="request"/>'s owner; registering again is allowed, changing owner is not.</summary>
-    public async Task<RegisterReply> RegisterAsync(string key, RegisterRequest request, CancellationToken cancellationToken)
-    {
-        var owner = request.Owner?.Trim() ?? "";
-        if (owner.Length is 0 or > 100)
-        {
-            throw new Refusal(400, "bad owner", "owner must be 1 to 100 characters: who runs this key (a person or group); one owner's keys never verify each other");
-        }
-
-        var name = request.Name is { Length: > 100 } n ? n[..100] : request.Name;
-        var trusted = _trusted.Contains(key);
-        var now = Now;
-        var caller = await _db.WriteAsync(async s =>
-        {
-            await s.ExecAsync(
-                "INSERT INTO workers (key, owner, name, trusted, registered_ms, last_seen_ms) VALUES (@k, @o, @n, @t, @now, @now) ON CONFLICT (key) DO NOTHING",
-                cancellationToken, ("@k", key), ("@o", owner), ("@n", name), ("@t", trusted), ("@now", now)).ConfigureAwait(false);
-            return await s.SingleAsync("SELECT key, owner, trusted, trust, vouched FROM workers WHERE key = @k", ReadCaller, cancellationToken, ("@k", key))
-                .ConfigureAwait(false);
-        }, cancellationToken).ConfigureAwait(false);
-        if (caller!.Owner != owner)
-        {
-            throw new Refusal(409, "owner mismatch", $"key is registered to owner '{caller.Owner}', not '{owner}'; a key's owner cannot change, make a new key");
-        }
-
-        return new RegisterReply(key, owner, caller.Trusted, Quota(caller.Trust, caller.Trusted), ProjectInfo(await SigmaAsync(cancellationToken).ConfigureAwait(false)));
-    }
+        new(r.Text("key"), r.Text("owner"), r.Flag("trusted"), r.Long("trust"),
+            r.Flag("trusted") || (Anchored ? r.Long("vouched") >= VouchesToEstablish : r.Long("trust") >= 1));
 
     /// <summary>What every worker must know about the project.</summary>
     public ProjectInfo ProjectInfo(double sigma)

@@ -87,17 +87,12 @@ public sealed class CoordinatorHost : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxRequestBodySize = options.MaxBodyBytes;
-            if (options.LoopbackOnly)
-            {
-                kestrel.Listen(System.Net.IPAddress.Loopback, options.Port);
-            }
-            else
-            {
-                kestrel.ListenAnyIP(options.Port);
-            }
+            kestrel.Listen(System.Net.IPAddress.Parse(options.Listen), options.Port);
         });
         var app = builder.Build();
-        var gate = new RequestGate(coordinator, db, new RateLimiter(options.RequestsPerSecond, time), options, time);
+        await coordinator.ApplyOwnersAsync(cancellationToken).ConfigureAwait(false);
+        var gate = new RequestGate(coordinator, db, new RateLimiter(options.RequestsPerSecond, 2 * options.RequestsPerSecond, time),
+            new Registrations(options, time), options, time);
         if (options.RequestTimed is { } timed)
         {
             app.Use(async (context, next) =>
@@ -120,7 +115,7 @@ public sealed class CoordinatorHost : IAsyncDisposable
         app.MapDashboard(new DashboardOptions { Swarm = new SwarmDashboardSource(coordinator), Title = $"{project.Name} swarm" });
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        var address = new Uri(bound.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "127.0.0.1", StringComparison.Ordinal) + "/");
+        var address = new Uri(bound.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).Replace("[::]", "[::1]", StringComparison.Ordinal) + "/");
         await WarmUpAsync(address, cancellationToken).ConfigureAwait(false);
         return new CoordinatorHost(app, db, coordinator, trees, address);
     }

@@ -9,11 +9,32 @@ public sealed record CoordinatorOptions
     /// <summary>Where state lives: <c>sqlite:PATH</c> or <c>postgres://...</c>.</summary>
     public required string Database { get; init; }
 
-    /// <summary>The TCP port on all interfaces; 0 picks a free one (tests). Default 8787.</summary>
+    /// <summary>The TCP port; 0 picks a free one (tests). Default 8787.</summary>
     public int Port { get; init; } = 8787;
 
-    /// <summary>Listen on loopback only (tests and the simulator). Default false.</summary>
-    public bool LoopbackOnly { get; init; }
+    /// <summary>
+    /// The IP address to listen on: <c>0.0.0.0</c> or <c>::</c> for every interface (a swarm beyond this machine). Default
+    /// <c>127.0.0.1</c>: a coordinator is reachable from elsewhere only when its operator says so.
+    /// </summary>
+    public string Listen { get; init; } = "127.0.0.1";
+
+    /// <summary>New registrations per minute allowed from one IP address (a token bucket of this size). Default 10.</summary>
+    public double RegistrationsPerMinutePerAddress { get; init; } = 10;
+
+    /// <summary>New registrations per minute allowed from all addresses together (a token bucket of this size). Default 120.</summary>
+    public double RegistrationsPerMinute { get; init; } = 120;
+
+    /// <summary>
+    /// Invitation tokens for an open swarm: when any are set, a new key registers only with one of them (trusted keys need none).
+    /// Default none: anyone who can reach the coordinator may register.
+    /// </summary>
+    public IReadOnlyList<string> Invites { get; init; } = [];
+
+    /// <summary>
+    /// Keys the operator links into one owner: key (base64url) to owner name. Keys of one owner never verify each other's claims
+    /// nor one claim twice, and share its verification slots. A key not listed is its own owner. Default none.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Owners { get; init; } = new Dictionary<string, string>();
 
     /// <summary>Public keys (base64url) of the project owner's machines: trusted verifiers that score on the holdout and count for more.</summary>
     public IReadOnlyList<string> TrustedKeys { get; init; } = [];
@@ -57,6 +78,29 @@ public sealed record CoordinatorOptions
         if (Port is < 0 or > 65535)
         {
             problems.Add($"--port {Port} is not a TCP port (0 to 65535)");
+        }
+
+        if (!System.Net.IPAddress.TryParse(Listen, out _))
+        {
+            problems.Add($"--listen '{Listen}' is not an IP address (127.0.0.1 for this machine only, 0.0.0.0 or :: for every interface)");
+        }
+
+        if (RegistrationsPerMinutePerAddress < 1 || RegistrationsPerMinute < 1)
+        {
+            problems.Add($"registrations per minute {RegistrationsPerMinutePerAddress} per address, {RegistrationsPerMinute} in all: need at least 1");
+        }
+
+        if (Invites.Any(i => i.Length < 16))
+        {
+            problems.Add("an --invite token must be at least 16 characters (make one with `openssl rand -hex 16`)");
+        }
+
+        foreach (var (key, owner) in Owners)
+        {
+            if (!Protocol.WorkerKey.IsPublicKey(key) || owner.Trim().Length is 0 or > 100)
+            {
+                problems.Add($"--link-owner '{key}={owner}': need KEY=OWNER, an Ed25519 public key and a name of 1 to 100 characters");
+            }
         }
 
         if (MaxBodyBytes < 4096)

@@ -23,7 +23,8 @@ internal static class Endpoints
             catch (Refusal refusal)
             {
                 // A rule said no: the worker gets the reason and what to do, as ProblemDetails.
-                return Results.Problem(detail: refusal.Message, statusCode: refusal.Status, title: refusal.Title);
+                return Results.Problem(detail: refusal.Message, statusCode: refusal.Status, title: refusal.Title,
+                    extensions: refusal.Field is { } field ? new Dictionary<string, object?> { ["field"] = field } : null);
             }
         });
 

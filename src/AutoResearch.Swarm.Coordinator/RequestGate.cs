@@ -10,9 +10,10 @@ namespace AutoResearch.Swarm.Coordinator;
 /// Admits a signed request (every POST under <c>/v1</c>) only when: its body is within the size limit; the signature headers
 /// are present and well-formed; the issue time is within the allowed skew; the Ed25519 signature over
 /// <see cref="CanonicalRequest"/> verifies; the key is registered (except to register); the key is within its rate; and the
-/// nonce is new. A reused nonce gets the reply stored for its first use, and nothing happens twice.
+/// nonce is new; a new key's registration also within the per-address and overall registration rates. A reused nonce gets the reply stored for its first use, and nothing happens twice.
 /// </summary>
-internal sealed class RequestGate(Coordinator coordinator, SwarmDatabase db, RateLimiter limiter, CoordinatorOptions options, TimeProvider time)
+internal sealed class RequestGate(
+    Coordinator coordinator, SwarmDatabase db, RateLimiter limiter, Registrations registrations, CoordinatorOptions options, TimeProvider time)
 {
     public const string CallerItem = "swarm.caller";
     public const string KeyItem = "swarm.key";
@@ -79,6 +80,14 @@ internal sealed class RequestGate(Coordinator coordinator, SwarmDatabase db, Rat
         }
 
         var registering = request.Path.Equals(ProtocolVersion.Prefix + "/register", StringComparison.Ordinal);
+        if (registering && await coordinator.FindAsync(key, ct).ConfigureAwait(false) is null
+            && registrations.TryTake(context.Connection.RemoteIpAddress) is { } limited)
+        {
+            context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(limited.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            await RefuseAsync(context, 429, "registration limited", limited.Detail).ConfigureAwait(false);
+            return;
+        }
+
         context.Items[KeyItem] = key;
         var original = context.Response.Body;
         using var captured = new MemoryStream();

@@ -49,10 +49,12 @@ public sealed class Simulation(SimulationOptions options, TextWriter output)
             ProjectDirectory = directory,
             Database = database,
             Port = 0,
-            LoopbackOnly = true,
             TrustedKeys = keys.Take(options.TrustedCount).Select(k => k.PublicKey).ToList(),
             LeaseDuration = (options.RunTime * 40) + TimeSpan.FromSeconds(10),
             RequestsPerSecond = 50,
+            // Every simulated worker registers from loopback at once; the key farm adversary meets its own coordinator's limits.
+            RegistrationsPerMinutePerAddress = Math.Max(10, options.Workers * 2),
+            RegistrationsPerMinute = Math.Max(120, options.Workers * 2),
         };
         await using var host = await CoordinatorHost.StartAsync(coordinatorOptions, cancellationToken: cancellationToken).ConfigureAwait(false);
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 512, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) };

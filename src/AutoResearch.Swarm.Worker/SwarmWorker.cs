@@ -23,7 +23,7 @@ public sealed class SwarmWorker(SwarmClient client, IExperimentEngine engine, Wo
     /// <summary>Registers, then works until <paramref name="cancellationToken"/> fires or <see cref="WorkerOptions.MaxLeases"/> are done.</summary>
     public async Task RunAsync(CancellationToken cancellationToken = default)
     {
-        Registration = await client.RegisterAsync(new RegisterRequest(options.Owner, options.Name), cancellationToken).ConfigureAwait(false);
+        Registration = await client.RegisterAsync(new RegisterRequest(options.Owner, options.Name, options.Invite), cancellationToken).ConfigureAwait(false);
         var slots = Enumerable.Range(0, options.Parallel).Select(_ => SlotAsync(cancellationToken)).ToList();
         await Task.WhenAll(slots).ConfigureAwait(false);
     }

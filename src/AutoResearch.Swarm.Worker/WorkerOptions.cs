@@ -12,6 +12,9 @@ public sealed record WorkerOptions
     /// <summary>A name for this machine on the leaderboard. Default: the host name.</summary>
     public string? Name { get; init; } = Environment.MachineName;
 
+    /// <summary>The invitation token, for a swarm that registers new keys by invitation only. Default none.</summary>
+    public string? Invite { get; init; }
+
     /// <summary>How many leases to work on at once. Default 1.</summary>
     public int Parallel { get; init; } = 1;
 

@@ -23,7 +23,6 @@ public sealed class SwarmPlotTests
             ProjectDirectory = project,
             Database = "sqlite:" + Path.Combine(dir, "swarm.db"),
             Port = 0,
-            LoopbackOnly = true,
             RequestsPerSecond = 1000,
         }))
         {

@@ -63,11 +63,14 @@ public sealed class VerificationTests
     [MemberData(nameof(TestDatabases.Kinds), MemberType = typeof(TestDatabases))]
     public async Task Keys_of_one_owner_never_verify_their_owners_claim_nor_one_claim_twice(string db)
     {
-        await using var swarm = await TestSwarm.StartAsync(db);
-        var alice = await swarm.JoinAsync("alice");
-        var alice2 = await swarm.JoinAsync("alice");
-        var bob = await swarm.JoinAsync("bob");
-        var bob2 = await swarm.JoinAsync("bob");
+        // Owners are keys unless the operator links them: a name a worker declares groups nothing.
+        using WorkerKey a1 = WorkerKey.Generate(), a2 = WorkerKey.Generate(), b1 = WorkerKey.Generate(), b2 = WorkerKey.Generate();
+        var links = new Dictionary<string, string> { [a1.PublicKey] = "alice", [a2.PublicKey] = "alice", [b1.PublicKey] = "bob", [b2.PublicKey] = "bob" };
+        await using var swarm = await TestSwarm.StartAsync(db, o => o with { Owners = links });
+        var alice = await swarm.JoinAsync("alice", a1);
+        var alice2 = await swarm.JoinAsync("alice", a2);
+        var bob = await swarm.JoinAsync("bob", b1);
+        var bob2 = await swarm.JoinAsync("bob", b2);
 
         await swarm.ClaimAsync(alice, s_base, swarm.BestPatch(s_base));
         var sameOwner = await TestSwarm.LeaseAsync(alice2, LeaseKind.Explore);

@@ -20,8 +20,28 @@ internal sealed class CoordinatorCommand(IAnsiConsole console) : AsyncCommand<Co
         public string? Database { get; init; }
 
         [CommandOption("--port <P>")]
-        [Description("The TCP port to listen on (all interfaces). Default 8787.")]
+        [Description("The TCP port to listen on. Default 8787.")]
         public int Port { get; init; } = 8787;
+
+        [CommandOption("--listen <ADDRESS>")]
+        [Description("The IP address to listen on: 0.0.0.0 or :: for every interface, so workers on other machines can join. Default 127.0.0.1 (this machine only).")]
+        public string Listen { get; init; } = "127.0.0.1";
+
+        [CommandOption("--invite <TOKEN>")]
+        [Description("An invitation token (repeatable, 16+ characters): new keys register only with one (`autoresearch worker --invite TOKEN`). Default: open registration.")]
+        public string[] Invites { get; init; } = [];
+
+        [CommandOption("--link-owner <KEY=OWNER>")]
+        [Description("Links a key to a named owner (repeatable): one owner's keys never verify each other and share its verification slots. Default: each key is its own owner.")]
+        public string[] OwnerLinks { get; init; } = [];
+
+        [CommandOption("--registrations-per-minute <N>")]
+        [Description("New keys accepted per minute from all addresses together. Default 120.")]
+        public double RegistrationsPerMinute { get; init; } = 120;
+
+        [CommandOption("--registrations-per-address <N>")]
+        [Description("New keys accepted per minute from one IP address. Default 10.")]
+        public double RegistrationsPerAddress { get; init; } = 10;
 
         [CommandOption("--trusted-key <KEY>")]
         [Description("A public key of the project owner's machines (repeatable): trusted verifiers score on the holdout and count for more.")]
@@ -44,6 +64,11 @@ internal sealed class CoordinatorCommand(IAnsiConsole console) : AsyncCommand<Co
             ProjectDirectory = project,
             Database = settings.Database ?? $"sqlite:{Path.Combine(project, Core.Workspace.GitWorkspace.StateFolder, "swarm.db")}",
             Port = settings.Port,
+            Listen = settings.Listen,
+            Invites = settings.Invites,
+            Owners = settings.OwnerLinks.Select(l => l.Split('=', 2)).ToDictionary(p => p[0].Trim(), p => p.Length > 1 ? p[1] : "", StringComparer.Ordinal),
+            RegistrationsPerMinute = settings.RegistrationsPerMinute,
+            RegistrationsPerMinutePerAddress = settings.RegistrationsPerAddress,
             TrustedKeys = settings.TrustedKeys,
             LeaseDuration = settings.LeaseMinutes is { } m ? TimeSpan.FromMinutes(m) : null,
         };
@@ -55,7 +80,7 @@ internal sealed class CoordinatorCommand(IAnsiConsole console) : AsyncCommand<Co
 
         await using var host = await CoordinatorHost.StartAsync(options, cancellationToken: cancellationToken);
         console.MarkupLineInterpolated(
-            $"[bold]coordinator[/] for {host.Project.Name} ({host.Project.Spec.Objective.Metric}, base {host.Project.BaseCommit[..12]}) on port {settings.Port}, {DatabaseTarget.Parse(options.Database).Display}");
+            $"[bold]coordinator[/] for {host.Project.Name} ({host.Project.Spec.Objective.Metric}, base {host.Project.BaseCommit[..12]}) on {host.Address}, {DatabaseTarget.Parse(options.Database).Display}");
         console.MarkupLine("workers join with [bold]autoresearch worker --coordinator http://HOST:PORT[/]; Ctrl-C stops");
         await host.WaitAsync(cancellationToken);
         return Entry.Ok;

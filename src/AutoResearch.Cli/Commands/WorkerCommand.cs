@@ -40,8 +40,12 @@ internal sealed class WorkerCommand(IAnsiConsole console) : AsyncCommand<WorkerC
         public string? Key { get; init; }
 
         [CommandOption("--owner <NAME>")]
-        [Description("Who runs this key; one owner's keys never verify each other. Default: the user name.")]
+        [Description("Who runs this key, for your own logs: the coordinator makes each key its own owner unless its operator links keys (--link-owner). Default: the user name.")]
         public string? Owner { get; init; }
+
+        [CommandOption("--invite <TOKEN>")]
+        [Description("The invitation token of a swarm that registers new keys by invitation only.")]
+        public string? Invite { get; init; }
 
         [CommandOption("--no-verify")]
         [Description("Only explore; never take others' code to verify.")]
@@ -89,6 +93,7 @@ internal sealed class WorkerCommand(IAnsiConsole console) : AsyncCommand<WorkerC
         {
             Coordinator = new Uri(coordinator.ToString().TrimEnd('/') + "/"),
             Owner = settings.Owner ?? Environment.UserName,
+            Invite = settings.Invite,
             Parallel = settings.Parallel,
             Verify = !settings.NoVerify,
             MaxLeases = settings.MaxLeases,

@@ -10,7 +10,11 @@ namespace AutoResearch.Swarm.Protocol.Messages;
 /// <param name="ClaimedMetric">The candidate's metric at the lease's seed.</param>
 /// <param name="LogDigest">SHA-256 (hex) of the candidate's run log.</param>
 /// <param name="Description">One line: what was tried.</param>
-public sealed record ClaimRequest(long LeaseId, string Patch, double ParentMetric, double ClaimedMetric, string LogDigest, string Description);
+/// <remarks>
+/// Every field is required. They are nullable here only so that the coordinator can tell a missing field from a zero
+/// (System.Text.Json reads a missing <c>double</c> as 0) and refuse it with a 400 that names it.
+/// </remarks>
+public sealed record ClaimRequest(long? LeaseId, string? Patch, double? ParentMetric, double? ClaimedMetric, string? LogDigest, string? Description);
 
 /// <summary>Where a claim stands.</summary>
 public enum ClaimStatus

@@ -1,11 +1,17 @@
 namespace AutoResearch.Swarm.Protocol.Messages;
 
-/// <summary><c>POST /v1/register</c>: introduces the signing key. Owner names the person or group behind the key:
-/// one owner's keys never verify one another's claims nor the same claim twice.</summary>
-public sealed record RegisterRequest(string Owner, string? Name = null);
+/// <summary><c>POST /v1/register</c>: introduces the signing key.</summary>
+/// <param name="Owner">
+/// Who runs the key, as the worker says: shown nowhere and believed by no rule. A key's owner is the key itself unless the
+/// coordinator's operator links keys into one owner (<c>--link-owner</c>); one owner's keys never verify one another's claims.
+/// </param>
+/// <param name="Name">A display name for the dashboard.</param>
+/// <param name="Invite">The invitation token, for a swarm that registers new keys by invitation only.</param>
+public sealed record RegisterRequest(string? Owner = null, string? Name = null, string? Invite = null);
 
 /// <summary>The reply to <see cref="RegisterRequest"/>.</summary>
 /// <param name="Key">The key as the coordinator knows it.</param>
+/// <param name="Owner">The owner the coordinator gives it: the key itself, or the name the operator linked it to.</param>
 /// <param name="Trusted">True for the project owner's allow-listed verifiers.</param>
 /// <param name="Quota">How many leases the key may hold at once now; it grows with verified work.</param>
 /// <param name="Project">What the project asks of every run.</param>

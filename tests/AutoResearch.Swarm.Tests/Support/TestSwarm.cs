@@ -66,9 +66,10 @@ internal sealed class TestSwarm : IAsyncDisposable
         ProjectDirectory = Folder,
         Database = Database,
         Port = 0,
-        LoopbackOnly = true,
         LeaseDuration = TimeSpan.FromMinutes(10),
         RequestsPerSecond = 1000,
+        RegistrationsPerMinutePerAddress = 1000,
+        RegistrationsPerMinute = 1000,
     };
 
     /// <summary>A registered worker.</summary>
