@@ -105,6 +105,13 @@ public sealed class Simulation(SimulationOptions options, TextWriter output)
                         Make(WorkerKey.Generate(), new FabricatingEngine(objective, spec, options.RunTime, seed, board), $"colluder-a-{i}", kind, true, verify: false);
                         Make(WorkerKey.Generate(), new LazyEngine(objective, spec, options.RunTime, seed + 1, board), $"colluder-b-{i}", kind, false);
                         break;
+                    case AdversaryKind.Thief:
+                        Make(WorkerKey.Generate(), new ThievingEngine(objective, spec, options.RunTime, seed), $"thief-{i}", kind, true);
+                        break;
+                    case AdversaryKind.Liar:
+                        var liar = new ProtocolAttacker(http, WorkerKey.Generate(), keys[0].PublicKey, tallies[kind], TimeSpan.FromMilliseconds(500), time);
+                        attackers.Add(liar.LieAsync);
+                        break;
                     case AdversaryKind.Forger:
                         var forger = new ProtocolAttacker(http, WorkerKey.Generate(), keys[0].PublicKey, tallies[kind], TimeSpan.FromMilliseconds(500), time);
                         attackers.Add(forger.ForgeAsync);
@@ -204,7 +211,8 @@ public sealed class Simulation(SimulationOptions options, TextWriter output)
         }
 
         var fraudulent = workers.Where(w => w.Fraud).Sum(w => (long)Entry(w.Worker).Accepted)
-            + tallies[AdversaryKind.Forger].Accepted + tallies[AdversaryKind.Replayer].Accepted + tallies[AdversaryKind.Lazy].Accepted;
+            + tallies[AdversaryKind.Forger].Accepted + tallies[AdversaryKind.Replayer].Accepted + tallies[AdversaryKind.Lazy].Accepted
+            + tallies[AdversaryKind.Liar].Accepted;
         double verify = workers.Sum(w => w.Worker.Stats.VerifyRuns), explore = workers.Sum(w => w.Worker.Stats.ExploreRuns);
         var overhead = verify + explore > 0 ? verify / (verify + explore) : 0;
         var (length, loss) = await ChainStateAsync(reader, objective, CancellationToken.None).ConfigureAwait(false);

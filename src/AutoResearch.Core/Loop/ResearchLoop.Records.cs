@@ -12,31 +12,49 @@ namespace AutoResearch.Core.Loop;
 /// </summary>
 public sealed partial class ResearchLoop
 {
+    /// <summary>
+    /// Makes a write to the ledger and to the memory one step, and a comparison of the two another: with parallel slots, a
+    /// comparison must never see one slot's row written to the ledger but not yet remembered (or the other way round).
+    /// </summary>
+    private readonly Lock _ledgerGate = new();
+
     /// <summary>Writes <paramref name="experiment"/> to the ledger and remembers it as the truth.</summary>
     private void Save(Session session, ExperimentRecord experiment)
     {
-        _ledger.Save(experiment);
-        session.Remember(experiment);
+        lock (_ledgerGate)
+        {
+            _ledger.Save(experiment);
+            session.Remember(experiment);
+        }
     }
 
     private ExperimentRecord Insert(Session session, ExperimentRecord experiment)
     {
-        var inserted = _ledger.Insert(experiment);
-        session.Remember(inserted);
-        return inserted;
+        lock (_ledgerGate)
+        {
+            var inserted = _ledger.Insert(experiment);
+            session.Remember(inserted);
+            return inserted;
+        }
     }
 
     private ExperimentRecord InsertNext(Session session, ExperimentRecord experiment)
     {
-        var inserted = _ledger.InsertNext(experiment);
-        session.Remember(inserted);
-        return inserted;
+        lock (_ledgerGate)
+        {
+            var inserted = _ledger.InsertNext(experiment);
+            session.Remember(inserted);
+            return inserted;
+        }
     }
 
     private void Forget(Session session, long id)
     {
-        _ledger.Delete(id);
-        session.Forget(id);
+        lock (_ledgerGate)
+        {
+            _ledger.Delete(id);
+            session.Forget(id);
+        }
     }
 
     /// <summary>
@@ -45,6 +63,14 @@ public sealed partial class ResearchLoop
     /// are written back from memory, so the ledger is right again for whoever reads it next.
     /// </summary>
     private List<string> LedgerDifferences(Session session)
+    {
+        lock (_ledgerGate)
+        {
+            return LedgerDifferencesLocked(session);
+        }
+    }
+
+    private List<string> LedgerDifferencesLocked(Session session)
     {
         // Read through a new connection to the path: a ledger file deleted or replaced under the harness's open connection
         // reads as what it now is, not as the inode the harness still holds.

@@ -20,4 +20,10 @@ internal enum AdversaryKind
 
     /// <summary>Claims patches that touch read-only files, add symlinks, escape the workspace, or are oversized.</summary>
     Smuggler,
+
+    /// <summary>Verifies honestly, then claims the winning patches it was sent, in another text with the same effect.</summary>
+    Thief,
+
+    /// <summary>Sends claims with a metric missing, not finite, near the largest double, or far out of the project's range.</summary>
+    Liar,
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text;
 using AutoResearch.Swarm.Protocol;
 using AutoResearch.Swarm.Protocol.Messages;
@@ -87,7 +88,70 @@ internal sealed class ProtocolAttacker(HttpClient http, WorkerKey key, string vi
         }
     }
 
-    private async Task SendAsync(HttpRequestMessage message, CancellationToken cancellationToken)
+    /// <summary>
+    /// Takes explore leases and answers each with a claim whose metrics are missing, not numbers, near the largest double or far
+    /// out of range. Caught when refused (400, or a claim refused at the door); accepted when it is queued.
+    /// </summary>
+    public async Task LieAsync(CancellationToken cancellationToken)
+    {
+        await _client.RegisterAsync(new RegisterRequest("liar"), cancellationToken).ConfigureAwait(false);
+        var turn = 0;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            LeaseReply reply;
+            try
+            {
+                reply = await _client.LeaseAsync(new LeaseRequest(Verify: false), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is HttpRequestException or SwarmCallException)
+            {
+                // Busy, or refused for its quota: try again later, as a worker would.
+                await Task.Delay(pause, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            if (reply.Lease is not { Kind: LeaseKind.Explore } lease)
+            {
+                await Task.Delay(pause, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            var claim = new Dictionary<string, object?>
+            {
+                ["lease_id"] = lease.Id,
+                ["patch"] = SyntheticObjective.Patch(SyntheticObjective.BaseText, 0, 0.5),
+                ["parent_metric"] = 1.0,
+                ["claimed_metric"] = 0.5,
+                ["log_digest"] = new string('0', 64),
+                ["description"] = "a lie",
+            };
+            switch (turn++ % 5)
+            {
+                case 0:
+                    claim.Remove("claimed_metric");
+                    break;
+                case 1:
+                    claim.Remove("parent_metric");
+                    break;
+                case 2:
+                    (claim["parent_metric"], claim["claimed_metric"]) = (1.7e308, -1.7e308);
+                    break;
+                case 3:
+                    claim["claimed_metric"] = "NaN";
+                    break;
+                default:
+                    (claim["parent_metric"], claim["claimed_metric"]) = (1e290, 1e289);
+                    break;
+            }
+
+            var body = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(claim);
+            await SendAsync(_client.Signed(HttpMethod.Post, ProtocolVersion.Prefix + "/claims", body, time.GetUtcNow(), CanonicalRequest.NewNonce()), cancellationToken, claim: true)
+                .ConfigureAwait(false);
+            await Task.Delay(pause, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task SendAsync(HttpRequestMessage message, CancellationToken cancellationToken, bool claim = false)
     {
         using (message)
         {
@@ -96,7 +160,9 @@ internal sealed class ProtocolAttacker(HttpClient http, WorkerKey key, string vi
             {
                 using var response = await http.SendAsync(message, cancellationToken).ConfigureAwait(false);
                 var replayed = response.Headers.Contains(SignedHeaders.Replayed);
-                if (response.StatusCode is HttpStatusCode.Unauthorized || replayed)
+                var refusedClaim = claim && response.IsSuccessStatusCode
+                    && (await response.Content.ReadFromJsonAsync<ClaimReply>(SwarmJson.Options, cancellationToken).ConfigureAwait(false))?.Status == ClaimStatus.Refused;
+                if (response.StatusCode is HttpStatusCode.Unauthorized || replayed || (claim && response.StatusCode == HttpStatusCode.BadRequest) || refusedClaim)
                 {
                     tally.Catch();
                 }
