@@ -31,8 +31,12 @@ public sealed class SimulationTests
             Assert.Equal(0, report.FraudulentAccepted);
             Assert.True(report.ChainLength > 0, output.ToString());
             Assert.True(report.HeadLoss < report.BaseLoss);
-            Assert.Equal(6, report.Adversaries.Count);
-            Assert.All(report.Adversaries.Where(a => a.Kind is "forger" or "replayer" or "smuggler"), a => Assert.True(a.Attempts > 0, a.Kind));
+            Assert.Equal(8, report.Adversaries.Count);
+            Assert.All(report.Adversaries.Where(a => a.Kind is "forger" or "replayer" or "smuggler" or "liar"), a => Assert.True(a.Attempts > 0, a.Kind));
+            // Lies are refused (one cut off by the end of the simulation counts as neither); a thief gets no credit (0 fraud above).
+            var liar = report.Adversaries.Single(a => a.Kind == "liar");
+            Assert.Equal(0, liar.Accepted);
+            Assert.True(liar.Caught > 0, output.ToString());
             var last = output.ToString().TrimEnd().Split('\n')[^1];
             Assert.Matches(new Regex(@"^fraudulent_accepted: 0 verification_overhead: \d+\.\d% chain_length: \d+$"), last);
         }
