@@ -53,10 +53,14 @@ public sealed class ToolPackageTests : IDisposable
         Run(work, autoresearch, "init", "tg", "--template", "tinygpt");
         var tinygpt = Path.Combine(work, "tg");
         Assert.Contains(tools, File.ReadAllText(Path.Combine(tinygpt, "Directory.Build.props")), StringComparison.Ordinal);
-        // One baseline run, a tiny token budget on a small corpus: this checks the wiring, not the research.
+        // One baseline run, a tiny token budget on a small corpus: this checks the wiring, not the research. Training and
+        // trusted scoring run in the sandbox, whose private /tmp must not hide the tool installed under /tmp.
+        Assert.StartsWith("/tmp/", tools, StringComparison.Ordinal);
         var toml = Path.Combine(tinygpt, "autoresearch.toml");
-        File.WriteAllText(toml, File.ReadAllText(toml).Replace("baseline_repeats = 3", "baseline_repeats = 1", StringComparison.Ordinal));
-        TempGitRepo.Run(tinygpt, "commit", "-q", "-am", "one baseline run");
+        File.WriteAllText(toml, File.ReadAllText(toml)
+            .Replace("baseline_repeats = 3", "baseline_repeats = 1", StringComparison.Ordinal)
+            .Replace("sandbox = \"none\"", "sandbox = \"bwrap\"", StringComparison.Ordinal));
+        TempGitRepo.Run(tinygpt, "commit", "-q", "-am", "one baseline run, sandboxed");
         var corpus = Path.Combine(_scratch, "corpus.txt");
         File.WriteAllText(corpus, string.Concat(Enumerable.Repeat("To be, or not to be, that is the question:\nWhether 'tis nobler in the mind to suffer\n", 400)));
         var trained = Run(work, autoresearch, new Dictionary<string, string>
@@ -67,6 +71,9 @@ public sealed class ToolPackageTests : IDisposable
         }, "run", "tg", "--max-experiments", "1", "--plain");
         Assert.Contains("reached --max-experiments 1", trained, StringComparison.Ordinal);
         Assert.Matches(@"val_bpb: baseline [0-9.]+ -> best [0-9.]+", trained);
+        var baselineLog = File.ReadAllText(Path.Combine(tinygpt, ".autoresearch", "runs", "1", "run.log"));
+        Assert.StartsWith("[autoresearch] sandbox: bwrap", baselineLog, StringComparison.Ordinal);
+        Assert.Contains("[autoresearch] trusted val_bpb:", baselineLog, StringComparison.Ordinal);
     }
 
     private static string Run(string directory, string program, params string[] arguments) =>

@@ -57,6 +57,38 @@ public sealed partial class ExperimentRunner
         environment["XDG_CACHE_HOME"] = Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg ? xdg : Path.Combine(realHome, ".cache");
     }
 
+    /// <summary>
+    /// The tool's own folders that a sandboxed run needs and that the sandbox's private <c>/tmp</c> would hide when they live
+    /// there (a tool installed under <c>/tmp</c>, a checkout there): the trusted libraries (<c>AUTORESEARCH_LIB</c>), the .NET
+    /// installation that runs <c>dotnet</c>, and the NuGet package folder. Bound read-only, wherever they are.
+    /// </summary>
+    private List<string> ToolBinds()
+    {
+        string? Variable(string name) =>
+            _environment.TryGetValue(name, out var value) ? value : Environment.GetEnvironmentVariable(name);
+        var binds = new List<string>();
+        foreach (var path in new[] { Variable("AUTORESEARCH_LIB"), Variable("DOTNET_ROOT"), Variable("NUGET_PACKAGES") })
+        {
+            if (!string.IsNullOrEmpty(path) && Path.IsPathRooted(path) && Directory.Exists(path))
+            {
+                binds.Add(Path.GetFullPath(path));
+            }
+        }
+
+        // The dotnet on PATH, through its symbolic links, to its installation folder.
+        var dotnet = (Variable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Select(d => Path.Combine(d, "dotnet")).FirstOrDefault(File.Exists);
+        if (dotnet is not null && new FileInfo(dotnet).ResolveLinkTarget(returnFinalTarget: true)?.FullName is { } target)
+        {
+            binds.Add(Path.GetDirectoryName(target)!);
+        }
+        else if (dotnet is not null)
+        {
+            binds.Add(Path.GetDirectoryName(Path.GetFullPath(dotnet))!);
+        }
+
+        return binds.Distinct(StringComparer.Ordinal).ToList();
+    }
+
     /// <summary>What training never sees: the harness's state (ledger, other runs), the scored corpus, and <c>[score] hidden</c>.</summary>
     private List<string> HiddenFromTraining(string worktree, TrustedData? data)
     {
@@ -105,7 +137,7 @@ public sealed partial class ExperimentRunner
             var threads = int.TryParse(environment.GetValueOrDefault("AUTORESEARCH_THREADS"), CultureInfo.InvariantCulture, out var t) ? t : Environment.ProcessorCount;
             environment["AUTORESEARCH_THREADS"] = Math.Max(1, threads / 2).ToString(CultureInfo.InvariantCulture);
             // Nothing writable: the two servers cannot leave each other notes.
-            var mounts = new SandboxMounts(worktree, [], [worktree, runDirectory], hidden);
+            var mounts = new SandboxMounts(worktree, [], [worktree, runDirectory, .. ToolBinds()], hidden);
             var sandboxes = new List<Sandbox>();
             try
             {
@@ -165,7 +197,7 @@ public sealed partial class ExperimentRunner
     {
         var log = Path.Combine(runDirectory, "score.log");
         var sandboxed = _spec.Run.Sandbox.Kind == SandboxKind.Bwrap;
-        var mounts = new SandboxMounts(worktree, [runDirectory], [worktree], [Path.Combine(_spec.Root, ".autoresearch"), Records.LedgerKey.DefaultDirectory]);
+        var mounts = new SandboxMounts(worktree, [runDirectory], [worktree, .. ToolBinds()], [Path.Combine(_spec.Root, ".autoresearch"), Records.LedgerKey.DefaultDirectory]);
         using var sandbox = sandboxed ? Sandbox.Prepare(_spec.Run.Sandbox, mounts, _spec.Run.Timeout) : null;
         ProcessOutcome outcome;
         await using (var group = ProcessGroup.Start(command, worktree, log, environment, null, slot?.Cpus, sandbox, header: sandbox?.Description))

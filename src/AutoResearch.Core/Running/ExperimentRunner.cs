@@ -143,7 +143,7 @@ public sealed partial class ExperimentRunner
                 new SandboxMounts(
                     worktree,
                     [worktree, runDirectory],
-                    [.. data is null ? [] : new[] { data.TrainPath }, Path.Combine(worktree, ".git"), .. ReadOnlyBinds(worktree, readOnlyFiles)],
+                    [.. data is null ? [] : new[] { data.TrainPath }, Path.Combine(worktree, ".git"), .. ToolBinds(), .. ReadOnlyBinds(worktree, readOnlyFiles)],
                     HiddenFromTraining(worktree, data)),
                 _spec.Run.Timeout)
             : null)
@@ -228,6 +228,7 @@ public sealed partial class ExperimentRunner
             ScoreViolation = scored?.Violation ?? false,
             Flag = scored?.Flag,
             Escaped = outcome.Escaped,
+            Sandboxed = sandboxed,
         };
     }
 

@@ -45,6 +45,9 @@ public sealed record RunResult(
     public double? Metric => !TimedOut && !Cancelled && !Stopped && ExitCode == 0 && LimitFailure is null && ScoreFailure is null
         && Output.Metric is { } m && double.IsFinite(m) ? m : null;
 
+    /// <summary>True when the run was in the bwrap sandbox (<c>[run] sandbox = "bwrap"</c>), which a failure message then says.</summary>
+    public bool Sandboxed { get; init; }
+
     /// <summary>Processes of the run that had left its process group and outlived it (killed), as <c>PID (name)</c>.</summary>
     public IReadOnlyList<string> Escaped { get; init; } = [];
 
@@ -82,7 +85,10 @@ public sealed record RunResult(
 
         if (result.ExitCode != 0)
         {
-            return (ExperimentStatus.Crash, $"exit code {result.ExitCode} (last line: {lastLine})");
+            return (ExperimentStatus.Crash, $"exit code {result.ExitCode} (last line: {lastLine})" +
+                (result.Sandboxed
+                    ? "; it ran in the bwrap sandbox (read-only root, private /tmp, the workspace's state hidden): the first line of its log lists what it could see and write; a path it needs elsewhere under /tmp is not there"
+                    : ""));
         }
 
         if (result.ScoreFailure is { } scoring)
