@@ -12,12 +12,36 @@ internal static class Entry
     public const int Failure = 1;
     public const int Usage = 2;
 
+    /// <summary>Every command by its name, for did-you-mean suggestions.</summary>
+    private static readonly Dictionary<string, Type> s_commands = new(StringComparer.Ordinal)
+    {
+        ["init"] = typeof(InitCommand),
+        ["run"] = typeof(RunCommand),
+        ["status"] = typeof(StatusCommand),
+        ["log"] = typeof(LogCommand),
+        ["show"] = typeof(ShowCommand),
+        ["plot"] = typeof(PlotCommand),
+        ["dashboard"] = typeof(DashboardCommand),
+        ["coordinator"] = typeof(CoordinatorCommand),
+        ["worker"] = typeof(WorkerCommand),
+        ["swarm"] = typeof(SimulateCommand),
+        ["simulate"] = typeof(SimulateCommand),
+    };
+
+    /// <summary>The tool's version (the package's informational version, without the source revision).</summary>
+    public static string Version =>
+        (System.Reflection.CustomAttributeExtensions.GetCustomAttribute<System.Reflection.AssemblyInformationalVersionAttribute>(typeof(Entry).Assembly)?.InformationalVersion
+            ?? typeof(Entry).Assembly.GetName().Version?.ToString() ?? "unknown").Split('+')[0];
+
     public static async Task<int> RunAsync(string[] args, IAnsiConsole? console = null)
     {
         var app = new CommandApp();
         app.Configure(config =>
         {
             config.SetApplicationName("autoresearch");
+            config.SetApplicationVersion(Version);
+            // A typo in an option is an error, never an option silently ignored (`--max-experimets 1` would run all night).
+            config.UseStrictParsing();
             config.PropagateExceptions();
             if (console is not null)
             {
@@ -71,8 +95,7 @@ internal static class Entry
         catch (CommandAppException e)
         {
             // Spectre's parse and validation errors: the user typed something we do not understand.
-            output.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
-            output.MarkupLine("run [bold]autoresearch --help[/] for usage");
+            output.MarkupLineInterpolated($"[red]error:[/] {UsageHelp.Explain(e, args, s_commands)}");
             return Usage;
         }
         catch (AutoResearchException e)

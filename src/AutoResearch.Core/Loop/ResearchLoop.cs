@@ -77,14 +77,6 @@ public sealed partial class ResearchLoop
 
         var cores = Environment.ProcessorCount;
         var session = new Session(run, new Slot(worktree, SlotResources.For(0, options.Parallel, _spec.Run.Gpus, cores)));
-        if (_ledger.IsSealing && _ledger.Verify(run.Tag) is { Count: > 0 } broken)
-        {
-            // The harness's memory starts from the ledger: a ledger changed outside autoresearch between sessions cannot be it.
-            throw new ResearchException(
-                $"the ledger {_ledger.Path} fails its check for run {run.Tag}: {string.Join("; ", broken.Take(3))}{(broken.Count > 3 ? $"; and {broken.Count - 3} more" : "")}. " +
-                $"Run {run.Tag} cannot be resumed from it (branch {run.Branch} keeps its commits)");
-        }
-
         session.Load(_ledger.Experiments(run.Tag));
         _guard = await RepositoryGuard.CaptureAsync(_workspace, cancellationToken).ConfigureAwait(false);
         await _guard.AddWorktreeAsync(worktree.Path, cancellationToken).ConfigureAwait(false);
@@ -146,12 +138,14 @@ public sealed partial class ResearchLoop
             var existing = _ledger.GetRun(tag);
             if (existing is not null)
             {
+                EnsureSealed(existing);
                 _ledger.ReopenRun(tag);
                 return (existing, true);
             }
         }
         else if (_ledger.Runs().LastOrDefault() is { FinishedAt: null } open)
         {
+            EnsureSealed(open);
             return (open, true);
         }
 
@@ -168,6 +162,20 @@ public sealed partial class ResearchLoop
         var run = new RunRecord(tag, branch, head, _spec.Objective.Metric, _spec.Objective.Direction.ToString().ToLowerInvariant(), _time.GetUtcNow(), null);
         _ledger.CreateRun(run);
         return (run, false);
+    }
+
+    /// <summary>
+    /// Refuses to resume a run whose ledger rows fail their seals: the harness's memory starts from those rows, so rows changed
+    /// outside autoresearch between sessions cannot be it. The run is left as it was (not reopened).
+    /// </summary>
+    private void EnsureSealed(RunRecord run)
+    {
+        if (_ledger.IsSealing && _ledger.Verify(run.Tag) is { Count: > 0 } broken)
+        {
+            throw new ResearchException(
+                $"the ledger {_ledger.Path} fails its check for run {run.Tag}: {string.Join("; ", broken.Take(3))}{(broken.Count > 3 ? $"; and {broken.Count - 3} more" : "")}. " +
+                $"Run {run.Tag} cannot be resumed from it (branch {run.Branch} keeps its commits)");
+        }
     }
 
     private async Task<string> UniqueTagAsync(CancellationToken cancellationToken)
