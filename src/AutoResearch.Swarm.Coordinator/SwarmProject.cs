@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using AutoResearch.Core;
 using AutoResearch.Core.Spec;
+using AutoResearch.Core.Workspace;
 
 namespace AutoResearch.Swarm.Coordinator;
 
@@ -122,19 +123,14 @@ public sealed record SwarmProject
 
     private static string HeadCommit(string root)
     {
-        var info = new ProcessStartInfo("git", ["rev-parse", "HEAD"])
-        {
-            WorkingDirectory = root,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var git = Process.Start(info) ?? throw new SwarmException("cannot start git; install git", isUsageError: false);
+        using var git = Process.Start(NeutralGit.StartInfo(root, ["rev-parse", "HEAD"])) ?? throw new SwarmException("cannot start git; install git", isUsageError: false);
+        git.StandardInput.Close();
+        var error = git.StandardError.ReadToEndAsync();
         var output = git.StandardOutput.ReadToEnd().Trim();
-        var error = git.StandardError.ReadToEnd().Trim();
         git.WaitForExit();
         if (git.ExitCode != 0 || output.Length != 40)
         {
-            throw new SwarmException($"{root} has no commit to start the chain from (git: {error}); commit the workspace first", isUsageError: true);
+            throw new SwarmException($"{root} has no commit to start the chain from (git: {error.Result.Trim()}); commit the workspace first", isUsageError: true);
         }
 
         return output;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using AutoResearch.Core.Workspace;
 
 namespace AutoResearch.Swarm.Simulator;
 
@@ -36,11 +37,14 @@ internal static class SimulatedWorkspace
             new[] { "init", "-q" }, ["add", "-A"], ["-c", "user.name=autoresearch", "-c", "user.email=autoresearch@localhost", "commit", "-q", "-m", "simulated project"],
         })
         {
-            using var git = Process.Start(new ProcessStartInfo("git", arguments) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true })!;
+            using var git = Process.Start(NeutralGit.StartInfo(directory, arguments))!;
+            git.StandardInput.Close();
+            var stderr = git.StandardError.ReadToEndAsync(cancellationToken);
+            await git.StandardOutput.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
             await git.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
             if (git.ExitCode != 0)
             {
-                throw new InvalidOperationException($"git {string.Join(' ', arguments)} failed in {directory}: {await git.StandardError.ReadToEndAsync(cancellationToken).ConfigureAwait(false)}");
+                throw new InvalidOperationException($"git {string.Join(' ', arguments)} failed in {directory}: {await stderr.ConfigureAwait(false)}");
             }
         }
     }

@@ -197,18 +197,14 @@ public sealed class GitEngine(
                 $"the coordinator served {what}, which this worker refuses to apply: {string.Join("; ", problems)}; the coordinator is broken or hostile, stop using it");
         }
 
-        var info = new ProcessStartInfo("git", ["-c", "core.hooksPath=/dev/null", "apply", .. PatchEffect.ApplyOptions, "-"])
-        {
-            WorkingDirectory = directory,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        info.Environment["GIT_CONFIG_NOSYSTEM"] = "1";
-        info.Environment["GIT_CONFIG_GLOBAL"] = "/dev/null";
-        using var git = Process.Start(info) ?? throw new ResearchException("cannot start git; install git");
+        // Neutral like every git call of the harness: the clone's config must not make applying a patch run anything.
+        using var git = Process.Start(NeutralGit.StartInfo(directory, ["apply", .. PatchEffect.ApplyOptions, "-"]))
+            ?? throw new ResearchException("cannot start git; install git");
+        var stdout = git.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = git.StandardError.ReadToEndAsync(cancellationToken);
         await git.StandardInput.WriteAsync(patch.AsMemory(), cancellationToken).ConfigureAwait(false);
         git.StandardInput.Close();
+        await Task.WhenAll(stdout, stderr).ConfigureAwait(false);
         await git.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
         return git.ExitCode == 0;
     }

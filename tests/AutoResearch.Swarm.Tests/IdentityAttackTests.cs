@@ -117,6 +117,12 @@ public sealed class IdentityAttackTests
             ["submodule"] = (deleted + "diff --git a/params.txt b/params.txt\nnew file mode 160000\nindex 0000000..1111111111111111111111111111111111111111\n--- /dev/null\n+++ b/params.txt\n@@ -0,0 +1 @@\n+Subproject commit 1111111111111111111111111111111111111111\n", "submodule"),
             ["mode change on a read-only file"] = ("diff --git a/prepare.txt b/prepare.txt\nold mode 100644\nnew mode 100755\n", "not editable"),
             ["path outside"] = (SyntheticObjective.Patch(s_base, 2, 0.5, "../outside.txt"), "escapes"),
+            ["rename onto a symlink it makes"] = ("diff --git a/link b/link\nnew file mode 120000\n--- /dev/null\n+++ b/link\n@@ -0,0 +1 @@\n+/etc/passwd\n\\ No newline at end of file\n"
+                + "diff --git a/params.txt b/link\nsimilarity index 100%\nrename from params.txt\nrename to link\n", "'link' is not editable"),
+            ["copy onto a symlink it makes"] = ("diff --git a/link b/link\nnew file mode 120000\n--- /dev/null\n+++ b/link\n@@ -0,0 +1 @@\n+/etc/passwd\n\\ No newline at end of file\n"
+                + "diff --git a/params.txt b/link\nsimilarity index 100%\ncopy from params.txt\ncopy to link\n", "'link' is not editable"),
+            ["rename beyond a symlink it makes"] = ("diff --git a/dir b/dir\nnew file mode 120000\n--- /dev/null\n+++ b/dir\n@@ -0,0 +1 @@\n+/etc\n\\ No newline at end of file\n"
+                + "diff --git a/params.txt b/dir/params.txt\nsimilarity index 100%\nrename from params.txt\nrename to dir/params.txt\n", "'dir' is not editable"),
             ["into .git"] = ("diff --git a/.git/hooks/post-checkout b/.git/hooks/post-checkout\nnew file mode 100755\n--- /dev/null\n+++ b/.git/hooks/post-checkout\n@@ -0,0 +1 @@\n+touch /tmp/x\n", "escapes"),
         };
         var data = new TheoryData<string, string, string>();
@@ -146,6 +152,36 @@ public sealed class IdentityAttackTests
         Assert.Equal(ClaimStatus.Refused, refused.Status);
         Assert.Contains(expected, refused.Reason, StringComparison.Ordinal);
         Assert.Equal(ClaimStatus.Pending, honest.Status);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabases.Kinds), MemberType = typeof(TestDatabases))]
+    public async Task A_stale_claim_claimed_again_by_another_owner_is_a_duplicate_while_its_own_owner_may_claim_it_again(string db)
+    {
+        await using var swarm = await TestSwarm.StartAsync(db);
+        var alice = await swarm.JoinAsync("alice");
+        var bob = await swarm.JoinAsync("bob");
+        var carol = await swarm.JoinAsync("carol");
+        var dave = await swarm.JoinAsync("dave");
+        var patch = swarm.BestPatch(s_base);
+        var (knob, value) = Knob(patch);
+        var claim = await swarm.ClaimAsync(alice, s_base, patch);
+        // Both verifiers say it does not apply: stale on head 0, so the same change on head 0 has the same effect.
+        foreach (var verifier in new[] { bob, carol })
+        {
+            var lease = await TestSwarm.LeaseAsync(verifier, LeaseKind.Verify);
+            await verifier.ReportVerificationAsync(new VerificationReport(lease.Id, false, null, null));
+        }
+
+        Assert.Equal(ClaimStatus.Stale, (await alice.ClaimStatusAsync(claim.ClaimId)).Status);
+
+        var other = await ClaimTextAsync(swarm, dave, ContextPatch(s_base, knob, value, ""), patch);
+        var own = await swarm.ClaimAsync(alice, s_base, patch);
+
+        Assert.Equal(ClaimStatus.Duplicate, other.Status);
+        Assert.Contains($"claimed first as #{claim.ClaimId} by another owner", other.Reason, StringComparison.Ordinal);
+        Assert.Equal(ClaimStatus.Pending, own.Status);
+        Assert.NotEqual(claim.ClaimId, own.ClaimId);
     }
 
     /// <summary>Claims <paramref name="text"/> with honest numbers for <paramref name="same"/> (a synthetic patch with the same effect).</summary>

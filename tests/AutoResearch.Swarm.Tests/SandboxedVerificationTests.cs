@@ -77,6 +77,44 @@ public sealed class SandboxedVerificationTests : IDisposable
     }
 
     [Fact]
+    public async Task The_worker_runs_no_hook_or_fsmonitor_that_its_clone_config_names()
+    {
+        var (root, baseCommit) = await RepoAsync("");
+        // The clone's own config names hooks and an fsmonitor program, each of which leaves a marker when git runs it.
+        var markers = Path.Combine(_scratch, "markers");
+        var hooks = Path.Combine(_scratch, "hooks");
+        Directory.CreateDirectory(markers);
+        Directory.CreateDirectory(hooks);
+        foreach (var name in (string[])["post-checkout", "post-commit", "pre-commit", "fsmonitor"])
+        {
+            var script = Path.Combine(hooks, name);
+            await File.WriteAllTextAsync(script, $"#!/bin/sh\ntouch '{Path.Combine(markers, name)}'\nexit 0\n");
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(script, File.GetUnixFileMode(script) | UnixFileMode.UserExecute);
+            }
+        }
+
+        await GitAsync(root, "config", "core.hooksPath", hooks);
+        await GitAsync(root, "config", "core.fsmonitor", Path.Combine(hooks, "fsmonitor"));
+        var workspace = await GitWorkspace.OpenAsync(root);
+        var engine = new GitEngine(SpecLoader.Load(workspace.Root), workspace, new NoProposer(), slot: 0);
+        var link = new Protocol.Messages.ChainLink(1, "h1", 1, "w", Lower, 8, 2, "lower", DateTimeOffset.UnixEpoch);
+        const string Lowest = "diff --git a/knobs.sh b/knobs.sh\n--- a/knobs.sh\n+++ b/knobs.sh\n@@ -1 +1 @@\n-X=8\n+X=6\n";
+
+        // Worktree setup, the chain patch applied and committed, the claim's patch applied, resets.
+        var result = await engine.VerifyAsync(new HeadSnapshot(1, "h1", baseCommit, [link]), Lowest, seed: 7, holdout: false);
+
+        Assert.True(result.Applies);
+        Assert.Equal(8, result.ParentMetric);
+        Assert.Equal(6, result.CandidateMetric);
+        Assert.Empty(Directory.GetFiles(markers));
+        // The trap was armed: plain git in the same clone runs them.
+        await GitAsync(root, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "armed");
+        Assert.True(File.Exists(Path.Combine(markers, "pre-commit")) && File.Exists(Path.Combine(markers, "post-commit")));
+    }
+
+    [Fact]
     public async Task A_trusted_verifier_also_scores_parent_and_candidate_on_its_private_holdout()
     {
         Directory.CreateDirectory(_scratch);

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 
 namespace AutoResearch.Core.Workspace;
 
@@ -7,23 +6,12 @@ namespace AutoResearch.Core.Workspace;
 /// Runs git in a directory. Commits made by the harness carry a fixed identity, so an unconfigured machine works.
 /// </summary>
 /// <remarks>
-/// Every call is neutralised against the repository it works on, which code under research may have written to: hooks
-/// are off (<c>core.hooksPath=/dev/null</c>), and no setting can make git run a program (fsmonitor, pager, editor,
-/// ssh, external diff, credential helpers, signing); the user's global and the system's config files are not read (an
-/// experiment running with the user's rights could have written them), so only the repository's own config applies,
-/// which <see cref="RepositoryGuard"/> restores after every phase that could have changed it.
+/// Every call is neutralised against the repository it works on, which code under research may have written to
+/// (<see cref="NeutralGit"/>: hooks off, no setting can make git run a program, no global or system config); only the
+/// repository's own config applies, which <see cref="RepositoryGuard"/> restores after every phase that could have changed it.
 /// </remarks>
 internal static class Git
 {
-    /// <summary>Settings on every call that keep git from running anything but itself.</summary>
-    private static readonly string[] s_neutral =
-    [
-        "core.hooksPath=/dev/null", "core.fsmonitor=false", "core.pager=cat", "core.editor=true", "core.sshCommand=false",
-        "core.askPass=", "credential.helper=", "diff.external=", "commit.gpgSign=false", "tag.gpgSign=false", "gc.auto=0",
-        "maintenance.auto=false", "protocol.allow=never", "core.quotepath=off", "core.untrackedCache=false",
-        "submodule.recurse=false", "core.splitIndex=false",
-    ];
-
     /// <summary>The identity on experiment commits.</summary>
     public const string UserName = "autoresearch";
 
@@ -87,47 +75,9 @@ internal static class Git
         }
     }
 
-    /// <summary>git with the neutral settings and environment, in <paramref name="directory"/>, every stream redirected.</summary>
-    private static ProcessStartInfo StartInfo(string directory, IEnumerable<string> arguments)
-    {
-        var info = new ProcessStartInfo("git")
-        {
-            WorkingDirectory = directory,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = new UTF8Encoding(false),
-        };
-        info.ArgumentList.Add("-c");
-        info.ArgumentList.Add($"user.name={UserName}");
-        info.ArgumentList.Add("-c");
-        info.ArgumentList.Add($"user.email={UserEmail}");
-        foreach (var setting in s_neutral)
-        {
-            info.ArgumentList.Add("-c");
-            info.ArgumentList.Add(setting);
-        }
-
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        info.Environment["GIT_TERMINAL_PROMPT"] = "0";
-        info.Environment["GIT_CONFIG_NOSYSTEM"] = "1";
-        info.Environment["GIT_CONFIG_GLOBAL"] = "/dev/null";
-        info.Environment["GIT_ATTR_NOSYSTEM"] = "1";
-        info.Environment["GIT_PAGER"] = "cat";
-        // Variables that would point git at another repository or config, or run a program.
-        foreach (var name in (string[])["GIT_EXTERNAL_DIFF", "GIT_SSH_COMMAND", "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT"])
-        {
-            info.Environment.Remove(name);
-        }
-
-        info.Environment["LC_ALL"] = "C";
-        return info;
-    }
+    /// <summary>git with the neutral settings and environment (<see cref="NeutralGit"/>) and the harness's identity, in <paramref name="directory"/>.</summary>
+    private static ProcessStartInfo StartInfo(string directory, IEnumerable<string> arguments) =>
+        NeutralGit.StartInfo(directory, ["-c", $"user.name={UserName}", "-c", $"user.email={UserEmail}", .. arguments]);
 
     /// <summary>
     /// Writes the tracked files of <paramref name="commit"/> into <paramref name="destination"/> (an empty or new folder),

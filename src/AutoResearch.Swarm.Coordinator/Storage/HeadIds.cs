@@ -10,7 +10,10 @@ internal static class HeadIds
 
     public static string Next(string previous, string patch) => Hash(previous + "\n" + patch);
 
-    /// <summary>The identity of a patch for "who claimed it first": its lines without git's index lines, which name blobs not changes.</summary>
+    /// <summary>
+    /// A patch's text without git's index lines, hashed: what <c>claims.patch_hash</c> holds. Kept only because that column is
+    /// <c>NOT NULL</c> in existing databases; it decides nothing (a claim is identified by its effect, <see cref="Core.Workspace.PatchEffect.Identity"/>).
+    /// </summary>
     public static string Patch(string patch)
     {
         var kept = patch.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n')

@@ -4,6 +4,13 @@ namespace AutoResearch.Swarm.Coordinator.Storage;
 /// The tables. Integers are BIGINT and flags 0/1 in both dialects; times are Unix milliseconds. Only the identity columns
 /// differ. Partial indexes keep the lease query to the open work however long the history grows.
 /// </summary>
+/// <remarks>
+/// Leftovers of text-hash identity, before claims were identified by what they do (<c>claims.effect</c>,
+/// <c>exposed</c>): <c>claims.patch_hash</c> stays, written and never read, because databases made before hold it
+/// <c>NOT NULL</c>, SQLite cannot relax that in place, and an older coordinator rolled back to still reads it; its index is dropped (<see cref="AfterMigration"/>). The
+/// <c>exposures</c> table is no longer created; a database made before keeps it, unread, so that rolling back to an
+/// older coordinator finds its rows (they stopped a key sent to verify a patch from claiming that patch itself).
+/// </remarks>
 internal static class Schema
 {
     public static IEnumerable<string> Statements(bool postgres)
@@ -46,7 +53,6 @@ internal static class Schema
               rebases BIGINT NOT NULL DEFAULT 0, waiting BIGINT NOT NULL DEFAULT 0, reproduced BIGINT NOT NULL DEFAULT 0, priority BIGINT NOT NULL DEFAULT 1, margin DOUBLE PRECISION NULL,
               created_ms BIGINT NOT NULL, decided_ms BIGINT NULL)
             """;
-        yield return "CREATE INDEX IF NOT EXISTS claims_patch ON claims (patch_hash)";
         yield return "CREATE INDEX IF NOT EXISTS claims_worker_pending ON claims (worker) WHERE status = 'pending'";
         yield return "CREATE INDEX IF NOT EXISTS claims_pending ON claims (id) WHERE status = 'pending'";
         yield return "CREATE INDEX IF NOT EXISTS claims_queue ON claims (priority, margin DESC, id) WHERE status = 'pending' AND waiting = 1";
@@ -74,7 +80,6 @@ internal static class Schema
               id {id}, worker TEXT NOT NULL, lease_id BIGINT NOT NULL UNIQUE, head_seq BIGINT NOT NULL, status TEXT NOT NULL,
               metric DOUBLE PRECISION NULL, description TEXT NOT NULL, patch TEXT NULL, claim_id BIGINT NULL, at_ms BIGINT NOT NULL)
             """;
-        yield return "CREATE TABLE IF NOT EXISTS exposures (worker TEXT NOT NULL, patch_hash TEXT NOT NULL, PRIMARY KEY (worker, patch_hash))";
         yield return "CREATE TABLE IF NOT EXISTS exposed (worker TEXT NOT NULL, effect TEXT NOT NULL, PRIMARY KEY (worker, effect))";
     }
 
@@ -89,9 +94,10 @@ internal static class Schema
         ("claims", "tree", "TEXT NULL"),
     ];
 
-    /// <summary>Statements that need <see cref="AddedColumns"/>.</summary>
+    /// <summary>Statements that need <see cref="AddedColumns"/>, and the removal of indexes that no query uses any more.</summary>
     public static IEnumerable<string> AfterMigration()
     {
         yield return "CREATE INDEX IF NOT EXISTS claims_effect ON claims (effect)";
+        yield return "DROP INDEX IF EXISTS claims_patch";
     }
 }

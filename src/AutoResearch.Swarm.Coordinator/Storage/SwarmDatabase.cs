@@ -195,7 +195,7 @@ internal sealed class SwarmDatabase : IAsyncDisposable
         }
     }
 
-    /// <summary>Drops every table (tests and the simulator start from an empty swarm).</summary>
+    /// <summary>Drops every table (tests and the simulator start from an empty swarm), <c>exposures</c> of older coordinators included.</summary>
     public Task DropAsync(CancellationToken cancellationToken) =>
         WriteAsync(async s =>
         {
