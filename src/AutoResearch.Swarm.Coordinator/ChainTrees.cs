@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
 using AutoResearch.Core.Workspace;
 using AutoResearch.Swarm.Coordinator.Storage;
 
@@ -7,18 +9,30 @@ namespace AutoResearch.Swarm.Coordinator;
 /// <summary>
 /// The git tree of every head of the chain, built in a scratch repository over the project's objects by applying the
 /// chain's patches to the base commit (as workers do), and cached: the chain only grows, so a head's tree never changes.
-/// Any coordinator over the same database rebuilds the same trees. Claims are read here against their parent's tree.
+/// Any coordinator over the same database rebuilds the same trees. Claims are read here against their parent's tree, and what
+/// git reads is kept in an <see cref="EffectCache"/>.
 /// </summary>
 internal sealed class ChainTrees(ScratchRepository scratch, string baseCommit, SwarmDatabase db) : IDisposable
 {
     private readonly ConcurrentDictionary<long, string> _trees = new() { [0] = baseCommit };
     private readonly SemaphoreSlim _building = new(1, 1);
 
-    /// <summary>What <paramref name="patch"/> does on head <paramref name="parentSeq"/>, as git reads it.</summary>
+    /// <summary>The effects read so far, by parent tree and patch text.</summary>
+    public EffectCache Effects { get; } = new(4096);
+
+    /// <summary>What <paramref name="patch"/> does on head <paramref name="parentSeq"/>, as git reads it (once per parent and text).</summary>
     public async Task<PatchEffect> ReadAsync(long parentSeq, string patch, CancellationToken cancellationToken)
     {
         var parent = await TreeAsync(parentSeq, cancellationToken).ConfigureAwait(false);
-        return await scratch.ReadAsync(parent, patch, cancellationToken).ConfigureAwait(false);
+        var key = parent + ":" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(patch)));
+        if (Effects.TryGet(key, out var known))
+        {
+            return known;
+        }
+
+        var effect = await scratch.ReadAsync(parent, patch, cancellationToken).ConfigureAwait(false);
+        Effects.Add(key, effect);
+        return effect;
     }
 
     /// <summary>The tree (or, for head 0, the base commit) of head <paramref name="seq"/>.</summary>

@@ -1,5 +1,8 @@
+using System.Text.Json;
 using AutoResearch.Core.Workspace;
 using AutoResearch.Swarm.Coordinator.Storage;
+using AutoResearch.Swarm.Protocol;
+using AutoResearch.Swarm.Protocol.Messages;
 
 namespace AutoResearch.Swarm.Coordinator;
 
@@ -14,6 +17,46 @@ namespace AutoResearch.Swarm.Coordinator;
 /// </summary>
 internal sealed partial class Coordinator
 {
+    /// <summary>
+    /// Has git read a claim before its request's transaction opens (<see cref="RequestGate"/>), so the transaction, which on
+    /// SQLite holds the only writer lock, compares and stores without running git: the effect of the patch on the lease's head
+    /// (fixed when the lease was granted, so known without a write) and the current head's tree go into <see cref="ChainTrees"/>'
+    /// caches, where <see cref="InspectAsync"/> and <see cref="KnownEffectAsync"/> then find them. Nothing is decided here:
+    /// a body that does not parse, a lease that is not this key's active explore lease (a replay finds its lease done) or a
+    /// patch the text checks refuse is left to the transaction, which refuses it as before.
+    /// </summary>
+    public async Task PrepareClaimAsync(string key, byte[] body, CancellationToken cancellationToken)
+    {
+        ClaimSchema request;
+        try
+        {
+            request = ClaimSchema.Check(JsonSerializer.Deserialize<ClaimRequest>(body, SwarmJson.Options));
+        }
+        catch (JsonException)
+        {
+            // Not a claim: the endpoint's binding refuses it.
+            return;
+        }
+        catch (Refusal)
+        {
+            // A field at fault: the handler refuses it with the field's name.
+            return;
+        }
+
+        var lease = await _db.ReadAsync(s => s.SingleAsync("SELECT worker, kind, head_seq, state FROM leases WHERE id = @id",
+            r => new LeaseGlance(r.Text("worker"), r.Text("kind"), r.Long("head_seq"), r.Text("state")),
+            cancellationToken, ("@id", request.LeaseId)), cancellationToken).ConfigureAwait(false);
+        if (lease is not { Kind: "explore", State: "active" } || lease.Worker != key
+            || PatchInspector.Problems(request.Patch, Project.Spec.Scope, Project.MaxPatchBytes).Count > 0)
+        {
+            return;
+        }
+
+        await _trees.ReadAsync(lease.HeadSeq, request.Patch, cancellationToken).ConfigureAwait(false);
+        var head = await _db.ReadAsync(s => HeadAsync(s, lockRow: false, cancellationToken), cancellationToken).ConfigureAwait(false);
+        await _trees.TreeAsync(head.Sequence, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>
     /// Why a claimed patch may not be verified (the text checks of <see cref="PatchInspector"/>, then git's reading: git refuses
     /// it on its parent, or it makes or changes a symlink or submodule, leaves the workspace or touches a file that is not
@@ -80,6 +123,8 @@ internal sealed partial class Coordinator
             _ => $"the same change was claimed as #{first!.Id} and found {first.Status} ({first.Reason}); it is not verified again",
         };
     }
+
+    private sealed record LeaseGlance(string Worker, string Kind, long HeadSeq, string State);
 
     private sealed record EarlierClaim(long Id, string Status, string? Reason);
 }

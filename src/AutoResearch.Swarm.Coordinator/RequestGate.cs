@@ -88,6 +88,12 @@ internal sealed class RequestGate(
             return;
         }
 
+        if (request.Path.Equals(ProtocolVersion.Prefix + "/claims", StringComparison.Ordinal))
+        {
+            // git reads the claim here, outside the transaction: on SQLite it holds the only writer lock.
+            await coordinator.PrepareClaimAsync(key, body, ct).ConfigureAwait(false);
+        }
+
         context.Items[KeyItem] = key;
         var original = context.Response.Body;
         using var captured = new MemoryStream();

@@ -48,7 +48,13 @@ public sealed record PatchEffect(bool Applies, string Reason, string Tree, IRead
     /// neutralised (no hooks, no global or system config, no external programs).
     /// </summary>
     /// <exception cref="WorkspaceException">The parent cannot be read, or git fails other than by refusing the patch.</exception>
-    public static async Task<PatchEffect> ReadAsync(string repository, string parent, string patch, CancellationToken cancellationToken = default)
+    public static Task<PatchEffect> ReadAsync(string repository, string parent, string patch, CancellationToken cancellationToken = default) =>
+        ReadAsync(repository, parent, parentIndex: null, patch, cancellationToken);
+
+    /// <summary>As <see cref="ReadAsync(string, string, string, CancellationToken)"/>; <paramref name="parentIndex"/>, when given,
+    /// is an index file holding exactly <paramref name="parent"/>'s tree, copied instead of running <c>git read-tree</c>.</summary>
+    internal static async Task<PatchEffect> ReadAsync(
+        string repository, string parent, string? parentIndex, string patch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(patch);
         var scratch = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "autoresearch-patch-" + Guid.NewGuid().ToString("N"));
@@ -58,7 +64,15 @@ public sealed record PatchEffect(bool Applies, string Reason, string Tree, IRead
             var patchFile = System.IO.Path.Combine(scratch, "patch");
             await File.WriteAllTextAsync(patchFile, patch, new UTF8Encoding(false), cancellationToken).ConfigureAwait(false);
             var index = new Dictionary<string, string> { ["GIT_INDEX_FILE"] = System.IO.Path.Combine(scratch, "index") };
-            await RunAsync(repository, ["read-tree", parent], index, cancellationToken).ConfigureAwait(false);
+            if (parentIndex is null)
+            {
+                await RunAsync(repository, ["read-tree", parent], index, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                File.Copy(parentIndex, index["GIT_INDEX_FILE"]);
+            }
+
             var (exit, _, stderr) = await Git.TryRunAsync(repository, ["apply", "--cached", .. ApplyOptions, patchFile], index, cancellationToken)
                 .ConfigureAwait(false);
             if (exit != 0)
@@ -124,6 +138,10 @@ public sealed record PatchEffect(bool Applies, string Reason, string Tree, IRead
 
         return problems.Distinct().ToList();
     }
+
+    /// <summary>Writes <paramref name="parent"/>'s tree into the index file <paramref name="indexFile"/> (<c>git read-tree</c>).</summary>
+    internal static Task ReadTreeAsync(string repository, string parent, string indexFile, CancellationToken cancellationToken) =>
+        RunAsync(repository, ["read-tree", parent], new Dictionary<string, string> { ["GIT_INDEX_FILE"] = indexFile }, cancellationToken);
 
     private static async Task<string> RunAsync(string repository, string[] arguments, Dictionary<string, string> environment, CancellationToken cancellationToken)
     {
