@@ -98,7 +98,7 @@ public sealed class HostileAgentTests
         Assert.Contains("fails its check for run t1", error.Message, StringComparison.Ordinal);
         Assert.Contains("experiment #1", error.Message, StringComparison.Ordinal);
         Assert.Equal(2, LoopHarness.Experiments(toy).Count);
-        using var ledger = Records.Ledger.Open(LoopHarness.LedgerPath(toy));
+        using var ledger = Ledger.Open(LoopHarness.LedgerPath(toy));
         Assert.NotNull(ledger.GetRun("t1")!.FinishedAt);
     }
 
