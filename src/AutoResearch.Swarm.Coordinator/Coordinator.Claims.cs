@@ -63,12 +63,12 @@ internal sealed partial class Coordinator
 
             var id = await s.ScalarAsync<long>(
                 """
-                INSERT INTO claims (worker, owner, lease_id, parent_seq, seed, patch, patch_hash, effect, tree, parent_metric, claimed_metric, log_digest,
+                INSERT INTO claims (worker, owner, lease_id, parent_seq, seed, patch, patch_hash, effect, tree, signature, parent_metric, claimed_metric, log_digest,
                                     description, status, reason, created_ms, decided_ms)
-                VALUES (@k, @o, @l, @p, @seed, @patch, @h, @e, @t, @pm, @cm, @d, @desc, @st, @r, @now, @dec) RETURNING id
+                VALUES (@k, @o, @l, @p, @seed, @patch, @h, @e, @t, @sig, @pm, @cm, @d, @desc, @st, @r, @now, @dec) RETURNING id
                 """,
                 cancellationToken, ("@k", caller.Key), ("@o", caller.Owner), ("@l", lease.Id), ("@p", lease.HeadSeq), ("@seed", lease.Seed),
-                ("@patch", request.Patch), ("@h", hash), ("@e", effect?.Identity), ("@t", effect?.Tree is { Length: > 0 } t ? t : null), ("@pm", request.ParentMetric), ("@cm", request.ClaimedMetric), ("@d", request.LogDigest),
+                ("@patch", request.Patch), ("@h", hash), ("@e", effect?.Identity), ("@t", effect?.Tree is { Length: > 0 } t ? t : null), ("@sig", effect?.Signature is { Length: > 0 } sig ? sig : null), ("@pm", request.ParentMetric), ("@cm", request.ClaimedMetric), ("@d", request.LogDigest),
                 ("@desc", description), ("@st", Name(status)), ("@r", reason), ("@now", now), ("@dec", status == ClaimStatus.Pending ? null : now))
                 .ConfigureAwait(false);
             await s.ExecAsync(

@@ -13,7 +13,9 @@ namespace AutoResearch.Swarm.Coordinator;
 /// and path. Two claims are "the same patch" when their effects are equal: the same files go from the same contents to the
 /// same contents, whatever the text (hunk context, header spacing, hunk or file order) and whichever head it was made on, as
 /// long as the files it changes are the same there. A change is "already in the head" when it changes nothing on its parent or
-/// its resulting tree is the head's tree.
+/// its resulting tree is the head's tree. What a key was sent to verify is also remembered by the edit's
+/// <see cref="PatchEffect.Signature"/> (its changed lines, wherever they sit), so a claim rebased onto a newer head, whose
+/// effect there differs, is still the claimer's and not its verifier's.
 /// </summary>
 internal sealed partial class Coordinator
 {
@@ -100,8 +102,9 @@ internal sealed partial class Coordinator
             return $"the patch's result is the code of head {head.Sequence}: the change is already in the head";
         }
 
-        if (await s.ScalarAsync<long>("SELECT COUNT(*) FROM exposed WHERE worker = @k AND effect = @e",
-            cancellationToken, ("@k", caller.Key), ("@e", effect.Identity)).ConfigureAwait(false) > 0)
+        if (await s.ScalarAsync<long>("SELECT COUNT(*) FROM exposed WHERE worker = @k AND effect IN (@e, @sig)",
+            cancellationToken, ("@k", caller.Key), ("@e", effect.Identity), ("@sig", effect.Signature.Length > 0 ? effect.Signature : effect.Identity))
+            .ConfigureAwait(false) > 0)
         {
             return "this change was sent to you to verify; credit goes to the first claim of it";
         }

@@ -96,9 +96,13 @@ internal sealed partial class Coordinator
         await s.ExecAsync(
             "UPDATE jobs SET state = 'leased', worker = @k, owner = @o, lease_id = @l, expires_ms = @exp WHERE id = @j",
             cancellationToken, ("@k", caller.Key), ("@o", caller.Owner), ("@l", id), ("@exp", expires), ("@j", job.Id)).ConfigureAwait(false);
-        // What this key is sent to verify, it may never claim: recorded by effect, so a new text of the same change is caught too.
+        // What this key is sent to verify, it may never claim: recorded by effect, so a new text of the same change is caught too,
+        // and by signature, so is the same edit claimed on a newer head (where a rebased claim's effect differs).
         await s.ExecAsync(
             "INSERT INTO exposed (worker, effect) SELECT @k, effect FROM claims WHERE id = @c AND effect IS NOT NULL ON CONFLICT DO NOTHING",
+            cancellationToken, ("@k", caller.Key), ("@c", job.Claim)).ConfigureAwait(false);
+        await s.ExecAsync(
+            "INSERT INTO exposed (worker, effect) SELECT @k, signature FROM claims WHERE id = @c AND signature IS NOT NULL ON CONFLICT DO NOTHING",
             cancellationToken, ("@k", caller.Key), ("@c", job.Claim)).ConfigureAwait(false);
         // A reproduction round runs on the claim's own parent, which may be behind the head.
         var headId = job.HeadSeq == head.Sequence ? head.HeadId

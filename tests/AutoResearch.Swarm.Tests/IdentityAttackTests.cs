@@ -107,6 +107,57 @@ public sealed class IdentityAttackTests
         Assert.Single(await alice.ChainAsync(0));
     }
 
+    [Theory]
+    [MemberData(nameof(TestDatabases.Kinds), MemberType = typeof(TestDatabases))]
+    public async Task A_verifier_sent_a_claim_rebased_onto_a_newer_head_cannot_claim_it_there(string db)
+    {
+        await using var swarm = await TestSwarm.StartAsync(db);
+        var alice = await swarm.JoinAsync("alice");
+        var dave = await swarm.JoinAsync("dave");
+        var bob = await swarm.JoinAsync("bob");
+        var carol = await swarm.JoinAsync("carol");
+        var first = swarm.BestPatch(s_base);
+        var head1 = SyntheticObjective.Apply(s_base, first)!;
+        var knob = Array.FindIndex(SyntheticObjective.Parse(head1), v => v != 0);
+        var second = swarm.BestPatch(s_base, skip: knob);
+        var a = await swarm.ClaimAsync(alice, s_base, first);
+        var d = await swarm.ClaimAsync(dave, s_base, second);
+
+        // Honest verification by bob and carol until bob is sent dave's claim rebased onto head 1 (where params.txt also holds
+        // alice's change); bob then claims what he was sent, on that head, before dave's claim is decided.
+        ClaimReply? stolen = null;
+        var heads = new[] { s_base, head1 };
+        for (var i = 0; i < 12 && (await dave.ClaimStatusAsync(d.ClaimId)).Status == ClaimStatus.Pending; i++)
+        {
+            var verifier = i % 2 == 0 ? bob : carol;
+            var lease = (await verifier.LeaseAsync(new LeaseRequest(Verify: true))).Lease;
+            if (lease?.Verify is not { } job)
+            {
+                continue;
+            }
+
+            if (stolen is null && verifier == bob && lease.HeadSequence == 1 && job.ClaimId == d.ClaimId)
+            {
+                stolen = await ClaimTextAsync(swarm, bob, job.Patch, job.Patch);
+            }
+
+            var text = heads[lease.HeadSequence];
+            var candidate = SyntheticObjective.Apply(text, job.Patch)!;
+            await verifier.ReportVerificationAsync(new VerificationReport(lease.Id, true, swarm.Objective.Measure(text, lease.Seed),
+                swarm.Objective.Measure(candidate, lease.Seed), job.Holdout ? swarm.Objective.Measure(text, lease.Seed, holdout: true) : null,
+                job.Holdout ? swarm.Objective.Measure(candidate, lease.Seed, holdout: true) : null, new string('b', 64)));
+        }
+
+        Assert.NotNull(stolen);
+        Assert.Equal(ClaimStatus.Duplicate, stolen.Status);
+        Assert.Contains("sent to you to verify", stolen.Reason, StringComparison.Ordinal);
+        Assert.Equal(ClaimStatus.Accepted, (await dave.ClaimStatusAsync(d.ClaimId)).Status);
+        Assert.Equal([a.ClaimId, d.ClaimId], (await alice.ChainAsync(0)).Select(l => l.ClaimId));
+        var board = await alice.LeaderboardAsync(0, 10);
+        Assert.Equal(0, board.Single(e => e.Worker == bob.Key.PublicKey).ImprovementCredit);
+        Assert.True(board.Single(e => e.Worker == dave.Key.PublicKey).ImprovementCredit > 0);
+    }
+
     public static TheoryData<string, string, string> BadPatches()
     {
         var deleted = "diff --git a/params.txt b/params.txt\ndeleted file mode 100644\n--- a/params.txt\n+++ /dev/null\n"

@@ -42,6 +42,15 @@ public sealed record PatchEffect(bool Applies, string Reason, string Tree, IRead
         string.Concat(Entries.Select(e => $"{e.OldMode} {e.NewMode} {e.OldBlob} {e.NewBlob} {e.Path}\n")))));
 
     /// <summary>
+    /// The edit itself, independent of the parent it was made on: SHA-256 over git's own zero-context diff of the parent and
+    /// the result, without its line numbers and blob ids (each file's path and mode lines, and the lines removed and added).
+    /// A patch rebased onto a newer head, where the files it changes hold other edits too, has another <see cref="Identity"/>
+    /// but the same signature; so a verifier sent a rebased claim cannot claim it as new on that head. Empty when git did not
+    /// apply the patch.
+    /// </summary>
+    public string Signature { get; init; } = "";
+
+    /// <summary>
     /// Applies <paramref name="patch"/> to <paramref name="parent"/> (a commit or tree) in a scratch index of the repository
     /// that git finds from <paramref name="repository"/> (a work tree or a bare repository) and reads the result. The
     /// repository's index and work tree are untouched; the new blobs and the tree are written to its object store. git runs
@@ -87,7 +96,9 @@ public sealed record PatchEffect(bool Applies, string Reason, string Tree, IRead
 
             var raw = await RunAsync(repository, ["diff-index", "--cached", "-r", "--no-renames", "-z", parent], index, cancellationToken).ConfigureAwait(false);
             var tree = (await RunAsync(repository, ["write-tree"], index, cancellationToken).ConfigureAwait(false)).Trim();
-            return new PatchEffect(true, "", tree, ParseRaw(raw));
+            var edit = await RunAsync(repository, ["diff-index", "--cached", "-p", "-U0", "--no-renames", "--no-ext-diff", "--no-textconv", "--no-color", parent], index, cancellationToken)
+                .ConfigureAwait(false);
+            return new PatchEffect(true, "", tree, ParseRaw(raw)) { Signature = SignatureOf(edit) };
         }
         finally
         {
@@ -155,6 +166,18 @@ public sealed record PatchEffect(bool Applies, string Reason, string Tree, IRead
     }
 
     /// <summary>Reads <c>git diff-index -z</c> raw output: <c>:old new oldsha newsha status NUL path NUL</c> per entry.</summary>
+    /// <summary>The <see cref="Signature"/> of a zero-context diff: its path, mode and changed lines, nothing that depends on the parent.</summary>
+    internal static string SignatureOf(string unifiedZero)
+    {
+        var kept = unifiedZero.Split('\n').Where(l =>
+            l.StartsWith("diff --git ", StringComparison.Ordinal)
+            || l.StartsWith("new file mode ", StringComparison.Ordinal) || l.StartsWith("deleted file mode ", StringComparison.Ordinal)
+            || l.StartsWith("old mode ", StringComparison.Ordinal) || l.StartsWith("new mode ", StringComparison.Ordinal)
+            || l == "\\ No newline at end of file"
+            || ((l.StartsWith('+') || l.StartsWith('-')) && !l.StartsWith("+++ ", StringComparison.Ordinal) && !l.StartsWith("--- ", StringComparison.Ordinal)));
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', kept))));
+    }
+
     private static List<PatchEntry> ParseRaw(string raw)
     {
         var entries = new List<PatchEntry>();

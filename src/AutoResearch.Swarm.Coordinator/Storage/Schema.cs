@@ -47,7 +47,7 @@ internal static class Schema
         yield return $"""
             CREATE TABLE IF NOT EXISTS claims (
               id {id}, worker TEXT NOT NULL, owner TEXT NOT NULL, lease_id BIGINT NOT NULL UNIQUE, parent_seq BIGINT NOT NULL, seed BIGINT NOT NULL,
-              patch TEXT NOT NULL, patch_hash TEXT NOT NULL, effect TEXT NULL, tree TEXT NULL, parent_metric DOUBLE PRECISION NOT NULL, claimed_metric DOUBLE PRECISION NOT NULL,
+              patch TEXT NOT NULL, patch_hash TEXT NOT NULL, effect TEXT NULL, tree TEXT NULL, signature TEXT NULL, parent_metric DOUBLE PRECISION NOT NULL, claimed_metric DOUBLE PRECISION NOT NULL,
               log_digest TEXT NOT NULL, description TEXT NOT NULL, status TEXT NOT NULL, reason TEXT NULL,
               round BIGINT NOT NULL DEFAULT 0, round_seq BIGINT NOT NULL DEFAULT 0, round_seed BIGINT NOT NULL DEFAULT 0,
               rebases BIGINT NOT NULL DEFAULT 0, waiting BIGINT NOT NULL DEFAULT 0, reproduced BIGINT NOT NULL DEFAULT 0, priority BIGINT NOT NULL DEFAULT 1, margin DOUBLE PRECISION NULL,
@@ -92,6 +92,7 @@ internal static class Schema
     [
         ("claims", "effect", "TEXT NULL"),
         ("claims", "tree", "TEXT NULL"),
+        ("claims", "signature", "TEXT NULL"),
     ];
 
     /// <summary>Statements that need <see cref="AddedColumns"/>, and the removal of indexes that no query uses any more.</summary>

@@ -24,6 +24,26 @@ public sealed class PatchEffectTests : IDisposable
     public void Dispose() => _repo.Dispose();
 
     [Fact]
+    public async Task The_same_edit_on_a_parent_that_differs_elsewhere_has_another_identity_but_the_same_signature()
+    {
+        // The same edit of b, on the parent and on a child where a also changed (as a claim rebased onto a newer head).
+        const string Edit = "diff --git a/train.py b/train.py\n--- a/train.py\n+++ b/train.py\n@@ -2 +2 @@\n-b = 2\n+b = 3\n";
+        File.WriteAllText(Path.Combine(_repo.Root, "train.py"), "a = 5\nb = 2\n");
+        _repo.Git("commit", "-qam", "a changed");
+        var child = _repo.Git("rev-parse", "HEAD");
+
+        var onParent = await PatchEffect.ReadAsync(_repo.Root, _parent, Edit);
+        var onChild = await PatchEffect.ReadAsync(_repo.Root, child, Edit);
+        var other = await PatchEffect.ReadAsync(_repo.Root, child, Edit.Replace("+b = 3", "+b = 4", StringComparison.Ordinal));
+
+        Assert.True(onParent.Applies && onChild.Applies && other.Applies);
+        Assert.NotEqual(onParent.Identity, onChild.Identity);
+        Assert.Equal(64, onParent.Signature.Length);
+        Assert.Equal(onParent.Signature, onChild.Signature);
+        Assert.NotEqual(onChild.Signature, other.Signature);
+    }
+
+    [Fact]
     public async Task New_file_mode_0120000_is_read_as_a_symlink()
     {
         const string Patch = "diff --git a/link b/link\nnew file mode 0120000\n--- /dev/null\n+++ b/link\n@@ -0,0 +1 @@\n+/etc/passwd\n\\ No newline at end of file\n";
