@@ -2,7 +2,8 @@
 # The swarm simulator at 1,000 workers against PostgreSQL on this machine: requests/s, p50/p99 per endpoint, adversaries.
 # Usage: bench/swarm/run.sh [WORKERS] [MINUTES] [RUN_MS] [DB]
 #   default 1000 workers, 3 minutes, 10,000 ms per synthetic training run,
-#   postgres://autoresearch:autoresearch@127.0.0.1:5432/autoresearch (its swarm tables are dropped first; .ci/run creates the role).
+#   postgres://autoresearch:autoresearch@127.0.0.1:5432/autoresearch (its swarm tables are dropped first; make the role with
+#   su postgres -c "psql -c \"CREATE ROLE autoresearch LOGIN SUPERUSER PASSWORD 'autoresearch'\"" and su postgres -c 'createdb -O autoresearch autoresearch').
 set -euo pipefail
 WORKERS=${1:-1000}
 MINUTES=${2:-3}

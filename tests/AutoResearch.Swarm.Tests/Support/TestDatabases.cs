@@ -1,10 +1,12 @@
+using System.Net.Sockets;
 using Npgsql;
 
 namespace AutoResearch.Swarm.Tests.Support;
 
 /// <summary>
 /// The databases every storage test runs against: a SQLite file, and a fresh database on a real PostgreSQL
-/// (AUTORESEARCH_TEST_POSTGRES, default postgres://autoresearch:autoresearch@127.0.0.1:5432/autoresearch, as .ci/run sets up).
+/// (AUTORESEARCH_TEST_POSTGRES: <c>./test.sh</c> starts a private throwaway cluster and sets it; without it,
+/// postgres://autoresearch:autoresearch@127.0.0.1:5432/autoresearch).
 /// </summary>
 internal static class TestDatabases
 {
@@ -26,7 +28,16 @@ internal static class TestDatabases
         await using var admin = NpgsqlDataSource.Create(ConnectionString(uri, uri.AbsolutePath.TrimStart('/')));
         await using (var create = admin.CreateCommand($"CREATE DATABASE {name}"))
         {
-            await create.ExecuteNonQueryAsync();
+            try
+            {
+                await create.ExecuteNonQueryAsync();
+            }
+            // Only "nothing listens there": say how to get a server instead of a bare socket error.
+            catch (NpgsqlException e) when (e.InnerException is SocketException)
+            {
+                throw new InvalidOperationException(
+                    $"no PostgreSQL at {uri.Host}:{(uri.Port > 0 ? uri.Port : 5432)} ({e.InnerException.Message}); run ./test.sh, which starts a private one, or set AUTORESEARCH_TEST_POSTGRES", e);
+            }
         }
 
         var target = $"{uri.Scheme}://{uri.UserInfo}@{uri.Host}:{(uri.Port > 0 ? uri.Port : 5432)}/{name}";

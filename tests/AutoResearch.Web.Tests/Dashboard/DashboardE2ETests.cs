@@ -12,7 +12,7 @@ namespace AutoResearch.Web.Tests.Dashboard;
 
 /// <summary>
 /// The dashboard in a real browser (Debian's Chromium driven by Playwright) while a real loop runs on a toy workspace.
-/// Needs /usr/bin/chromium (<c>.ci/run</c> installs it).
+/// Needs /usr/bin/chromium (<c>./test.sh</c> installs it).
 /// </summary>
 public sealed class DashboardE2ETests
 {
@@ -21,7 +21,7 @@ public sealed class DashboardE2ETests
     [Fact]
     public async Task A_new_experiment_appears_without_a_reload_and_its_page_shows_the_diff()
     {
-        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: apt-get install -y chromium (.ci/run does)");
+        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: apt-get install -y chromium (./test.sh does)");
         using var toy = new ToyWorkspace(x: 10);
         var gate = Path.Combine(toy.Scratch, "go");
         // The agent waits for the test's signal, so the experiment lands while the page is open.
