@@ -94,11 +94,15 @@ public sealed record PatchEffect(bool Applies, string Reason, string Tree, IRead
                 return new PatchEffect(false, reason.Replace(patchFile, "patch", StringComparison.Ordinal), "", []) { AlreadyApplied = reverse == 0 };
             }
 
-            var raw = await RunAsync(repository, ["diff-index", "--cached", "-r", "--no-renames", "-z", parent], index, cancellationToken).ConfigureAwait(false);
+            // One diff-index for both: the raw records (modes, blobs, paths) and, after them, the zero-context patch of the signature.
+            var raw = await RunAsync(
+                repository,
+                ["diff-index", "--cached", "-r", "--no-renames", "-z", "--raw", "-p", "-U0", "--no-ext-diff", "--no-textconv", "--no-color", parent],
+                index,
+                cancellationToken).ConfigureAwait(false);
             var tree = (await RunAsync(repository, ["write-tree"], index, cancellationToken).ConfigureAwait(false)).Trim();
-            var edit = await RunAsync(repository, ["diff-index", "--cached", "-p", "-U0", "--no-renames", "--no-ext-diff", "--no-textconv", "--no-color", parent], index, cancellationToken)
-                .ConfigureAwait(false);
-            return new PatchEffect(true, "", tree, ParseRaw(raw)) { Signature = SignatureOf(edit) };
+            var (entries, edit) = ParseRaw(raw);
+            return new PatchEffect(true, "", tree, entries) { Signature = SignatureOf(edit) };
         }
         finally
         {
@@ -165,7 +169,9 @@ public sealed record PatchEffect(bool Applies, string Reason, string Tree, IRead
         return stdout;
     }
 
-    /// <summary>Reads <c>git diff-index -z</c> raw output: <c>:old new oldsha newsha status NUL path NUL</c> per entry.</summary>
+    /// <summary>
+    /// Reads <c>git diff-index -z --raw -p</c> output: <c>:old new oldsha newsha status NUL path NUL</c> per entry, then the patch.
+    /// </summary>
     /// <summary>The <see cref="Signature"/> of a zero-context diff: its path, mode and changed lines, nothing that depends on the parent.</summary>
     internal static string SignatureOf(string unifiedZero)
     {
@@ -178,11 +184,12 @@ public sealed record PatchEffect(bool Applies, string Reason, string Tree, IRead
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', kept))));
     }
 
-    private static List<PatchEntry> ParseRaw(string raw)
+    private static (List<PatchEntry> Entries, string Patch) ParseRaw(string raw)
     {
         var entries = new List<PatchEntry>();
         var parts = raw.Split('\0');
-        for (var i = 0; i + 1 < parts.Length; i += 2)
+        var i = 0;
+        for (; i + 1 < parts.Length && parts[i].StartsWith(':'); i += 2)
         {
             var fields = parts[i].TrimStart(':').Split(' ');
             if (fields.Length < 5)
@@ -193,7 +200,8 @@ public sealed record PatchEffect(bool Applies, string Reason, string Tree, IRead
             entries.Add(new PatchEntry(fields[0], fields[1], fields[2], fields[3], parts[i + 1]));
         }
 
-        return entries;
+        // With -p the patch follows the records, after a NUL of its own.
+        return (entries, string.Join('\0', parts.Skip(i)));
     }
 
     private static string Short(string text) => text.Length <= 120 ? text : text[..119] + "…";

@@ -6,9 +6,9 @@ namespace AutoResearch.Swarm.Simulator.Adversaries;
 
 /// <summary>
 /// A verifier that steals: it verifies honestly (so it is never caught as lazy), keeps every winning patch it was sent, and
-/// claims it as its own on the same head, in another text with the same effect (a tab after each file name, which git
-/// ignores), with the metrics it measured itself. It never claims anything else, so every claim of its that is accepted is
-/// a stolen credit.
+/// claims it as its own on whatever head it explores next, where it still applies (the same head, or a newer one: the
+/// same edit rebased), in another text (a tab after each file name, which git ignores), with honest metrics measured
+/// there. It never claims anything else, so every claim of its that is accepted is a stolen credit.
 /// </summary>
 internal sealed class ThievingEngine(SyntheticObjective objective, ResearchSpec spec, TimeSpan runTime, int seed)
     : SyntheticEngine(objective, spec, runTime, seed)
@@ -29,11 +29,23 @@ internal sealed class ThievingEngine(SyntheticObjective objective, ResearchSpec 
     public override async Task<Exploration> ExploreAsync(HeadSnapshot head, int seed, CancellationToken cancellationToken = default)
     {
         await Task.Delay(RunTime, cancellationToken).ConfigureAwait(false);
+        var text = HeadText(head);
         while (_loot.TryDequeue(out var loot))
         {
             if (loot.Head == head.Sequence)
             {
                 return new Exploration(true, "keep", Retext(loot.Patch), "a change of my own", loot.Parent, loot.Candidate, loot.Digest, 1);
+            }
+
+            if (SyntheticObjective.Apply(text, loot.Patch) is { } rebased && rebased != text)
+            {
+                // The chain moved on: the same edit, applied to the new head, measured honestly there.
+                var parent = Objective.Measure(text, seed);
+                var candidate = Objective.Measure(rebased, seed);
+                if (candidate < parent)
+                {
+                    return new Exploration(true, "keep", Retext(loot.Patch), "a change of my own", parent, candidate, Digest(rebased, seed), 2);
+                }
             }
         }
 
