@@ -69,6 +69,19 @@ public sealed partial class ResearchLoop
         var started = _time.GetTimestamp();
         await _workspace.EnsureExcludedAsync(cancellationToken).ConfigureAwait(false);
         await _workspace.EnsureCleanAsync(cancellationToken).ConfigureAwait(false);
+        var resuming = options.Tag is { } wanted ? _ledger.GetRun(wanted) is not null : _ledger.Runs().LastOrDefault() is { FinishedAt: null };
+        if (!resuming)
+        {
+            // Before anything is made or run: a glob that matches nothing would only be noticed after the baseline, if at all.
+            var head = await _workspace.HeadAsync(cancellationToken).ConfigureAwait(false);
+            var unmatched = _spec.Scope.Unmatched([.. await _workspace.FilesAsync(head, cancellationToken).ConfigureAwait(false)]);
+            if (unmatched.Count > 0)
+            {
+                throw new SpecException(_spec.Source, [.. unmatched.Select(g =>
+                    $"[scope] editable glob \"{g}\" matches no file of your commit {head[..7]}; fix it (globs are relative to the workspace root, e.g. \"train.py\" or \"src/**/*.py\") or commit the file first")]);
+            }
+        }
+
         var (run, resumed) = await OpenRunAsync(options.Tag, cancellationToken).ConfigureAwait(false);
         var tip = await _workspace.BranchTipAsync(run.Branch, cancellationToken).ConfigureAwait(false)
             ?? throw new WorkspaceException($"branch {run.Branch} of run {run.Tag} is gone; start a new run with another --tag");

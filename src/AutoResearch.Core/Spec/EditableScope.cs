@@ -31,6 +31,23 @@ public sealed class EditableScope
     /// <summary>The globs as written.</summary>
     public IReadOnlyList<string> Globs { get; }
 
+    /// <summary>The globs, as written, that match none of <paramref name="files"/> (paths relative to the root).</summary>
+    public IReadOnlyList<string> Unmatched(IReadOnlyCollection<string> files)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        return Globs.Where(glob =>
+        {
+            var one = new Matcher(StringComparison.Ordinal);
+            one.AddInclude(glob);
+            foreach (var path in s_neverEditable)
+            {
+                one.AddExclude(path);
+            }
+
+            return !files.Any(f => one.Match(f).HasMatches);
+        }).ToList();
+    }
+
     /// <summary>True when <paramref name="relativePath"/> (forward slashes, relative to the root) may be edited.</summary>
     public bool IsEditable(string relativePath)
     {

@@ -88,6 +88,13 @@ public sealed class GitWorkspace
         }
     }
 
+    /// <summary>The files of <paramref name="commit"/>, relative to the root.</summary>
+    public async Task<IReadOnlyList<string>> FilesAsync(string commit, CancellationToken cancellationToken = default)
+    {
+        var listing = await Git.RunAsync(Root, ["ls-tree", "-r", "-z", "--name-only", commit], cancellationToken).ConfigureAwait(false);
+        return listing.Split('\0', StringSplitOptions.RemoveEmptyEntries);
+    }
+
     /// <summary>The commit the user's checkout is on.</summary>
     public async Task<string> HeadAsync(CancellationToken cancellationToken = default) =>
         (await Git.RunAsync(Root, ["rev-parse", "HEAD"], cancellationToken).ConfigureAwait(false)).Trim();

@@ -234,4 +234,28 @@ public sealed class ResearchLoopTests
         Assert.Single(summary.Experiments);
         Assert.NotNull(summary.Run.FinishedAt);
     }
+
+    [Fact]
+    public async Task An_editable_glob_that_matches_nothing_is_refused_before_anything_runs()
+    {
+        using var repo = new TempGitRepo(new Dictionary<string, string>
+        {
+            ["autoresearch.toml"] = "[objective]\nmetric = \"score\"\ndirection = \"minimize\"\n[run]\ncommand = \"echo score: 1\"\n[scope]\neditable = [\"knobs.sh\", \"trian.py\", \"src/**/*.py\"]\n",
+            ["knobs.sh"] = "X=1\n",
+        });
+
+        var error = await Assert.ThrowsAsync<SpecException>(() =>
+            LoopHarness.RunAsync(repo.Root, new PlanProposer(), new Core.Loop.LoopOptions { Tag = "g", MaxExperiments = 1 }));
+
+        Assert.Equal(2, error.Problems.Count);
+        Assert.Contains(error.Problems, p => p.Contains("editable glob \"trian.py\" matches no file", StringComparison.Ordinal));
+        Assert.Contains(error.Problems, p => p.Contains("\"src/**/*.py\"", StringComparison.Ordinal));
+        Assert.Equal("", repo.Git("branch", "--list", "autoresearch/*").Trim());
+        var ledgerPath = Path.Combine(repo.Root, ".autoresearch", "ledger.db");
+        if (File.Exists(ledgerPath))
+        {
+            using var ledger = Ledger.Open(ledgerPath);
+            Assert.Null(ledger.GetRun("g"));
+        }
+    }
 }
