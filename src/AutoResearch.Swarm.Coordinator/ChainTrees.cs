@@ -18,20 +18,20 @@ internal sealed class ChainTrees(ScratchRepository scratch, string baseCommit, S
     private readonly SemaphoreSlim _building = new(1, 1);
 
     /// <summary>The effects read so far, by parent tree and patch text.</summary>
-    public EffectCache Effects { get; } = new(4096);
+    private readonly EffectCache _effects = new(4096);
 
     /// <summary>What <paramref name="patch"/> does on head <paramref name="parentSeq"/>, as git reads it (once per parent and text).</summary>
     public async Task<PatchEffect> ReadAsync(long parentSeq, string patch, CancellationToken cancellationToken)
     {
         var parent = await TreeAsync(parentSeq, cancellationToken).ConfigureAwait(false);
         var key = parent + ":" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(patch)));
-        if (Effects.TryGet(key, out var known))
+        if (_effects.TryGet(key, out var known))
         {
             return known;
         }
 
         var effect = await scratch.ReadAsync(parent, patch, cancellationToken).ConfigureAwait(false);
-        Effects.Add(key, effect);
+        _effects.Add(key, effect);
         return effect;
     }
 

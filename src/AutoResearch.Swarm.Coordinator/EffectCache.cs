@@ -16,12 +16,6 @@ internal sealed class EffectCache(int capacity)
     /// <summary>The most effects kept (the default, 4,096, is a few MiB at most: an effect holds ids and paths, not contents).</summary>
     public int Capacity { get; } = capacity > 0 ? capacity : throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "must be positive");
 
-    /// <summary>Effects found here since start, and effects git had to read (for the benchmark's log).</summary>
-    public long Hits { get; private set; }
-
-    /// <inheritdoc cref="Hits"/>
-    public long Misses { get; private set; }
-
     public bool TryGet(string key, out PatchEffect effect)
     {
         lock (_lock)
@@ -30,12 +24,10 @@ internal sealed class EffectCache(int capacity)
             {
                 _recent.Remove(node);
                 _recent.AddFirst(node);
-                Hits++;
                 effect = node.Value.Effect;
                 return true;
             }
 
-            Misses++;
             effect = null!;
             return false;
         }

@@ -10,7 +10,8 @@ namespace AutoResearch.Swarm.Coordinator;
 /// Admits a signed request (every POST under <c>/v1</c>) only when: its body is within the size limit; the signature headers
 /// are present and well-formed; the issue time is within the allowed skew; the Ed25519 signature over
 /// <see cref="CanonicalRequest"/> verifies; the key is registered (except to register); the key is within its rate; and the
-/// nonce is new; a new key's registration also within the per-address and overall registration rates. A reused nonce gets the reply stored for its first use, and nothing happens twice.
+/// nonce is new; a new key's registration also within the per-address and overall registration rates. A reused nonce gets
+/// the reply stored for its first use, and nothing happens twice.
 /// </summary>
 internal sealed class RequestGate(
     Coordinator coordinator, SwarmDatabase db, RateLimiter limiter, Registrations registrations, CoordinatorOptions options, TimeProvider time)

@@ -35,18 +35,6 @@ internal sealed class CappedLog : IDisposable
         _tailBytes = maxBytes - _headBytes;
     }
 
-    /// <summary>Lines that went past the head and out of the tail window so far.</summary>
-    public long DroppedLines
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _droppedLines;
-            }
-        }
-    }
-
     /// <summary>Appends one line; ignored once the log is closed (a pump that outlived its process).</summary>
     public void WriteLine(string line)
     {

@@ -76,7 +76,6 @@ internal sealed partial class ProcessGroup : IAsyncDisposable
     /// Keeps stdin open and stdout unlogged for the caller (<see cref="Input"/>, <see cref="Output"/>); only stderr is logged.
     /// </param>
     /// <param name="header">A first line for the log (e.g. the sandbox's description).</param>
-    /// <param name="maxLogBytes">The cap on the log (head and tail kept, the middle dropped with a note).</param>
     public static ProcessGroup Start(
         string command,
         string workingDirectory,
@@ -86,8 +85,7 @@ internal sealed partial class ProcessGroup : IAsyncDisposable
         string? cpus = null,
         Sandbox? sandbox = null,
         bool interactive = false,
-        string? header = null,
-        long maxLogBytes = CappedLog.DefaultMaxBytes)
+        string? header = null)
     {
         var info = new ProcessStartInfo("setsid")
         {
@@ -128,7 +126,7 @@ internal sealed partial class ProcessGroup : IAsyncDisposable
 
         var marker = Guid.NewGuid().ToString("N");
         info.Environment[PhaseVariable] = marker;
-        var log = new CappedLog(logPath, maxLogBytes);
+        var log = new CappedLog(logPath);
         if (header is not null)
         {
             log.WriteLine(header);
@@ -356,7 +354,8 @@ internal sealed partial class ProcessGroup : IAsyncDisposable
 
         foreach (var (pid, _, _, _, zombie) in Processes())
         {
-            if (zombie || pid == self || pid == Environment.ProcessId || pid <= 1)
+            // Only the command's processes can hold the write ends of its pipes; the harness holds the read ends.
+            if (zombie || pid == self || pid <= 1)
             {
                 continue;
             }
@@ -374,7 +373,7 @@ internal sealed partial class ProcessGroup : IAsyncDisposable
                     continue;
                 }
 
-                if (target is not null && pipes.Contains(target) && HoldsOurOutput(pid))
+                if (target is not null && pipes.Contains(target))
                 {
                     holders.Add((pid, CommandName(pid)));
                     break;
@@ -384,23 +383,6 @@ internal sealed partial class ProcessGroup : IAsyncDisposable
 
         return holders;
     }
-
-    /// <summary>True when <paramref name="pid"/> descends from neither the harness's parent chain (it is not our own terminal or CI runner).</summary>
-    private static bool HoldsOurOutput(int pid)
-    {
-        var ancestors = new HashSet<int>();
-        var current = Environment.ProcessId;
-        for (var i = 0; i < 64 && current > 1; i++)
-        {
-            ancestors.Add(current);
-            current = ParentOf(current);
-        }
-
-        return !ancestors.Contains(pid);
-    }
-
-    private static int ParentOf(int pid) =>
-        Processes().Where(p => p.Pid == pid).Select(p => p.Ppid).FirstOrDefault();
 
     /// <summary>The kernel's name of the pipe behind <paramref name="stream"/> (<c>pipe:[INODE]</c>), or null.</summary>
     private static string? PipeName(Stream? stream)

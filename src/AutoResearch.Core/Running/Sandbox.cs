@@ -38,7 +38,7 @@ internal sealed class Sandbox : IDisposable
     public string Description { get; private set; } = "";
 
     /// <summary>Where bwrap is on <c>PATH</c>, or null when it is not installed.</summary>
-    public static string? BwrapPath => Which("bwrap", Environment.GetEnvironmentVariable("PATH"));
+    public static string? BwrapPath => Find(null);
 
     /// <summary>Where bwrap is on <paramref name="searchPath"/> (null for <c>PATH</c>), or null.</summary>
     public static string? Find(string? searchPath) => Which("bwrap", searchPath ?? Environment.GetEnvironmentVariable("PATH"));

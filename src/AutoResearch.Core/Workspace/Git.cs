@@ -78,25 +78,4 @@ internal static class Git
     /// <summary>git with the neutral settings and environment (<see cref="NeutralGit"/>) and the harness's identity, in <paramref name="directory"/>.</summary>
     private static ProcessStartInfo StartInfo(string directory, IEnumerable<string> arguments) =>
         NeutralGit.StartInfo(directory, ["-c", $"user.name={UserName}", "-c", $"user.email={UserEmail}", .. arguments]);
-
-    /// <summary>
-    /// Writes the tracked files of <paramref name="commit"/> into <paramref name="destination"/> (an empty or new folder),
-    /// through <c>git archive</c>: a clean checkout with no untracked or ignored file, and no git metadata.
-    /// </summary>
-    public static async Task ArchiveAsync(string directory, string commit, string destination, CancellationToken cancellationToken = default)
-    {
-        Directory.CreateDirectory(destination);
-        var info = StartInfo(directory, ["archive", "--format=tar", commit]);
-        info.StandardOutputEncoding = null;
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("git did not start");
-        process.StandardInput.Close();
-        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        await System.Formats.Tar.TarFile.ExtractToDirectoryAsync(process.StandardOutput.BaseStream, destination, overwriteFiles: true, cancellationToken)
-            .ConfigureAwait(false);
-        await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-        if (process.ExitCode != 0)
-        {
-            throw new WorkspaceException($"git archive {commit} failed in {directory} (exit {process.ExitCode}): {(await stderr.ConfigureAwait(false)).Trim()}", isUsageError: false);
-        }
-    }
 }

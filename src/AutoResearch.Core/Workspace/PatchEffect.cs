@@ -10,6 +10,40 @@ public sealed record PatchEntry(string OldMode, string NewMode, string OldBlob, 
 {
     /// <summary>True for a symbolic link (mode 120000) or a submodule (160000) on either side.</summary>
     public bool IsLinkOrSubmodule => OldMode is "120000" or "160000" || NewMode is "120000" or "160000";
+
+    /// <summary>
+    /// Reads git's <c>-z --raw</c> records (<c>:old new oldsha newsha status NUL path NUL</c>, renames off) and, when <c>-p</c>
+    /// was given too, the patch that follows them after a NUL of its own.
+    /// </summary>
+    /// <exception cref="WorkspaceException">The output is not git's raw format.</exception>
+    internal static (IReadOnlyList<PatchEntry> Entries, string Patch) Parse(string output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        var entries = new List<PatchEntry>();
+        var i = 0;
+        while (i < output.Length && output[i] == ':')
+        {
+            var metaEnd = output.IndexOf('\0', i);
+            var pathEnd = metaEnd < 0 ? -1 : output.IndexOf('\0', metaEnd + 1);
+            var fields = metaEnd < 0 ? [] : output[(i + 1)..metaEnd].Split(' ');
+            if (pathEnd < 0 || fields.Length < 5)
+            {
+                throw new WorkspaceException($"cannot read git's raw diff output at '{Short(output[i..])}'", isUsageError: false);
+            }
+
+            entries.Add(new PatchEntry(fields[0], fields[1], fields[2], fields[3], output[(metaEnd + 1)..pathEnd]));
+            i = pathEnd + 1;
+        }
+
+        if (i < output.Length && output[i] == '\0')
+        {
+            i++;
+        }
+
+        return (entries, output[i..]);
+    }
+
+    internal static string Short(string text) => text.Length <= 120 ? text : text[..119] + "…";
 }
 
 /// <summary>
@@ -101,7 +135,7 @@ public sealed record PatchEffect(bool Applies, string Reason, string Tree, IRead
                 index,
                 cancellationToken).ConfigureAwait(false);
             var tree = (await RunAsync(repository, ["write-tree"], index, cancellationToken).ConfigureAwait(false)).Trim();
-            var (entries, edit) = ParseRaw(raw);
+            var (entries, edit) = PatchEntry.Parse(raw);
             return new PatchEffect(true, "", tree, entries) { Signature = SignatureOf(edit) };
         }
         finally
@@ -130,24 +164,24 @@ public sealed record PatchEffect(bool Applies, string Reason, string Tree, IRead
             var path = entry.Path;
             if (entry.IsLinkOrSubmodule)
             {
-                problems.Add($"'{Short(path)}' is a {(entry.OldMode == "160000" || entry.NewMode == "160000" ? "submodule" : "symlink")} "
+                problems.Add($"'{PatchEntry.Short(path)}' is a {(entry.OldMode == "160000" || entry.NewMode == "160000" ? "submodule" : "symlink")} "
                     + $"as git reads the patch (mode {entry.OldMode} -> {entry.NewMode}): symlinks and submodules are refused");
             }
             else if (entry.NewMode is not ("100644" or "100755" or "000000"))
             {
-                problems.Add($"'{Short(path)}' gets mode {entry.NewMode}: only regular files (100644, 100755) are accepted");
+                problems.Add($"'{PatchEntry.Short(path)}' gets mode {entry.NewMode}: only regular files (100644, 100755) are accepted");
             }
 
             if (path.Length == 0 || path.StartsWith('/') || path.Contains('\\', StringComparison.Ordinal) || path.Contains('\0', StringComparison.Ordinal)
                 || path.Split('/').Any(part => part is ".." or "." or "" || part.Equals(".git", StringComparison.OrdinalIgnoreCase)))
             {
-                problems.Add($"path '{Short(path)}' escapes the workspace or names git's own files");
+                problems.Add($"path '{PatchEntry.Short(path)}' escapes the workspace or names git's own files");
             }
             else if (!scope.IsEditable(path))
             {
                 problems.Add(entry.OldMode != entry.NewMode && entry.OldMode != "000000" && entry.NewMode != "000000" && entry.OldBlob == entry.NewBlob
-                    ? $"mode change {entry.OldMode} -> {entry.NewMode} on '{Short(path)}', which is not editable (editable: {string.Join(", ", scope.Globs)})"
-                    : $"'{Short(path)}' is not editable (editable: {string.Join(", ", scope.Globs)})");
+                    ? $"mode change {entry.OldMode} -> {entry.NewMode} on '{PatchEntry.Short(path)}', which is not editable (editable: {string.Join(", ", scope.Globs)})"
+                    : $"'{PatchEntry.Short(path)}' is not editable (editable: {string.Join(", ", scope.Globs)})");
             }
         }
 
@@ -169,9 +203,6 @@ public sealed record PatchEffect(bool Applies, string Reason, string Tree, IRead
         return stdout;
     }
 
-    /// <summary>
-    /// Reads <c>git diff-index -z --raw -p</c> output: <c>:old new oldsha newsha status NUL path NUL</c> per entry, then the patch.
-    /// </summary>
     /// <summary>The <see cref="Signature"/> of a zero-context diff: its path, mode and changed lines, nothing that depends on the parent.</summary>
     internal static string SignatureOf(string unifiedZero)
     {
@@ -183,26 +214,4 @@ public sealed record PatchEffect(bool Applies, string Reason, string Tree, IRead
             || ((l.StartsWith('+') || l.StartsWith('-')) && !l.StartsWith("+++ ", StringComparison.Ordinal) && !l.StartsWith("--- ", StringComparison.Ordinal)));
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', kept))));
     }
-
-    private static (List<PatchEntry> Entries, string Patch) ParseRaw(string raw)
-    {
-        var entries = new List<PatchEntry>();
-        var parts = raw.Split('\0');
-        var i = 0;
-        for (; i + 1 < parts.Length && parts[i].StartsWith(':'); i += 2)
-        {
-            var fields = parts[i].TrimStart(':').Split(' ');
-            if (fields.Length < 5)
-            {
-                throw new WorkspaceException(string.Create(CultureInfo.InvariantCulture, $"cannot read git diff-index output '{parts[i]}'"), isUsageError: false);
-            }
-
-            entries.Add(new PatchEntry(fields[0], fields[1], fields[2], fields[3], parts[i + 1]));
-        }
-
-        // With -p the patch follows the records, after a NUL of its own.
-        return (entries, string.Join('\0', parts.Skip(i)));
-    }
-
-    private static string Short(string text) => text.Length <= 120 ? text : text[..119] + "…";
 }

@@ -7,8 +7,8 @@ namespace AutoResearch.Core.Workspace;
 /// config files, hooks, <c>info/</c>, alternates, each worktree's administrative files and <c>.git</c> file, and every
 /// ref. After each phase that could have written them (an agent's turn, a run, a scoring), <see cref="CheckAsync"/>
 /// compares them with what the harness expects, puts back whatever changed, and names it, so the phase is recorded as
-/// the failure it is. The harness tells the guard about its own ref moves (<see cref="Expect"/>); nothing else may move
-/// a ref while a run goes on. Thread-safe: parallel slots share one guard.
+/// the failure it is. The harness moves refs through the guard (<see cref="MoveAsync"/>); nothing else may move a ref
+/// while a run goes on. Thread-safe: parallel slots share one guard.
 /// </summary>
 public sealed class RepositoryGuard
 {

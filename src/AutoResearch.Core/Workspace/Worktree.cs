@@ -78,17 +78,6 @@ public sealed partial class Worktree
         return total;
     }
 
-    /// <summary>Writes a clean copy of <paramref name="commit"/>'s tracked files into <paramref name="destination"/>, replacing what was there.</summary>
-    public async Task ExportAsync(string commit, string destination, CancellationToken cancellationToken = default)
-    {
-        if (Directory.Exists(destination))
-        {
-            Directory.Delete(destination, recursive: true);
-        }
-
-        await Git.ArchiveAsync(Path, commit, destination, cancellationToken).ConfigureAwait(false);
-    }
-
     /// <summary>
     /// Commits whatever the proposer changed (untracked files too) on the detached HEAD, and returns the commit,
     /// the changed paths (a rename counts as both names) and the patch from <paramref name="parent"/>; or null when
@@ -115,8 +104,8 @@ public sealed partial class Worktree
         var candidate = match.Success ? match.Groups["id"].Value : await HeadAsync(cancellationToken).ConfigureAwait(false);
         var diff = await Git.RunAsync(Path, ["diff", "-z", "--raw", "-p", "--binary", "--no-renames", "--no-ext-diff", "--no-textconv", parent, candidate], cancellationToken)
             .ConfigureAwait(false);
-        var (paths, patch, modes) = SplitRawDiff(diff);
-        return new CommittedChange(candidate, paths, patch) { Modes = modes };
+        var (entries, patch) = PatchEntry.Parse(diff);
+        return new CommittedChange(candidate, [.. entries.Select(e => e.Path)], patch) { Entries = entries };
     }
 
     /// <summary>
@@ -136,38 +125,6 @@ public sealed partial class Worktree
         }
 
         return await CommitChangesAsync(onto, message, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>Splits <c>git diff -z --raw -p</c> output into the paths of its raw records, the patch after them, and each path's modes.</summary>
-    internal static (IReadOnlyList<string> Paths, string Patch, IReadOnlyList<ModeChange> Modes) SplitRawDiff(string diff)
-    {
-        var paths = new List<string>();
-        var modes = new List<ModeChange>();
-        var i = 0;
-        while (i < diff.Length && diff[i] == ':')
-        {
-            var metaEnd = diff.IndexOf('\0', i);
-            var pathEnd = metaEnd < 0 ? -1 : diff.IndexOf('\0', metaEnd + 1);
-            if (pathEnd < 0)
-            {
-                break;
-            }
-
-            var path = diff[(metaEnd + 1)..pathEnd];
-            paths.Add(path);
-            // ":OLDMODE NEWMODE OLDSHA NEWSHA STATUS", as git itself reads the modes.
-            var meta = diff[(i + 1)..metaEnd].Split(' ');
-            modes.Add(new ModeChange(path, meta.Length > 1 ? meta[0] : "", meta.Length > 1 ? meta[1] : ""));
-            i = pathEnd + 1;
-        }
-
-        // A NUL separates the raw records from the patch.
-        if (i < diff.Length && diff[i] == '\0')
-        {
-            i++;
-        }
-
-        return (paths, diff[i..], modes);
     }
 
     /// <summary>The commit HEAD points at.</summary>
