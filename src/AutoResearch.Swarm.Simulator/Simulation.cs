@@ -42,6 +42,8 @@ public sealed class Simulation(SimulationOptions options, TextWriter output)
         await CoordinatorHost.ResetDatabaseAsync(database, cancellationToken).ConfigureAwait(false);
         var (counts, _) = SimulationOptions.ParseAdversaries(options.Adversaries);
         var keys = Enumerable.Range(0, options.Workers).Select(_ => WorkerKey.Generate()).ToList();
+        // Every key that registers: the honest workers and each adversary (a colluding pair is two keys).
+        var registering = options.Workers + counts.Sum(c => c.Key == AdversaryKind.Colluder ? 2 * c.Value : c.Value);
         var server = new LatencyTable();
         var coordinatorOptions = new CoordinatorOptions
         {
@@ -52,9 +54,10 @@ public sealed class Simulation(SimulationOptions options, TextWriter output)
             TrustedKeys = keys.Take(options.TrustedCount).Select(k => k.PublicKey).ToList(),
             LeaseDuration = (options.RunTime * 40) + TimeSpan.FromSeconds(10),
             RequestsPerSecond = 50,
-            // Every simulated worker registers from loopback at once; the key farm adversary meets its own coordinator's limits.
-            RegistrationsPerMinutePerAddress = Math.Max(10, options.Workers * 2),
-            RegistrationsPerMinute = Math.Max(120, options.Workers * 2),
+            // Every simulated key registers from loopback within seconds: the limits leave room for all of them, so no adversary is
+            // kept out of the simulation by the registration limits (RegistrationTests attack those directly).
+            RegistrationsPerMinutePerAddress = Math.Max(10, registering * 2),
+            RegistrationsPerMinute = Math.Max(120, registering * 2),
         };
         await using var host = await CoordinatorHost.StartAsync(coordinatorOptions, cancellationToken: cancellationToken).ConfigureAwait(false);
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 512, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) };
