@@ -9,8 +9,8 @@ namespace AutoResearch.Swarm.Coordinator;
 /// <summary>
 /// The git tree of every head of the chain, built in a scratch repository over the project's objects by applying the
 /// chain's patches to the base commit (as workers do), and cached: the chain only grows, so a head's tree never changes.
-/// Any coordinator over the same database rebuilds the same trees. Claims are read here against their parent's tree, and what
-/// git reads is kept in an <see cref="EffectCache"/>.
+/// Any coordinator over the same database rebuilds the same trees. Claims are read here against their parent's tree (most
+/// without git: <see cref="DirectPatch"/>), and what is read is kept in an <see cref="EffectCache"/>.
 /// </summary>
 internal sealed class ChainTrees(ScratchRepository scratch, string baseCommit, SwarmDatabase db) : IDisposable
 {
@@ -53,7 +53,8 @@ internal sealed class ChainTrees(ScratchRepository scratch, string baseCommit, S
                 r => (Seq: r.Long("seq"), Patch: r.Text("patch")), cancellationToken, ("@a", from), ("@b", seq)), cancellationToken).ConfigureAwait(false);
             foreach (var (link, patch) in links)
             {
-                var effect = await scratch.ReadAsync(tree, patch, cancellationToken).ConfigureAwait(false);
+                // Read by git, which writes the link's tree: claims on this head are read against it.
+                var effect = await scratch.ApplyAsync(tree, patch, cancellationToken).ConfigureAwait(false);
                 if (!effect.Applies)
                 {
                     throw new SwarmException($"chain patch #{link} does not apply to head {link - 1} ({effect.Reason}); is the database this project's?", isUsageError: false);

@@ -75,6 +75,27 @@ internal static class Git
         }
     }
 
+    /// <summary>Runs git and returns stdout as bytes (a blob's content, which need not be text); a non-zero exit throws.</summary>
+    public static async Task<byte[]> ReadBytesAsync(string directory, IEnumerable<string> arguments, CancellationToken cancellationToken = default)
+    {
+        var info = StartInfo(directory, arguments);
+        using var process = Process.Start(info) ?? throw new InvalidOperationException("git did not start");
+        process.StandardInput.Close();
+        using var stdout = new MemoryStream();
+        var copy = process.StandardOutput.BaseStream.CopyToAsync(stdout, cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        await copy.ConfigureAwait(false);
+        if (process.ExitCode != 0)
+        {
+            throw new WorkspaceException(
+                $"git {string.Join(' ', arguments)} failed in {directory} (exit {process.ExitCode}): {(await stderr.ConfigureAwait(false)).Trim()}",
+                isUsageError: false);
+        }
+
+        return stdout.ToArray();
+    }
+
     /// <summary>git with the neutral settings and environment (<see cref="NeutralGit"/>) and the harness's identity, in <paramref name="directory"/>.</summary>
     private static ProcessStartInfo StartInfo(string directory, IEnumerable<string> arguments) =>
         NeutralGit.StartInfo(directory, ["-c", $"user.name={UserName}", "-c", $"user.email={UserEmail}", .. arguments]);

@@ -136,7 +136,7 @@ public sealed record PatchEffect(bool Applies, string Reason, string Tree, IRead
                 cancellationToken).ConfigureAwait(false);
             var tree = (await RunAsync(repository, ["write-tree"], index, cancellationToken).ConfigureAwait(false)).Trim();
             var (entries, edit) = PatchEntry.Parse(raw);
-            return new PatchEffect(true, "", tree, entries) { Signature = SignatureOf(edit) };
+            return new PatchEffect(true, "", tree, entries) { Signature = SignatureOf(entries, edit) };
         }
         finally
         {
@@ -203,15 +203,94 @@ public sealed record PatchEffect(bool Applies, string Reason, string Tree, IRead
         return stdout;
     }
 
-    /// <summary>The <see cref="Signature"/> of a zero-context diff: its path, mode and changed lines, nothing that depends on the parent.</summary>
-    internal static string SignatureOf(string unifiedZero)
+    /// <summary>
+    /// One file's part of a <see cref="Signature"/>: its path, the mode lines of git's diff (<c>new file mode</c>, <c>old mode</c>
+    /// and the like), the lines on the old side and on the new side (each with its newline when it has one; lines on both
+    /// sides cancel, so whole files or only a diff's removed and added lines give the same answer) and the new blob.
+    /// </summary>
+    internal sealed record LineChange(string Path, IReadOnlyList<string> ModeLines, IReadOnlyList<string> Old, IReadOnlyList<string> New, string NewBlob);
+
+    /// <summary>
+    /// The <see cref="Signature"/> of changed files: per file in path order, its path, mode lines, and the lines only the old
+    /// side has and the lines only the new side has, as sorted multisets. That is the same for every diff of the same two
+    /// contents (whatever the diff algorithm), and for the same edit on a parent that differs elsewhere. A file whose lines
+    /// only moved adds its new blob, so that two different orders of the same lines differ.
+    /// </summary>
+    internal static string SignatureOf(IEnumerable<LineChange> files)
     {
-        var kept = unifiedZero.Split('\n').Where(l =>
-            l.StartsWith("diff --git ", StringComparison.Ordinal)
-            || l.StartsWith("new file mode ", StringComparison.Ordinal) || l.StartsWith("deleted file mode ", StringComparison.Ordinal)
-            || l.StartsWith("old mode ", StringComparison.Ordinal) || l.StartsWith("new mode ", StringComparison.Ordinal)
-            || l == "\\ No newline at end of file"
-            || ((l.StartsWith('+') || l.StartsWith('-')) && !l.StartsWith("+++ ", StringComparison.Ordinal) && !l.StartsWith("--- ", StringComparison.Ordinal)));
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', kept))));
+        var text = new StringBuilder();
+        foreach (var file in files)
+        {
+            var count = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (var line in file.Old)
+            {
+                count[line] = count.GetValueOrDefault(line) + 1;
+            }
+
+            foreach (var line in file.New)
+            {
+                count[line] = count.GetValueOrDefault(line) - 1;
+            }
+
+            text.Append(CultureInfo.InvariantCulture, $"file {file.Path.Length}:{file.Path}\n");
+            foreach (var mode in file.ModeLines)
+            {
+                text.Append(mode).Append('\n');
+            }
+
+            var moved = true;
+            foreach (var (line, n) in count.Where(c => c.Value != 0).OrderBy(c => c.Key, StringComparer.Ordinal))
+            {
+                moved = false;
+                text.Append(CultureInfo.InvariantCulture, $"{(n > 0 ? '-' : '+')}{Math.Abs(n)} {line.Length}:{line}\n");
+            }
+
+            if (moved && file.ModeLines.Count == 0)
+            {
+                text.Append("order ").Append(file.NewBlob).Append('\n');
+            }
+        }
+
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+    }
+
+    /// <summary>The <see cref="Signature"/> of git's zero-context diff (<paramref name="unifiedZero"/>) of <paramref name="entries"/>, one section each in their order.</summary>
+    internal static string SignatureOf(IReadOnlyList<PatchEntry> entries, string unifiedZero)
+    {
+        var sections = ("\n" + unifiedZero).Split("\ndiff --git ").Skip(1).ToList();
+        var files = new List<LineChange>();
+        for (var i = 0; i < entries.Count; i++)
+        {
+            var lines = i < sections.Count && sections.Count == entries.Count ? sections[i].Split('\n') : [];
+            var modes = new List<string>();
+            var old = new List<string>();
+            var added = new List<string>();
+            var inHunk = false;
+            for (var k = 1; k < lines.Length; k++)
+            {
+                var line = lines[k];
+                if (line.StartsWith("@@ ", StringComparison.Ordinal))
+                {
+                    inHunk = true;
+                }
+                else if (!inHunk)
+                {
+                    if (line.StartsWith("new file mode ", StringComparison.Ordinal) || line.StartsWith("deleted file mode ", StringComparison.Ordinal)
+                        || line.StartsWith("old mode ", StringComparison.Ordinal) || line.StartsWith("new mode ", StringComparison.Ordinal))
+                    {
+                        modes.Add(line);
+                    }
+                }
+                else if (line.Length > 0 && line[0] is '-' or '+')
+                {
+                    var noNewline = k + 1 < lines.Length && lines[k + 1].StartsWith("\\ ", StringComparison.Ordinal);
+                    (line[0] == '-' ? old : added).Add(noNewline ? line[1..] : line[1..] + "\n");
+                }
+            }
+
+            files.Add(new LineChange(entries[i].Path, modes, old, added, entries[i].NewBlob));
+        }
+
+        return SignatureOf(files.OrderBy(f => f.Path, StringComparer.Ordinal));
     }
 }

@@ -3,10 +3,30 @@ namespace AutoResearch.Core.Workspace;
 /// <summary>
 /// A bare repository in a temporary folder that borrows a workspace's objects (git alternates): patches are read in it
 /// (<see cref="PatchEffect"/>) without writing to the workspace, and its config is ours, not the workspace's. Deleted on dispose.
+/// The commonest patches are read without git (<see cref="DirectPatch"/>) over a listing of the parent's tree and its blobs,
+/// both kept (a few trees, blobs up to <see cref="BlobCacheBytes"/>); the rest go to git.
 /// </summary>
 public sealed class ScratchRepository : IDisposable
 {
+    /// <summary>The most blob content kept for the direct reader, in bytes.</summary>
+    public const long BlobCacheBytes = 32L << 20;
+
+    /// <summary>The most tree listings kept (the heads claims are made on: the newest few).</summary>
+    private const int ListingsKept = 16;
+
+    private readonly Lock _lock = new();
+    private readonly LinkedList<(string Parent, Task<TreeListing?> Listing)> _listings = new();
+    private readonly Dictionary<string, byte[]> _blobs = new(StringComparer.Ordinal);
+    private readonly Queue<string> _blobOrder = new();
+    private long _blobBytes;
+
     private ScratchRepository(string path) => Path = path;
+
+    private long _direct;
+    private long _byGit;
+
+    /// <summary>How many patches were read without git, and how many by git (for tests and benchmarks).</summary>
+    public (long Direct, long ByGit) Reads => (Interlocked.Read(ref _direct), Interlocked.Read(ref _byGit));
 
     /// <summary>The bare repository's folder.</summary>
     public string Path { get; }
@@ -25,16 +45,56 @@ public sealed class ScratchRepository : IDisposable
     }
 
     /// <summary>
-    /// Reads what <paramref name="patch"/> does to <paramref name="parent"/> (a commit or tree id); see
-    /// <see cref="PatchEffect.ReadAsync(string, string, string, CancellationToken)"/>. The parent's index is written once
-    /// (<c>git read-tree</c>) and copied for every later patch on it: three git processes a patch instead of four.
+    /// Reads what <paramref name="patch"/> does to <paramref name="parent"/> (a commit or tree id), as
+    /// <see cref="PatchEffect.ReadAsync(string, string, string, CancellationToken)"/> does. A plain edit of existing files on a
+    /// SHA-1 parent is read without git (<see cref="DirectPatch"/>: no process, nothing written); any other patch by git
+    /// (<see cref="ApplyAsync"/>), whose parent index is written once (<c>git read-tree</c>) and copied for every later patch
+    /// on it.
     /// </summary>
     public async Task<PatchEffect> ReadAsync(string parent, string patch, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(parent);
+        ArgumentNullException.ThrowIfNull(patch);
         if (parent.Length is not (40 or 64) || !parent.All(char.IsAsciiHexDigitLower))
         {
-            // Not an object id (a ref or an abbreviation): it may move, so it gets no kept index.
+            // Not an object id (a ref or an abbreviation): it may move, so it gets no kept index or listing.
+            return await ApplyAsync(parent, patch, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (parent.Length == 40 && DirectPatch.Parse(patch) is { } edits
+            && await ListingAsync(parent).ConfigureAwait(false) is { Verified: true } listing)
+        {
+            var contents = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+            foreach (var edit in edits)
+            {
+                if (listing.TryGetBlob(edit.Path, out _, out var blob))
+                {
+                    contents[edit.Path] = await BlobAsync(blob, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            if (DirectPatch.Apply(listing, edits, contents) is { } effect)
+            {
+                Interlocked.Increment(ref _direct);
+                return effect;
+            }
+        }
+
+        return await ApplyAsync(parent, patch, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Reads what <paramref name="patch"/> does to <paramref name="parent"/> (a commit or tree id) with git, which writes the
+    /// resulting blobs and tree to this repository's object store: for a patch whose tree later patches are read against
+    /// (a link of a chain). <see cref="ReadAsync"/> may answer without git and then writes nothing.
+    /// </summary>
+    public async Task<PatchEffect> ApplyAsync(string parent, string patch, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(parent);
+        ArgumentNullException.ThrowIfNull(patch);
+        Interlocked.Increment(ref _byGit);
+        if (parent.Length is not (40 or 64) || !parent.All(char.IsAsciiHexDigitLower))
+        {
             return await PatchEffect.ReadAsync(Path, parent, patch, cancellationToken).ConfigureAwait(false);
         }
 
@@ -48,6 +108,73 @@ public sealed class ScratchRepository : IDisposable
         }
 
         return await PatchEffect.ReadAsync(Path, parent, indexFile, patch, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The listing of <paramref name="parent"/>'s tree, read once (null when git cannot list it: git reads the patch then).</summary>
+    private Task<TreeListing?> ListingAsync(string parent)
+    {
+        lock (_lock)
+        {
+            for (var node = _listings.First; node is not null; node = node.Next)
+            {
+                if (node.Value.Parent == parent)
+                {
+                    _listings.Remove(node);
+                    _listings.AddFirst(node);
+                    return node.Value.Listing;
+                }
+            }
+
+            var listing = ReadListingAsync(parent);
+            _listings.AddFirst((parent, listing));
+            if (_listings.Count > ListingsKept)
+            {
+                _listings.RemoveLast();
+            }
+
+            return listing;
+        }
+    }
+
+    private async Task<TreeListing?> ReadListingAsync(string parent)
+    {
+        // Not cancellable: the listing is shared by every reader of this parent.
+        var (exit, tree, _) = await Git.TryRunAsync(Path, ["rev-parse", "--verify", "--quiet", parent + "^{tree}"]).ConfigureAwait(false);
+        if (exit != 0)
+        {
+            return null;
+        }
+
+        var (listed, text, _) = await Git.TryRunAsync(Path, ["ls-tree", "-r", "-t", "-z", "--full-tree", tree.Trim()]).ConfigureAwait(false);
+        return listed == 0 ? TreeListing.Parse(tree.Trim(), text) : null;
+    }
+
+    private async Task<byte[]> BlobAsync(string blob, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            if (_blobs.TryGetValue(blob, out var known))
+            {
+                return known;
+            }
+        }
+
+        var content = await Git.ReadBytesAsync(Path, ["cat-file", "blob", blob], cancellationToken).ConfigureAwait(false);
+        lock (_lock)
+        {
+            if (content.Length <= BlobCacheBytes / 4 && _blobs.TryAdd(blob, content))
+            {
+                _blobOrder.Enqueue(blob);
+                _blobBytes += content.Length;
+                while (_blobBytes > BlobCacheBytes && _blobOrder.TryDequeue(out var oldest))
+                {
+                    _blobBytes -= _blobs[oldest].Length;
+                    _blobs.Remove(oldest);
+                }
+            }
+        }
+
+        return content;
     }
 
     public void Dispose()

@@ -20,7 +20,9 @@ public sealed class ScratchRepositoryTests : IDisposable
         string tree;
         using (var scratch = await ScratchRepository.CreateAsync(_repo.Root))
         {
-            var effect = await scratch.ReadAsync(parent, Patch);
+            // Read directly (nothing written), then applied by git (written to the scratch repository alone).
+            Assert.Equal((await scratch.ReadAsync(parent, Patch)).Tree, (await scratch.ApplyAsync(parent, Patch)).Tree);
+            var effect = await scratch.ApplyAsync(parent, Patch);
             Assert.True(effect.Applies);
             tree = effect.Tree;
             // The new blob and tree live in the scratch repository.
@@ -52,9 +54,11 @@ public sealed class ScratchRepositoryTests : IDisposable
         Assert.Throws<InvalidOperationException>(() => _repo.Git("status"));
 
         var effect = await scratch.ReadAsync(parent, Patch);
+        var byGit = await scratch.ApplyAsync(parent, Patch);
 
-        Assert.True(effect.Applies);
+        Assert.True(effect.Applies && byGit.Applies);
         Assert.Equal("train.py", Assert.Single(effect.Entries).Path);
+        Assert.Equal(byGit.Identity, effect.Identity);
         Assert.False(File.Exists(marker));
     }
 
