@@ -20,6 +20,9 @@ internal sealed class ChainTrees(ScratchRepository scratch, string baseCommit, S
     /// <summary>The effects read so far, by parent tree and patch text.</summary>
     private readonly EffectCache _effects = new(4096);
 
+    /// <summary>How many patches were read without git and how many by git (cached effects not counted).</summary>
+    public (long Direct, long ByGit) Reads => scratch.Reads;
+
     /// <summary>What <paramref name="patch"/> does on head <paramref name="parentSeq"/>, as git reads it (once per parent and text).</summary>
     public async Task<PatchEffect> ReadAsync(long parentSeq, string patch, CancellationToken cancellationToken)
     {

@@ -44,6 +44,9 @@ public sealed class CoordinatorHost : IAsyncDisposable
     /// <summary>The project it serves.</summary>
     public SwarmProject Project { get; }
 
+    /// <summary>How many patches were read without git (<see cref="AutoResearch.Core.Workspace.DirectPatch"/>) and how many by git.</summary>
+    public (long Direct, long ByGit) PatchReads => _trees.Reads;
+
     /// <summary>Opens the database (creating the tables), reads the project and starts listening.</summary>
     /// <exception cref="SwarmException">Bad options, or a database that belongs to another project.</exception>
     public static async Task<CoordinatorHost> StartAsync(CoordinatorOptions options, TimeProvider? time = null, CancellationToken cancellationToken = default)

@@ -166,7 +166,10 @@ public sealed class Simulation(SimulationOptions options, TextWriter output)
         var elapsed = clock.Elapsed.TotalSeconds;
         // Steady state: from 5 s after the last worker joined (a cold process and 1,000 registrations are behind it).
         var steadyFrom = joining.TotalSeconds + 5;
-        return await ReportAsync(http, reader, objective, workers, tallies, recorder.Table, server, steadyFrom, baseLoss, elapsed).ConfigureAwait(false);
+        var report = await ReportAsync(http, reader, objective, workers, tallies, recorder.Table, server, steadyFrom, baseLoss, elapsed).ConfigureAwait(false);
+        report = report with { PatchReads = host.PatchReads };
+        Print(report, workers, report.ExploreRuns, report.VerifyRuns, elapsed);
+        return report;
     }
 
     private async Task<SimulationReport> ReportAsync(
@@ -227,8 +230,9 @@ public sealed class Simulation(SimulationOptions options, TextWriter output)
             SteadyFrom = steadyFrom,
             SteadyLatency = recorder.Summary(steadyFrom),
             SteadyOverall = recorder.Overall(steadyFrom),
+            ExploreRuns = explore,
+            VerifyRuns = verify,
         };
-        Print(report, workers, explore, verify, elapsed);
         return report;
     }
 
@@ -241,6 +245,8 @@ public sealed class Simulation(SimulationOptions options, TextWriter output)
             $"requests: {report.Requests} in {elapsed:0.0} s = {report.RequestsPerSecond:0.0}/s; all endpoints p50 {report.Overall.P50:0.0} ms p99 {report.Overall.P99:0.0} ms as the workers saw them, p50 {report.ServerOverall.P50:0.0} ms p99 {report.ServerOverall.P99:0.0} ms in the coordinator"));
         output.WriteLine(string.Create(_inv,
             $"steady state (from t = {report.SteadyFrom:0} s, every worker joined): {report.SteadyOverall.Count} requests, p50 {report.SteadyOverall.P50:0.0} ms p99 {report.SteadyOverall.P99:0.0} ms as the workers saw them"));
+        output.WriteLine(string.Create(_inv,
+            $"patches read by the coordinator: {report.PatchReads.Direct} without git, {report.PatchReads.ByGit} by git (chain links, and patches other than plain edits of existing files)"));
         output.WriteLine();
         output.WriteLine("Latency per endpoint as the workers saw it (the round trip, queueing in this process included), in the steady state, and inside the coordinator:");
         output.WriteLine();

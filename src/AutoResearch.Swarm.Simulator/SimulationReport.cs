@@ -16,6 +16,15 @@ public sealed record SimulationReport(
     /// <summary>All endpoints together as the workers saw them, from <see cref="SteadyFrom"/> on.</summary>
     public (int Count, double P50, double P99) SteadyOverall { get; init; }
 
+    /// <summary>How many patches the coordinator read without git, and how many by git (chain links, and what the direct reader leaves to git).</summary>
+    public (long Direct, long ByGit) PatchReads { get; init; }
+
+    /// <summary>The training runs made to explore and to verify.</summary>
+    public double ExploreRuns { get; init; }
+
+    /// <inheritdoc cref="ExploreRuns"/>
+    public double VerifyRuns { get; init; }
+
     /// <summary>The summary line the simulator ends with.</summary>
     public string LastLine => string.Create(System.Globalization.CultureInfo.InvariantCulture,
         $"fraudulent_accepted: {FraudulentAccepted} verification_overhead: {VerificationOverhead * 100:0.0}% chain_length: {ChainLength}");
