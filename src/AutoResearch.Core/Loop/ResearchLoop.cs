@@ -80,6 +80,8 @@ public sealed partial class ResearchLoop
                 throw new SpecException(_spec.Source, [.. unmatched.Select(g =>
                     $"[scope] editable glob \"{g}\" matches no file of your commit {head[..7]}; fix it (globs are relative to the workspace root, e.g. \"train.py\" or \"src/**/*.py\") or commit the file first")]);
             }
+
+            await ReportUncommittedAsync(cancellationToken).ConfigureAwait(false);
         }
 
         var (run, resumed) = await OpenRunAsync(options.Tag, cancellationToken).ConfigureAwait(false);
@@ -109,9 +111,10 @@ public sealed partial class ResearchLoop
         if (_ledger.GetMeta(inputsKey) is null)
         {
             // What the workspace holds, ignored by git, before the research begins (prepared data) stays for every run;
-            // every other ignored file is what an agent or a run left behind, and is deleted before each run.
-            session.Inputs = session.Inputs.Union(await worktree.IgnoredFilesAsync(cancellationToken).ConfigureAwait(false), StringComparer.Ordinal)
-                .ToHashSet(StringComparer.Ordinal);
+            // every other ignored file is what an agent or a run left behind, and is deleted before each run, as are files
+            // that match [run] outputs even when setup wrote them.
+            var prepared = (await worktree.IgnoredFilesAsync(cancellationToken).ConfigureAwait(false)).Where(f => !_spec.Run.IsOutput(f));
+            session.Inputs = session.Inputs.Union(prepared, StringComparer.Ordinal).ToHashSet(StringComparer.Ordinal);
             _ledger.SetMeta(inputsKey, JsonSerializer.Serialize(session.Inputs.Order(StringComparer.Ordinal)));
         }
 
@@ -224,6 +227,10 @@ public sealed partial class ResearchLoop
 
         return ExperimentRunner.Tail(File.ReadAllText(crash.LogPath), 50);
     }
+
+    /// <summary>Up to five paths, then how many more.</summary>
+    private static string Shown(IReadOnlyList<string> paths) =>
+        string.Join(", ", paths.Take(5)) + (paths.Count > 5 ? $" and {paths.Count - 5} more" : "");
 
     private static string CommitMessage(int seq, string description) => $"autoresearch: experiment {seq}: {description}";
 
