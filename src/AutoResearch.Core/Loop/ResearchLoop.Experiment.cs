@@ -41,7 +41,7 @@ public sealed partial class ResearchLoop
         {
             // Every proposal starts from a clean checkout of its parent, whatever the slot last held: what earlier runs left
             // in the worktree (a checkpoint under out/, a log, __pycache__) would otherwise be swept into its commit.
-            await slot.CleanAsync(parent, session.Inputs, cancellationToken).ConfigureAwait(false);
+            await CleanAsync(session, slot, parent, cancellationToken).ConfigureAwait(false);
 
             var history = session.Experiments().Where(e => e.Phase == ExperimentPhase.Done).ToList();
             var runDirectory = RunDirectory(experiment);
@@ -248,10 +248,11 @@ public sealed partial class ResearchLoop
 
         // Every run starts from a clean checkout of the candidate: nothing an agent or an earlier run left in the worktree
         // (an untracked module that shadows an import, an ignored checkpoint) is there, only the workspace's prepared inputs.
-        await slot.CleanAsync(experiment.CandidateCommit!, session.Inputs, cancellationToken).ConfigureAwait(false);
+        await CleanAsync(session, slot, experiment.CandidateCommit!, cancellationToken).ConfigureAwait(false);
 
         // Kept commits never touch read-only files, so one fingerprint per session is the truth for every run and slot.
-        session.ReadOnlyFiles ??= await slot.Worktree.ReadOnlyFilesAsync(_spec.Scope, cancellationToken).ConfigureAwait(false);
+        // The read-only inputs join them: a run that changes its data is caught like one that changes prepare.py.
+        session.ReadOnlyFiles ??= [.. await slot.Worktree.ReadOnlyFilesAsync(_spec.Scope, cancellationToken).ConfigureAwait(false), .. session.ReadOnlyInputs];
         session.ReadOnly ??= await slot.Worktree.FingerprintAsync(session.ReadOnlyFiles, cancellationToken).ConfigureAwait(false);
         var before = session.ReadOnly;
 
@@ -263,7 +264,7 @@ public sealed partial class ResearchLoop
         var result = await _runner.RunAsync(
             slot.Worktree.Path, RunDirectory(experiment), experiment.Id, seed,
             line => _observer.OnOutput(current, line), stopRule is null ? null : stopRule.Observe, slot.Resources,
-            beforeScoring: ct => slot.CleanAsync(candidate, session.Inputs, ct), readOnlyFiles: session.ReadOnlyFiles, logName: logName,
+            beforeScoring: ct => CleanAsync(session, slot, candidate, ct), readOnlyFiles: session.ReadOnlyFiles, logName: logName,
             cancellationToken: cancellationToken)
             .ConfigureAwait(false);
         var breaches = await _guard!.CheckAsync(CancellationToken.None).ConfigureAwait(false);

@@ -84,6 +84,8 @@ public sealed partial class ResearchLoop
             await ReportUncommittedAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        // A wrong [run] inputs glob is the user's to fix before a run or a branch is made.
+        var readOnlyInputs = await ResolveInputsAsync(cancellationToken).ConfigureAwait(false);
         var (run, resumed) = await OpenRunAsync(options.Tag, cancellationToken).ConfigureAwait(false);
         var tip = await _workspace.BranchTipAsync(run.Branch, cancellationToken).ConfigureAwait(false)
             ?? throw new WorkspaceException($"branch {run.Branch} of run {run.Tag} is gone; start a new run with another --tag");
@@ -106,6 +108,10 @@ public sealed partial class ResearchLoop
             session.Inputs = await worktree.IgnoredFilesAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        // Read-only inputs are in place (and kept by every clean) before anything runs, recovered experiments included.
+        session.ReadOnlyInputs = readOnlyInputs;
+        session.Inputs = session.Inputs.Union(session.ReadOnlyInputs, StringComparer.Ordinal).ToHashSet(StringComparer.Ordinal);
+        ProvideInputs(session, worktree);
         await RecoverAsync(session, tip, cancellationToken).ConfigureAwait(false);
         await SetupAsync(worktree, cancellationToken).ConfigureAwait(false);
         if (_ledger.GetMeta(inputsKey) is null)
@@ -246,6 +252,9 @@ public sealed partial class ResearchLoop
         public IReadOnlyList<string>? ReadOnlyFiles { get; set; }
 
         public IReadOnlyDictionary<string, string>? ReadOnly { get; set; }
+
+        /// <summary>The files <c>[run] inputs</c> names, copied from the user's checkout into every worktree (relative paths).</summary>
+        public IReadOnlyList<string> ReadOnlyInputs { get; set; } = [];
 
         /// <summary>The ignored files that every run starts with (the workspace's prepared inputs), relative to a worktree.</summary>
         public IReadOnlySet<string> Inputs { get; set; } = new HashSet<string>();

@@ -29,6 +29,13 @@ public sealed record RunSpec(string Command, string? Setup, TimeSpan Timeout, Re
     /// </summary>
     public IReadOnlyList<string> Outputs { get; init; } = [];
 
+    /// <summary>
+    /// <c>inputs</c>: globs (relative to the workspace root, e.g. <c>data/**/*.bin</c>) of files in the user's checkout that
+    /// git ignores and the runs read: prepared data that is not committed. Each is copied into every experiment's worktree,
+    /// kept through every clean checkout, and read-only: a run that changes one is a crash, and the copy is put back.
+    /// </summary>
+    public IReadOnlyList<string> Inputs { get; init; } = [];
+
     /// <summary>Run products every workspace has, whatever <see cref="Outputs"/> says: Python's bytecode caches.</summary>
     public static IReadOnlyList<string> BuiltInOutputs { get; } = ["**/__pycache__/**", "**/*.pyc"];
 
@@ -36,11 +43,17 @@ public sealed record RunSpec(string Command, string? Setup, TimeSpan Timeout, Re
     public const string SeedPlaceholder = "{seed}";
 
     /// <summary>True when <paramref name="relativePath"/> (forward slashes, relative to the root) is a run product.</summary>
-    public bool IsOutput(string relativePath)
+    public bool IsOutput(string relativePath) => Matches(BuiltInOutputs.Concat(Outputs), relativePath);
+
+    /// <summary>True when <paramref name="relativePath"/> (forward slashes, relative to the root) matches a glob of <see cref="Inputs"/>.</summary>
+    public bool IsInput(string relativePath) => Matches(Inputs, relativePath);
+
+    /// <summary>True when <paramref name="relativePath"/> matches one of <paramref name="globs"/>.</summary>
+    internal static bool Matches(IEnumerable<string> globs, string relativePath)
     {
         ArgumentException.ThrowIfNullOrEmpty(relativePath);
         var matcher = new Matcher(StringComparison.Ordinal);
-        foreach (var glob in BuiltInOutputs.Concat(Outputs))
+        foreach (var glob in globs)
         {
             matcher.AddInclude(glob);
         }

@@ -1,8 +1,6 @@
 using AutoResearch.Core.Loop;
 using AutoResearch.Core.Records;
-using AutoResearch.Core.Running;
 using AutoResearch.Core.Spec;
-using AutoResearch.Core.Workspace;
 using AutoResearch.Tests.Support;
 
 namespace AutoResearch.Core.Tests.Loop;
@@ -114,6 +112,40 @@ public sealed class RealCodebaseTests
         Assert.Contains("[run] setup", notice, StringComparison.Ordinal);
         Assert.Contains("the baseline failed", error.Message, StringComparison.Ordinal);
         Assert.Contains("data/train.bin (2.9 kB)", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Ignored_data_named_as_read_only_input_is_in_every_run_and_put_back_after_a_run_that_changed_it()
+    {
+        // nanoGPT's layout: data/*.bin prepared by hand and ignored by .gitignore; the runs read it from the worktree.
+        using var repo = Workspace("inputs = [\"data/*.bin\"]", command: "test -f data/train.bin || exit 7; bash experiment.sh");
+        repo.Write(".gitignore", "logs/\n*.bin\n");
+        repo.Git("commit", "-qam", "ignore data");
+        var data = repo.Write("data/train.bin", new string('a', 3000));
+        var plan = new[] { Set("X", 9), "echo 'echo tampered >> data/train.bin' >> knobs.sh", Set("X", 8) };
+        var observer = new Messages();
+
+        var summary = await RunAsync(repo, new PlanProposer(plan), 3, observer);
+
+        Assert.Equal(["keep", "keep", "crash", "keep"], LoopHarness.Statuses(summary.Experiments));
+        Assert.Contains("data/train.bin", summary.Experiments[2].Error, StringComparison.Ordinal);
+        Assert.Equal(new string('a', 3000), File.ReadAllText(data));
+        Assert.DoesNotContain(observer.All, m => m.Contains("not committed", StringComparison.Ordinal));
+        Assert.All(summary.Experiments.Skip(1), e => Assert.DoesNotContain("train.bin", string.Join(" ", e.ChangedPaths), StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("data/*.bin", "matches data/train.bin, which git does not ignore")]
+    [InlineData("data/*.npy", "matches no git-ignored file")]
+    public async Task A_read_only_input_that_git_would_commit_or_that_matches_nothing_is_refused_before_anything_is_made(string glob, string expected)
+    {
+        using var repo = Workspace($"inputs = [\"{glob}\"]");
+        repo.Write("data/train.bin", "not ignored");
+
+        var error = await Assert.ThrowsAsync<SpecException>(() => RunAsync(repo, new PlanProposer(), 1));
+
+        Assert.Contains($"[run] inputs \"{glob}\" {expected}", error.Message, StringComparison.Ordinal);
+        Assert.Equal("", repo.Git("branch", "--list", "autoresearch/*"));
     }
 
     [Fact]
@@ -234,14 +266,8 @@ public sealed class RealCodebaseTests
 
     private static string Set(string name, double value) => NoisyWorkspace.Set(name, value);
 
-    private static async Task<RunSummary> RunAsync(TempGitRepo repo, PlanProposer proposer, int experiments, IResearchObserver? observer = null)
-    {
-        var workspace = await GitWorkspace.OpenAsync(repo.Root);
-        var spec = SpecLoader.Load(workspace.Root);
-        using var ledger = Ledger.Open(Path.Combine(repo.Root, ".autoresearch", "ledger.db"));
-        var loop = new ResearchLoop(spec, workspace, ledger, proposer, new ExperimentRunner(spec), observer);
-        return await loop.RunAsync(new LoopOptions { Tag = "t", MaxExperiments = experiments });
-    }
+    private static Task<RunSummary> RunAsync(TempGitRepo repo, PlanProposer proposer, int experiments, IResearchObserver? observer = null) =>
+        LoopHarness.RunAsync(repo.Root, proposer, new LoopOptions { Tag = "t", MaxExperiments = experiments }, observer: observer);
 
     /// <summary>Collects the loop's notices.</summary>
     private sealed class Messages : IResearchObserver
