@@ -42,7 +42,8 @@ public sealed class ResumeTests
         Assert.Equal([0, 1, 2, 3, 4], experiments.Select(e => e.Seq));
         Assert.All(experiments, e => Assert.Equal(ExperimentStatus.Keep, e.Status));
         Assert.Equal([10, 8, 5, 4, 3], experiments.Select(e => e.Metric!.Value));
-        Assert.Equal(2, experiments[2].Attempts);
+        // Killed once, run again, then confirmed on a fresh seed (σ unknown: one baseline run).
+        Assert.Equal(3, experiments[2].Attempts);
 
         // The branch tip is the last keep; the chain of kept commits is exactly the ledger's.
         var kept = experiments.Skip(1).Select(e => e.CandidateCommit).ToArray();

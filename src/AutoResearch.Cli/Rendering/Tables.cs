@@ -162,7 +162,7 @@ internal static class Tables
         {
             console.WriteLine();
             console.Write(new Rule("diff").LeftJustified());
-            foreach (var line in e.Patch.TrimEnd().Split('\n'))
+            foreach (var line in Core.Workspace.CommittedChange.WithoutBinaryData(e.Patch).TrimEnd().Split('\n'))
             {
                 var color = line.StartsWith('+') ? "green" : line.StartsWith('-') ? "red" : line.StartsWith("@@", StringComparison.Ordinal) ? "cyan" : "default";
                 console.MarkupLine($"[{color}]{Markup.Escape(line)}[/]");

@@ -15,7 +15,10 @@ namespace AutoResearch.Core.Acceptance;
 /// <item>|Δ| ≤ T and the change deletes more lines than it adds: keep as a simplification;</item>
 /// <item>otherwise discard.</item>
 /// </list>
-/// With σ unknown (0) and min_delta 0, T is 0 and the rule is the plain "keep if strictly better".
+/// With σ unmeasured (nothing repeated) or measured as exactly 0 (repeats bit-identical: the code ignores its seed), a
+/// single run says nothing about the noise, so every apparent win (Δ &gt; T, T being min_delta or 0) is confirmed on a fresh
+/// seed like a borderline one, unless <c>confirm = false</c>; a σ set in the spec (<c>[acceptance] sigma</c>) is known,
+/// even when 0.
 /// </summary>
 public static class AcceptanceRule
 {
@@ -33,7 +36,8 @@ public static class AcceptanceRule
     /// <param name="best">The best's value (the mean of its runs).</param>
     /// <param name="candidate">The candidate's values, one per run, at least one.</param>
     /// <param name="netDeletion">True when the candidate's diff removes more lines than it adds.</param>
-    /// <param name="sigmaDegrees">The degrees of freedom σ was measured from; a fixed or known σ passes the default.</param>
+    /// <param name="sigmaDegrees">The degrees of freedom σ was measured from (0 when nothing was repeated); a fixed or known σ
+    /// passes the default, <see cref="int.MaxValue"/>.</param>
     public static Verdict Decide(
         AcceptanceSpec spec, ObjectiveSpec objective, double sigma, double best, IReadOnlyList<double> candidate, bool netDeletion,
         int sigmaDegrees = int.MaxValue)
@@ -49,9 +53,19 @@ public static class AcceptanceRule
         var margin = objective.Improvement(mean, best);
         var inv = CultureInfo.InvariantCulture;
         var against = string.Create(inv, $"{Show(margin)} vs threshold {threshold:0.000000}");
+        // σ 0 that was not given: either nothing was repeated, or the repeats were identical; neither measured the noise.
+        var unmeasured = sigma == 0 && sigmaDegrees < int.MaxValue;
         if (candidate.Count == 1)
         {
-            if (margin > 2 * threshold && (sigma == 0 || sigmaDegrees >= SettledDegrees || !spec.Confirm))
+            if (margin > threshold && unmeasured)
+            {
+                var why = sigmaDegrees == 0 ? "noise σ unknown (no repeated runs)" : "noise σ 0 (repeated runs were identical)";
+                return spec.Confirm
+                    ? new Verdict(VerdictOutcome.Confirm, margin, threshold, $"apparent win ({against}) with {why}: confirming with a fresh seed")
+                    : new Verdict(VerdictOutcome.Keep, margin, threshold, $"win ({against}) with {why}, not confirmed: [acceptance] confirm = false");
+            }
+
+            if (margin > 2 * threshold && (sigmaDegrees >= SettledDegrees || !spec.Confirm))
             {
                 return new Verdict(VerdictOutcome.Keep, margin, threshold, $"clear win: {against}");
             }

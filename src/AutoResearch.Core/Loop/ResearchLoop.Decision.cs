@@ -1,3 +1,4 @@
+using System.Globalization;
 using AutoResearch.Core.Acceptance;
 using AutoResearch.Core.Records;
 
@@ -117,6 +118,38 @@ public sealed partial class ResearchLoop
 
         return Noise.Estimate(Unselected(experiments).Select(runs => (IReadOnlyList<double>)runs.Select(r => r.Value).ToList()))
             ?? new NoiseEstimate(0, 0);
+    }
+
+    /// <summary>
+    /// How the baseline's noise reads in its decision, and the warning when it was not measured: repeats that are identical
+    /// to the last digit mean the code ignores the seed it is given (or prints too few digits), so σ is 0 and every win must
+    /// be confirmed; a single run leaves σ unknown, with the same consequence.
+    /// </summary>
+    private (string Sigma, string? Warning) NoiseNote(ExperimentRecord baseline, double sigma)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var runs = baseline.Runs;
+        if (runs.Count >= 2 && runs.All(r => r.Value.Equals(runs[0].Value)))
+        {
+            var seeds = string.Join(", ", runs.Select(r => r.Seed.ToString(inv)));
+            var value = runs[0].Value.ToString(inv);
+            var until = _spec.Acceptance.Sigma is null && _spec.Acceptance.Confirm
+                ? "; until then every apparent win is confirmed on a fresh seed before it is kept" : "";
+            return (sigma > 0 ? sigma.ToString("0.000000", inv) : "0",
+                $"the baseline's {runs.Count} runs (seeds {seeds}) gave the same {_spec.Objective.Metric} ({value}) to the last digit: " +
+                $"the code ignores the seed it is given, so the run-to-run noise is not measured. Wire the seed in: put {Spec.RunSpec.SeedPlaceholder} " +
+                "in [run] command (e.g. `python train.py --seed={seed}`) or read AUTORESEARCH_SEED where the code seeds itself " +
+                "(and print the metric with all its digits)" + until);
+        }
+
+        if (sigma > 0)
+        {
+            return (sigma.ToString("0.000000", inv), null);
+        }
+
+        return _spec.Acceptance.Sigma is null && _spec.Acceptance.Confirm
+            ? ("unknown (every apparent win is confirmed on a fresh seed; [acceptance] baseline_repeats = 3 measures σ)", null)
+            : ("unknown", null);
     }
 
     /// <summary>The early-stopping rule for a run compared with <paramref name="best"/>.</summary>

@@ -39,11 +39,9 @@ public sealed partial class ResearchLoop
         var clock = _time.GetTimestamp();
         try
         {
-            if (slot.Head != parent)
-            {
-                // Another slot moved the best since this worktree was last reset.
-                await slot.ResetAsync(parent, cancellationToken).ConfigureAwait(false);
-            }
+            // Every proposal starts from a clean checkout of its parent, whatever the slot last held: what earlier runs left
+            // in the worktree (a checkpoint under out/, a log, __pycache__) would otherwise be swept into its commit.
+            await CleanAsync(session, slot, parent, cancellationToken).ConfigureAwait(false);
 
             var history = session.Experiments().Where(e => e.Phase == ExperimentPhase.Done).ToList();
             var runDirectory = RunDirectory(experiment);
@@ -77,6 +75,13 @@ public sealed partial class ResearchLoop
             throw tampered;
         }
 
+        // What the agent's own trial runs wrote ([run] outputs) is not its proposal: left out before anything is measured.
+        var products = await slot.Worktree.RemoveUntrackedAsync(_spec.Run.IsOutput, cancellationToken).ConfigureAwait(false);
+        if (products.Count > 0)
+        {
+            _observer.OnMessage($"experiment {experiment.Seq}: left out of the proposal as run outputs ([run] outputs): {Shown(products)}");
+        }
+
         var limit = _spec.Agent.MaxChangeMb * 1024 * 1024;
         var written = await slot.Worktree.PendingChangeBytesAsync(cancellationToken).ConfigureAwait(false);
         if (written > limit)
@@ -97,6 +102,14 @@ public sealed partial class ResearchLoop
             .ConfigureAwait(false);
         slot.Holds(change?.Commit ?? parent);
         var changed = change?.ChangedPaths ?? [];
+        var binary = change is null ? [] : await slot.Worktree.BinaryPathsAsync(parent, change.Commit, cancellationToken).ConfigureAwait(false);
+        var patch = change?.Patch;
+        if (binary.Count > 0)
+        {
+            // Never into the ledger: a binary patch is the file's bytes in base85 (a checkpoint makes it megabytes).
+            patch = await slot.Worktree.TextPatchAsync(parent, change!.Commit, cancellationToken).ConfigureAwait(false);
+        }
+
         experiment = experiment with
         {
             Description = proposal.Description,
@@ -105,7 +118,7 @@ public sealed partial class ResearchLoop
             OutputTokens = proposal.OutputTokens,
             ChangedPaths = changed,
             CandidateCommit = change?.Commit,
-            Patch = change?.Patch,
+            Patch = patch,
         };
 
         var outside = changed.Where(p => !_spec.Scope.IsEditable(p)).ToList();
@@ -130,6 +143,15 @@ public sealed partial class ResearchLoop
             {
                 Status = ExperimentStatus.Rejected,
                 Error = $"the change holds what is never run: {string.Join("; ", forbidden)} (only plain files may change)",
+            };
+        }
+        else if (binary.Count > 0)
+        {
+            refused = experiment with
+            {
+                Status = ExperimentStatus.Rejected,
+                Error = $"the change holds binary files: {Shown(binary)} (a proposal changes source, never data or checkpoints; " +
+                    "if runs write them, name them in [run] outputs; if runs need them, commit them to your repository first)",
             };
         }
         else if (changed.Count == 0)
@@ -169,13 +191,19 @@ public sealed partial class ResearchLoop
             if (experiment.IsBaseline && experiment.Runs.Count >= _spec.Acceptance.BaselineRepeats)
             {
                 var sigma = Sigma(session.Experiments().Select(e => e.Id == experiment.Id ? experiment : e));
+                var noise = NoiseNote(experiment, sigma);
+                if (noise.Warning is { } warning)
+                {
+                    _observer.OnMessage("warning: " + warning);
+                }
+
                 return Finish(session, experiment with
                 {
                     Status = ExperimentStatus.Keep,
                     Sigma = sigma,
                     Threshold = _spec.Acceptance.Threshold(sigma),
                     Decision = string.Create(CultureInfo.InvariantCulture,
-                        $"baseline: mean of {experiment.Runs.Count} run(s), noise σ {(sigma > 0 ? sigma.ToString("0.000000", CultureInfo.InvariantCulture) : "unknown")}"),
+                        $"baseline: mean of {experiment.Runs.Count} run(s), noise σ {noise.Sigma}{(noise.Warning is null ? "" : "; warning: " + noise.Warning)}"),
                 });
             }
 
@@ -220,10 +248,11 @@ public sealed partial class ResearchLoop
 
         // Every run starts from a clean checkout of the candidate: nothing an agent or an earlier run left in the worktree
         // (an untracked module that shadows an import, an ignored checkpoint) is there, only the workspace's prepared inputs.
-        await slot.CleanAsync(experiment.CandidateCommit!, session.Inputs, cancellationToken).ConfigureAwait(false);
+        await CleanAsync(session, slot, experiment.CandidateCommit!, cancellationToken).ConfigureAwait(false);
 
         // Kept commits never touch read-only files, so one fingerprint per session is the truth for every run and slot.
-        session.ReadOnlyFiles ??= await slot.Worktree.ReadOnlyFilesAsync(_spec.Scope, cancellationToken).ConfigureAwait(false);
+        // The read-only inputs join them: a run that changes its data is caught like one that changes prepare.py.
+        session.ReadOnlyFiles ??= [.. await slot.Worktree.ReadOnlyFilesAsync(_spec.Scope, cancellationToken).ConfigureAwait(false), .. session.ReadOnlyInputs];
         session.ReadOnly ??= await slot.Worktree.FingerprintAsync(session.ReadOnlyFiles, cancellationToken).ConfigureAwait(false);
         var before = session.ReadOnly;
 
@@ -235,7 +264,8 @@ public sealed partial class ResearchLoop
         var result = await _runner.RunAsync(
             slot.Worktree.Path, RunDirectory(experiment), experiment.Id, seed,
             line => _observer.OnOutput(current, line), stopRule is null ? null : stopRule.Observe, slot.Resources,
-            beforeScoring: ct => slot.CleanAsync(candidate, session.Inputs, ct), readOnlyFiles: session.ReadOnlyFiles, cancellationToken: cancellationToken)
+            beforeScoring: ct => CleanAsync(session, slot, candidate, ct), readOnlyFiles: session.ReadOnlyFiles, logName: logName,
+            cancellationToken: cancellationToken)
             .ConfigureAwait(false);
         var breaches = await _guard!.CheckAsync(CancellationToken.None).ConfigureAwait(false);
         if (result.Cancelled)
@@ -304,7 +334,8 @@ public sealed partial class ResearchLoop
             {
                 // A run without a baseline cannot go on; close it so a plain `run` starts afresh once fixed.
                 _ledger.FinishRun(session.Run.Tag, _time.GetUtcNow());
-                throw new ResearchException($"the baseline failed: {error}\n{result.LogTail}");
+                var hint = _uncommittedHint is null ? "" : $"\nworkspace files {_uncommittedHint}";
+                throw new ResearchException($"the baseline failed: {error}\n{result.LogTail}{hint}");
             }
 
             return (null, failed);

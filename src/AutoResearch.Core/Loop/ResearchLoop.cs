@@ -80,8 +80,12 @@ public sealed partial class ResearchLoop
                 throw new SpecException(_spec.Source, [.. unmatched.Select(g =>
                     $"[scope] editable glob \"{g}\" matches no file of your commit {head[..7]}; fix it (globs are relative to the workspace root, e.g. \"train.py\" or \"src/**/*.py\") or commit the file first")]);
             }
+
+            await ReportUncommittedAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        // A wrong [run] inputs glob is the user's to fix before a run or a branch is made.
+        var readOnlyInputs = await ResolveInputsAsync(cancellationToken).ConfigureAwait(false);
         var (run, resumed) = await OpenRunAsync(options.Tag, cancellationToken).ConfigureAwait(false);
         var tip = await _workspace.BranchTipAsync(run.Branch, cancellationToken).ConfigureAwait(false)
             ?? throw new WorkspaceException($"branch {run.Branch} of run {run.Tag} is gone; start a new run with another --tag");
@@ -104,14 +108,19 @@ public sealed partial class ResearchLoop
             session.Inputs = await worktree.IgnoredFilesAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        // Read-only inputs are in place (and kept by every clean) before anything runs, recovered experiments included.
+        session.ReadOnlyInputs = readOnlyInputs;
+        session.Inputs = session.Inputs.Union(session.ReadOnlyInputs, StringComparer.Ordinal).ToHashSet(StringComparer.Ordinal);
+        ProvideInputs(session, worktree);
         await RecoverAsync(session, tip, cancellationToken).ConfigureAwait(false);
         await SetupAsync(worktree, cancellationToken).ConfigureAwait(false);
         if (_ledger.GetMeta(inputsKey) is null)
         {
             // What the workspace holds, ignored by git, before the research begins (prepared data) stays for every run;
-            // every other ignored file is what an agent or a run left behind, and is deleted before each run.
-            session.Inputs = session.Inputs.Union(await worktree.IgnoredFilesAsync(cancellationToken).ConfigureAwait(false), StringComparer.Ordinal)
-                .ToHashSet(StringComparer.Ordinal);
+            // every other ignored file is what an agent or a run left behind, and is deleted before each run, as are files
+            // that match [run] outputs even when setup wrote them.
+            var prepared = (await worktree.IgnoredFilesAsync(cancellationToken).ConfigureAwait(false)).Where(f => !_spec.Run.IsOutput(f));
+            session.Inputs = session.Inputs.Union(prepared, StringComparer.Ordinal).ToHashSet(StringComparer.Ordinal);
             _ledger.SetMeta(inputsKey, JsonSerializer.Serialize(session.Inputs.Order(StringComparer.Ordinal)));
         }
 
@@ -225,6 +234,10 @@ public sealed partial class ResearchLoop
         return ExperimentRunner.Tail(File.ReadAllText(crash.LogPath), 50);
     }
 
+    /// <summary>Up to five paths, then how many more.</summary>
+    private static string Shown(IReadOnlyList<string> paths) =>
+        string.Join(", ", paths.Take(5)) + (paths.Count > 5 ? $" and {paths.Count - 5} more" : "");
+
     private static string CommitMessage(int seq, string description) => $"autoresearch: experiment {seq}: {description}";
 
     /// <summary>
@@ -239,6 +252,9 @@ public sealed partial class ResearchLoop
         public IReadOnlyList<string>? ReadOnlyFiles { get; set; }
 
         public IReadOnlyDictionary<string, string>? ReadOnly { get; set; }
+
+        /// <summary>The files <c>[run] inputs</c> names, copied from the user's checkout into every worktree (relative paths).</summary>
+        public IReadOnlyList<string> ReadOnlyInputs { get; set; } = [];
 
         /// <summary>The ignored files that every run starts with (the workspace's prepared inputs), relative to a worktree.</summary>
         public IReadOnlySet<string> Inputs { get; set; } = new HashSet<string>();

@@ -24,8 +24,9 @@ public sealed partial class ExperimentRunner
     }
 
     /// <summary>
-    /// Runs <c>[run] command</c> in <paramref name="worktree"/> with output to <c>run.log</c> in
-    /// <paramref name="runDirectory"/>, under the spec's hard timeout.
+    /// Runs <c>[run] command</c> in <paramref name="worktree"/> with output to <paramref name="logName"/> in
+    /// <paramref name="runDirectory"/>, under the spec's hard timeout. A <c>{seed}</c> in the command becomes
+    /// <paramref name="seed"/>, the same value the run sees as <c>AUTORESEARCH_SEED</c>.
     /// </summary>
     /// <param name="experiment">The experiment's id, passed as <c>AUTORESEARCH_EXPERIMENT</c>.</param>
     /// <param name="seed">Passed as <c>AUTORESEARCH_SEED</c>.</param>
@@ -44,6 +45,8 @@ public sealed partial class ExperimentRunner
     /// Files of the worktree (relative paths) that the run may not change: under the sandbox each is bound read-only (up to
     /// <see cref="MaxReadOnlyBinds"/>; the hashes after the run check them all anyway).
     /// </param>
+    /// <param name="logName">The log's file name in <paramref name="runDirectory"/>; default <c>run.log</c>. Each run of an
+    /// experiment that is measured more than once gets its own, so none overwrites another.</param>
     public async Task<RunResult> RunAsync(
         string worktree,
         string runDirectory,
@@ -54,10 +57,12 @@ public sealed partial class ExperimentRunner
         SlotResources? slot = null,
         Func<CancellationToken, Task>? beforeScoring = null,
         IReadOnlyList<string>? readOnlyFiles = null,
+        string logName = "run.log",
         CancellationToken cancellationToken = default)
     {
+        ArgumentException.ThrowIfNullOrEmpty(logName);
         Directory.CreateDirectory(runDirectory);
-        var logPath = Path.Combine(runDirectory, "run.log");
+        var logPath = Path.Combine(runDirectory, logName);
         var environment = new Dictionary<string, string?>(_environment)
         {
             ["AUTORESEARCH_SEED"] = seed.ToString(CultureInfo.InvariantCulture),
@@ -151,7 +156,7 @@ public sealed partial class ExperimentRunner
             var header = sandbox?.Description ?? (trusted
                 ? "[autoresearch] trusted scoring without a sandbox: the run can still read the held-out data from disk; set [run] sandbox = \"bwrap\" to hide it"
                 : null);
-            await using (var group = ProcessGroup.Start(_spec.Run.Command, worktree, logPath, environment, Lines, slot?.Cpus, sandbox, header: header))
+            await using (var group = ProcessGroup.Start(RunSpec.WithSeed(_spec.Run.Command, seed), worktree, logPath, environment, Lines, slot?.Cpus, sandbox, header: header))
             {
                 outcome = await group.WaitAsync(_spec.Run.Timeout, stop.Token).ConfigureAwait(false);
             }

@@ -19,7 +19,7 @@ public static class SpecLoader
     private static readonly Dictionary<string, string[]> s_knownKeys = new()
     {
         ["objective"] = ["metric", "direction", "pattern", "memory_metric"],
-        ["run"] = ["command", "setup", "timeout_seconds", "progress", "seed", "gpus", "sandbox"],
+        ["run"] = ["command", "setup", "timeout_seconds", "progress", "seed", "gpus", "sandbox", "outputs", "inputs"],
         ["scope"] = ["editable"],
         ["acceptance"] = ["baseline_repeats", "min_delta", "z", "confirm", "confirm_runs", "simplicity", "sigma"],
         ["early_stop"] = ["enabled", "min_fraction", "z", "min_delta", "min_points"],
@@ -152,6 +152,8 @@ public static class SpecLoader
             }
         }
 
+        var outputs = OptionalPaths(run, "run", "outputs", "out*/**", problems);
+        var inputs = OptionalPaths(run, "run", "inputs", "data/**/*.bin", problems);
         var gpus = new List<string>();
         if (run.TryGetValue("gpus", out var gpusValue))
         {
@@ -264,7 +266,7 @@ public static class SpecLoader
             Root = root,
             Source = path,
             Objective = new ObjectiveSpec(metric!, direction, pattern ?? ObjectiveSpec.DefaultPattern(metric!)),
-            Run = new RunSpec(command!, setup, timeout, progress, seed) { Gpus = gpus, Sandbox = sandbox },
+            Run = new RunSpec(command!, setup, timeout, progress, seed) { Gpus = gpus, Sandbox = sandbox, Outputs = outputs, Inputs = inputs },
             Scope = new EditableScope(editable),
             Agent = agentSpec,
             MemoryMetric = memoryMetric,

@@ -88,6 +88,21 @@ public sealed class GitWorkspace
         }
     }
 
+    /// <summary>
+    /// What the user's checkout holds beside its commit: files git does not track (<c>Untracked</c>) and those it ignores
+    /// (<c>Ignored</c>), relative to the root. The harness's own files are left out. Runs happen in a clean checkout of the
+    /// commit, so they see none of these.
+    /// </summary>
+    public async Task<(IReadOnlyList<string> Untracked, IReadOnlyList<string> Ignored)> UncommittedFilesAsync(CancellationToken cancellationToken = default)
+    {
+        var untracked = await Git.RunAsync(Root, ["ls-files", "-z", "--others", "--exclude-standard"], cancellationToken).ConfigureAwait(false);
+        var ignored = await Git.RunAsync(Root, ["ls-files", "-z", "--others", "--ignored", "--exclude-standard"], cancellationToken)
+            .ConfigureAwait(false);
+        static List<string> Theirs(string listing) =>
+            [.. listing.Split('\0', StringSplitOptions.RemoveEmptyEntries).Where(p => p != "results.tsv" && !p.StartsWith($"{StateFolder}/", StringComparison.Ordinal))];
+        return (Theirs(untracked), Theirs(ignored));
+    }
+
     /// <summary>The files of <paramref name="commit"/>, relative to the root.</summary>
     public async Task<IReadOnlyList<string>> FilesAsync(string commit, CancellationToken cancellationToken = default)
     {

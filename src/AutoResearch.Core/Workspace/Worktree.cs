@@ -53,6 +53,46 @@ public sealed partial class Worktree
     }
 
     /// <summary>
+    /// Deletes the untracked files (not ignored, not committed) for which <paramref name="isOutput"/> is true, and returns
+    /// their paths (relative to the worktree): run products an agent's own trial run left, never part of its proposal.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> RemoveUntrackedAsync(Func<string, bool> isOutput, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(isOutput);
+        var listing = await Git.RunAsync(Path, ["ls-files", "-z", "--others", "--exclude-standard"], cancellationToken).ConfigureAwait(false);
+        var removed = new List<string>();
+        foreach (var file in listing.Split('\0', StringSplitOptions.RemoveEmptyEntries).Where(isOutput))
+        {
+            File.Delete(System.IO.Path.Combine(Path, file));
+            removed.Add(file);
+        }
+
+        return removed;
+    }
+
+    /// <summary>
+    /// The paths that git takes as binary (no line diff; <c>.gitattributes</c> respected) among those that differ between
+    /// <paramref name="parent"/> and <paramref name="candidate"/>.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> BinaryPathsAsync(string parent, string candidate, CancellationToken cancellationToken = default)
+    {
+        var numstat = await Git.RunAsync(Path, ["diff", "-z", "--numstat", "--no-renames", "--no-ext-diff", "--no-textconv", parent, candidate], cancellationToken)
+            .ConfigureAwait(false);
+        // One "added<TAB>removed<TAB>path" record per file; git writes "-" for both counts of a binary file.
+        return numstat.Split('\0', StringSplitOptions.RemoveEmptyEntries)
+            .Where(r => r.StartsWith("-\t-\t", StringComparison.Ordinal))
+            .Select(r => r[4..])
+            .ToList();
+    }
+
+    /// <summary>
+    /// The patch from <paramref name="parent"/> to <paramref name="candidate"/> with each binary file reduced to git's one line
+    /// ("Binary files ... differ"): what a record keeps of a change it refused for holding binaries, never their bytes.
+    /// </summary>
+    public Task<string> TextPatchAsync(string parent, string candidate, CancellationToken cancellationToken = default) =>
+        Git.RunAsync(Path, ["diff", "--no-renames", "--no-ext-diff", "--no-textconv", parent, candidate], cancellationToken);
+
+    /// <summary>
     /// The bytes on disk of every file a commit now would add or change (untracked files included, ignored ones not),
     /// measured before anything is added to git, so an oversized proposal is refused without entering the object store.
     /// </summary>

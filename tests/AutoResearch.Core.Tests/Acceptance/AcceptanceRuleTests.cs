@@ -48,7 +48,27 @@ public sealed class AcceptanceRuleTests
         Assert.Equal(VerdictOutcome.Keep, AcceptanceRule.Decide(s_spec, s_minimize, 0.5, 10, [7], false, AcceptanceRule.SettledDegrees).Outcome);
         Assert.Equal(VerdictOutcome.Confirm, AcceptanceRule.Decide(s_spec, s_minimize, 0.5, 10, [7], false, sigmaDegrees: 2).Outcome);
         Assert.Equal(VerdictOutcome.Keep, AcceptanceRule.Decide(s_spec with { Confirm = false }, s_minimize, 0.5, 10, [7], false, 2).Outcome);
-        Assert.Equal(VerdictOutcome.Keep, AcceptanceRule.Decide(s_spec, s_minimize, 0, 10, [7], false, 0).Outcome);
+    }
+
+    [Fact]
+    public void With_sigma_unmeasured_every_win_is_confirmed_but_a_sigma_set_in_the_spec_is_trusted()
+    {
+        // Nothing repeated (0 degrees) or repeats identical (σ 0 from 2 degrees): even a large win is confirmed first.
+        var unknown = AcceptanceRule.Decide(s_spec, s_minimize, 0, 10, [7], false, 0);
+        Assert.Equal(VerdictOutcome.Confirm, unknown.Outcome);
+        Assert.Contains("noise σ unknown (no repeated runs): confirming with a fresh seed", unknown.Reason, StringComparison.Ordinal);
+        var identical = AcceptanceRule.Decide(s_spec, s_minimize, 0, 10, [9.99], false, 2);
+        Assert.Equal(VerdictOutcome.Confirm, identical.Outcome);
+        Assert.Contains("noise σ 0 (repeated runs were identical)", identical.Reason, StringComparison.Ordinal);
+        // Confirmed when the fresh run wins too; not when only the first did.
+        Assert.Equal(VerdictOutcome.Keep, AcceptanceRule.Decide(s_spec, s_minimize, 0, 10, [7, 7], false, 0).Outcome);
+        Assert.Equal(VerdictOutcome.Discard, AcceptanceRule.Decide(s_spec, s_minimize, 0, 10, [7, 10], false, 0).Outcome);
+        // Not a win, nothing to confirm; confirm = false keeps and says so; [acceptance] sigma = 0 is known.
+        Assert.Equal(VerdictOutcome.Discard, AcceptanceRule.Decide(s_spec, s_minimize, 0, 10, [10], false, 0).Outcome);
+        var unconfirmed = AcceptanceRule.Decide(s_spec with { Confirm = false }, s_minimize, 0, 10, [7], false, 0);
+        Assert.Equal(VerdictOutcome.Keep, unconfirmed.Outcome);
+        Assert.Contains("not confirmed: [acceptance] confirm = false", unconfirmed.Reason, StringComparison.Ordinal);
+        Assert.Equal(VerdictOutcome.Keep, AcceptanceRule.Decide(s_spec, s_minimize, 0, 10, [7], false).Outcome);
     }
 
     [Fact]

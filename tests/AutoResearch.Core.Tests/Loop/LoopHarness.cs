@@ -33,12 +33,13 @@ internal static class LoopHarness
     }
 
     /// <summary>Runs a loop over any workspace with <paramref name="proposer"/> and <paramref name="options"/>.</summary>
-    public static async Task<RunSummary> RunAsync(string root, IProposer proposer, LoopOptions options, CancellationToken cancellationToken = default)
+    public static async Task<RunSummary> RunAsync(
+        string root, IProposer proposer, LoopOptions options, CancellationToken cancellationToken = default, IResearchObserver? observer = null)
     {
         var workspace = await GitWorkspace.OpenAsync(root, cancellationToken);
         var spec = SpecLoader.Load(workspace.Root);
         using var ledger = Ledger.Open(Path.Combine(root, ".autoresearch", "ledger.db"));
-        var loop = new ResearchLoop(spec, workspace, ledger, proposer, new ExperimentRunner(spec));
+        var loop = new ResearchLoop(spec, workspace, ledger, proposer, new ExperimentRunner(spec), observer);
         return await loop.RunAsync(options, cancellationToken);
     }
 

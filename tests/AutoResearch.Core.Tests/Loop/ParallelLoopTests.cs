@@ -25,10 +25,11 @@ public sealed class ParallelLoopTests
         Assert.NotNull(second.RebasedFrom);
         Assert.NotEqual(second.RebasedFrom, second.CandidateCommit);
         Assert.Contains("rebased onto", second.Decision, StringComparison.Ordinal);
-        // Measured again on the new best: both changes together.
+        // Measured again on the new best: both changes together, confirmed on a fresh seed (σ unknown).
         Assert.Equal(9, second.Metric);
-        Assert.Single(second.Runs);
-        Assert.EndsWith("run-rebased.log", second.LogPath, StringComparison.Ordinal);
+        Assert.Equal([42, 43], second.Runs.Select(r => r.Seed));
+        Assert.EndsWith("run-rebased-2.log", second.LogPath, StringComparison.Ordinal);
+        Assert.True(File.Exists(second.LogPath));
         Assert.True(File.Exists(Path.Combine(Path.GetDirectoryName(second.LogPath)!, "run.log")), "the run on the stale parent keeps its log");
         Assert.Equal(9, summary.Best.Metric);
         Assert.Equal(["keep", "keep", "keep"], LoopHarness.Statuses(summary.Experiments));

@@ -107,6 +107,31 @@ public sealed class SpecLoaderTests
     }
 
     [Fact]
+    public void Run_outputs_and_inputs_are_globs_and_python_caches_are_always_outputs()
+    {
+        var spec = SpecLoader.FromToml("/w", "/w/autoresearch.toml", Valid.Replace("seed = 7", """
+            seed = 7
+            outputs = ["out*/**", "*.log"]
+            inputs = ["data/**/*.bin"]
+            """, StringComparison.Ordinal));
+
+        Assert.True(spec.Run.IsOutput("out-shakespeare-char/ckpt.pt"));
+        Assert.True(spec.Run.IsOutput("train.log"));
+        Assert.True(spec.Run.IsOutput("__pycache__/model.cpython-312.pyc"));
+        Assert.True(spec.Run.IsOutput("pkg/__pycache__/x.pyc"));
+        Assert.False(spec.Run.IsOutput("train.py"));
+        Assert.False(spec.Run.IsOutput("data/out/readme.md"));
+        Assert.True(spec.Run.IsInput("data/shakespeare_char/train.bin"));
+        Assert.False(spec.Run.IsInput("data/shakespeare_char/meta.pkl"));
+        Assert.Equal("python train.py --seed=43 --eval-seed=43", RunSpec.WithSeed("python train.py --seed={seed} --eval-seed={seed}", 43));
+
+        var error = Assert.Throws<SpecException>(() => SpecLoader.FromToml("/w", "/w/autoresearch.toml",
+            Valid.Replace("seed = 7", "outputs = \"out\"\ninputs = [1]", StringComparison.Ordinal)));
+        Assert.Contains(error.Problems, p => p.StartsWith("[run] outputs = \"out\" must be a list of paths, e.g. [\"out*/**\"]", StringComparison.Ordinal));
+        Assert.Contains(error.Problems, p => p.StartsWith("[run] inputs = [1] must be a list of paths", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Malformed_toml_names_the_file_and_position()
     {
         var error = Assert.Throws<SpecException>(() => SpecLoader.FromToml("/w", "/w/autoresearch.toml", "[objective\nmetric = 1\n"));
