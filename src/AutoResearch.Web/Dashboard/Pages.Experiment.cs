@@ -65,7 +65,8 @@ internal sealed partial class Pages
             return Markup.Of($"<p class=\"empty\">no changes</p>");
         }
 
-        var lines = patch.TrimEnd().Split('\n').Select(line =>
+        // Older ledgers may hold a binary patch's base85 lines: shown as git's "Binary files ... differ" line, never the bytes.
+        var lines = Core.Workspace.CommittedChange.WithoutBinaryData(patch).TrimEnd().Split('\n').Select(line =>
         {
             var kind = line.StartsWith("+++", StringComparison.Ordinal) || line.StartsWith("---", StringComparison.Ordinal) ? "file"
                 : line.StartsWith('+') ? "add"
