@@ -46,7 +46,7 @@ public sealed class SearchKnobsCommandTests
         Assert.Contains("2 searched of 3 found in knobs.sh", output, StringComparison.Ordinal);
         Assert.Matches(@"learning_rate\s*│ knobs\.sh:2\s*│ shell\s*│ 0\.01\s*│ float 0\.001\.\.0\.1, log scale", output);
         Assert.Matches(@"beta1\s*│ knobs\.sh:3 .*decay rate 0\.5\.\.0\.99, searched as 1 - value on a log scale", output);
-        Assert.Matches(@"SEED\s*│ knobs\.sh:4 .*frozen: `seed` names a random seed", output);
+        Assert.Matches(@"SEED\s*│ knobs\.sh:4 .*frozen: not research: a random seed", output);
     }
 
     /// <summary>A committed workspace whose only editable file is knobs.sh; its run command leaves <paramref name="marker"/>.</summary>

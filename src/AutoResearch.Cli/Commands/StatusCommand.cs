@@ -92,6 +92,13 @@ internal sealed class StatusCommand(IAnsiConsole console) : AsyncCommand<Workspa
             console.Write(table);
         }
 
+        var shadowed = knobs.Tunable.GroupBy(k => k.Name).Where(g => g.Select(k => k.File).Distinct().Count() > 1).ToList();
+        if (shadowed.Count > 0)
+        {
+            console.MarkupLineInterpolated(
+                $"[yellow]note:[/] {string.Join(", ", shadowed.Select(g => $"{g.Key} ({string.Join(", ", g.Select(k => k.File).Distinct())})"))} appear in more than one editable file and each copy is searched; make editable only the file whose value takes effect, or exclude the others in [[search]]");
+        }
+
         foreach (var problem in knobs.Problems)
         {
             console.MarkupLineInterpolated($"[red]error:[/] {spec.Source}: {problem}");

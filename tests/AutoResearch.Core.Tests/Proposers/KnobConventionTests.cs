@@ -34,6 +34,7 @@ public sealed class KnobConventionTests
         def get_lr(it):
             min_lr = 5
             return min_lr
+        device_type = 'cuda' if 'cuda' in device else 'cpu'
         """;
 
     [Fact]
@@ -53,6 +54,7 @@ public sealed class KnobConventionTests
             name => Assert.True(all[name].Space.Frozen, name));
         Assert.Contains("seed", all["seed"].Space.Reason, StringComparison.Ordinal);
         Assert.DoesNotContain("tokens_per_iter", all.Keys);
+        Assert.DoesNotContain("device_type", all.Keys);
     }
 
     [Fact]

@@ -95,15 +95,15 @@ public static partial class KnobScanner
                 space = space with
                 {
                     Frozen = true,
-                    Reason = "a boolean switch outside UPPER_CASE constants; give it `choices = [true, false]` in [search.knobs] to search it",
+                    Reason = "a lowercase switch (searched with `choices = [true, false]`)",
                 };
             }
         }
-        else if (literal.Length >= 2 && literal[0] is '"' or '\'' && literal[^1] == literal[0])
+        else if (literal.Length >= 2 && literal[0] is '"' or '\'' && literal.IndexOf(literal[0], 1) == literal.Length - 1)
         {
             if (!choices.Success)
             {
-                space = new KnobSpace { Kind = KnobKind.Choice, Frozen = true, Reason = "text without `choices: a|b` in its comment" };
+                space = new KnobSpace { Kind = KnobKind.Choice, Frozen = true, Reason = "text without `choices: a|b`" };
             }
             else
             {
@@ -123,7 +123,7 @@ public static partial class KnobScanner
 
         if (!space.Frozen && NotResearch(words) is { } what)
         {
-            space = space with { Frozen = true, Reason = $"{what}, not a research knob; give it a range in [search.knobs] to search it anyway" };
+            space = space with { Frozen = true, Reason = $"not research: {what}" };
         }
 
         return space;
@@ -139,7 +139,7 @@ public static partial class KnobScanner
                 Low = value,
                 High = value,
                 Frozen = true,
-                Reason = "zero or negative, so no scale to infer; give it a range in [search.knobs]",
+                Reason = "zero or negative, no scale to infer (searched with a `range`)",
             };
         }
 
@@ -175,7 +175,7 @@ public static partial class KnobScanner
 
     /// <summary>What a setting is when its name says it is not research (a seed, a device, logging or evaluation), else null.</summary>
     private static string? NotResearch(IReadOnlyList<string> words) =>
-        words.FirstOrDefault(s_notResearchWords.ContainsKey) is { } word ? $"`{word}` names a {s_notResearchWords[word]}" : null;
+        words.FirstOrDefault(s_notResearchWords.ContainsKey) is { } word ? s_notResearchWords[word] : null;
 
     /// <summary>Whether <paramref name="name"/> names a random seed, which the search never tunes.</summary>
     public static bool IsSeed(string name) => Words(name).Any(w => w is "seed" or "seeds");
@@ -224,29 +224,29 @@ public static partial class KnobScanner
 
     private static readonly Dictionary<string, string> s_notResearchWords = new(StringComparer.Ordinal)
     {
-        ["seed"] = "random seed (noise, not research: use {seed} / AUTORESEARCH_SEED)",
-        ["seeds"] = "random seed (noise, not research: use {seed} / AUTORESEARCH_SEED)",
-        ["device"] = "device setting",
-        ["devices"] = "device setting",
-        ["dtype"] = "number format",
-        ["gpu"] = "device setting",
-        ["gpus"] = "device setting",
-        ["cuda"] = "device setting",
-        ["workers"] = "process setting",
-        ["threads"] = "process setting",
-        ["world"] = "process setting",
-        ["port"] = "process setting",
-        ["eval"] = "evaluation setting (tuning it changes the measurement, not the model)",
-        ["interval"] = "logging or evaluation interval",
-        ["every"] = "logging or evaluation interval",
-        ["verbose"] = "logging setting",
-        ["debug"] = "logging setting",
-        ["wandb"] = "logging setting",
-        ["best"] = "bookkeeping value",
-        ["save"] = "checkpoint setting",
-        ["checkpoint"] = "checkpoint setting",
-        ["ckpt"] = "checkpoint setting",
-        ["vocab"] = "vocabulary size (fixed by the data)",
+        ["seed"] = "a random seed (vary it with {seed} / AUTORESEARCH_SEED)",
+        ["seeds"] = "a random seed (vary it with {seed} / AUTORESEARCH_SEED)",
+        ["device"] = "a device",
+        ["devices"] = "a device",
+        ["dtype"] = "a number format",
+        ["gpu"] = "a device",
+        ["gpus"] = "a device",
+        ["cuda"] = "a device",
+        ["workers"] = "a process setting",
+        ["threads"] = "a process setting",
+        ["world"] = "a process setting",
+        ["port"] = "a process setting",
+        ["eval"] = "the evaluation (it changes the measurement)",
+        ["interval"] = "a logging or evaluation interval",
+        ["every"] = "a logging or evaluation interval",
+        ["verbose"] = "logging",
+        ["debug"] = "logging",
+        ["wandb"] = "logging",
+        ["best"] = "bookkeeping",
+        ["save"] = "checkpointing",
+        ["checkpoint"] = "checkpointing",
+        ["ckpt"] = "checkpointing",
+        ["vocab"] = "the vocabulary size (fixed by the data)",
     };
 
     /// <summary>One literal a convention found, before its space is inferred.</summary>

@@ -47,15 +47,16 @@ public sealed record KnobSpace
     {
         if (Frozen)
         {
-            return "frozen: " + (Reason ?? "no space to infer; give it one in [search.knobs]");
+            return "frozen: " + (Reason ?? "no space to infer (give it one in [search.knobs])");
         }
 
         static string N(double v) => v.ToString("G4", CultureInfo.InvariantCulture);
+        static string I(double v) => v.ToString("0", CultureInfo.InvariantCulture);
         return Kind switch
         {
             KnobKind.Boolean or KnobKind.Choice => "choice " + string.Join(" | ", Choices),
-            KnobKind.Integer when PowerOfTwo => $"integer, powers of two {N(Low)}..{N(High)}",
-            KnobKind.Integer => $"integer {N(Low)}..{N(High)}{(Log ? ", log scale" : "")}",
+            KnobKind.Integer when PowerOfTwo => $"integer, powers of two {I(Low)}..{I(High)}",
+            KnobKind.Integer => $"integer {I(Math.Ceiling(Low))}..{I(Math.Floor(High))}{(Log ? ", log scale" : "")}",
             _ when Complement => $"decay rate {N(Low)}..{N(High)}, searched as 1 - value{(Log ? " on a log scale" : "")}",
             _ => $"float {N(Low)}..{N(High)}{(Log ? ", log scale" : "")}",
         };
