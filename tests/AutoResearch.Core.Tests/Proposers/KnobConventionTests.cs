@@ -58,6 +58,31 @@ public sealed class KnobConventionTests
     }
 
     [Fact]
+    public void In_a_file_of_upper_case_constants_the_lowercase_names_are_found_but_frozen()
+    {
+        // karpathy/autoresearch's train.py: a dataclass whose defaults the constants below override, and loop state.
+        const string text = """
+            @dataclass
+            class GPTConfig:
+                sequence_len: int = 2048
+                n_layer: int = 12
+
+            ADAM_BETAS = (0.8, 0.95)
+            DEPTH = 8
+            DEVICE_BATCH_SIZE = 128
+            H100_BF16_PEAK_FLOPS = 989.5e12
+            step = 1
+            """;
+
+        var knobs = KnobScanner.Scan("train.py", text).ToDictionary(k => k.Name);
+
+        Assert.Equal(["ADAM_BETAS[0]", "ADAM_BETAS[1]", "DEPTH", "DEVICE_BATCH_SIZE"], knobs.Values.Where(k => !k.Space.Frozen).Select(k => k.Name));
+        Assert.True(knobs["n_layer"].Space.Frozen);
+        Assert.Contains("UPPER_CASE constants", knobs["step"].Space.Reason, StringComparison.Ordinal);
+        Assert.False(KnobScanner.Scan("model.py", "@dataclass\nclass C:\n    n_layer: int = 12\n").Single().Space.Frozen);
+    }
+
+    [Fact]
     public void Sizes_that_are_powers_of_two_stay_powers_of_two_and_other_integers_do_not()
     {
         var knobs = KnobScanner.Scan("config.py", NanoGptConfig).ToDictionary(k => k.Name);

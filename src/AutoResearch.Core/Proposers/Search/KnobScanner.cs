@@ -68,8 +68,18 @@ public static partial class KnobScanner
             }
         }
 
-        return knobs;
+        return knobs.Any(k => k.Convention == "Python assignment" && IsUpperCase(k.Name) && !k.Space.Frozen)
+            ? knobs.Select(ShadowedByConstants).ToList()
+            : knobs;
     }
+
+    /// <summary>
+    /// In a Python file whose knobs are UPPER_CASE constants (karpathy's train.py), the lowercase names are what the code
+    /// derives from them (a dataclass's defaults that the constants override, loop state): found, but frozen.
+    /// </summary>
+    private static Knob ShadowedByConstants(Knob knob) => IsUpperCase(knob.Name) || knob.Space.Frozen
+        ? knob
+        : knob with { Space = knob.Space with { Frozen = true, Reason = "this file's knobs are its UPPER_CASE constants (searched with a `range`)" } };
 
     /// <summary>
     /// The space a literal suggests, from its value, its name and its comment. A constant with nothing to infer from (zero,
@@ -175,7 +185,12 @@ public static partial class KnobScanner
 
     /// <summary>What a setting is when its name says it is not research (a seed, a device, logging or evaluation), else null.</summary>
     private static string? NotResearch(IReadOnlyList<string> words) =>
-        words.FirstOrDefault(s_notResearchWords.ContainsKey) is { } word ? s_notResearchWords[word] : null;
+        words.FirstOrDefault(w => s_notResearchWords.ContainsKey(w) && !(s_deviceWords.Contains(w) && words.Any(s_sizeWords.Contains))) is { } word
+            ? s_notResearchWords[word]
+            : null;
+
+    /// <summary>Words that mark a device setting, unless the name is a size per device (<c>device_batch_size</c>).</summary>
+    private static readonly HashSet<string> s_deviceWords = new(StringComparer.Ordinal) { "device", "devices", "gpu", "gpus", "cuda" };
 
     /// <summary>Whether <paramref name="name"/> names a random seed, which the search never tunes.</summary>
     public static bool IsSeed(string name) => Words(name).Any(w => w is "seed" or "seeds");
@@ -247,6 +262,7 @@ public static partial class KnobScanner
         ["checkpoint"] = "checkpointing",
         ["ckpt"] = "checkpointing",
         ["vocab"] = "the vocabulary size (fixed by the data)",
+        ["flops"] = "a hardware constant",
     };
 
     /// <summary>One literal a convention found, before its space is inferred.</summary>
