@@ -49,6 +49,23 @@ public sealed class SearchKnobsCommandTests
         Assert.Matches(@"SEED\s*│ knobs\.sh:4 .*frozen: not research: a random seed", output);
     }
 
+    [Fact]
+    public async Task Status_notes_a_knob_found_in_several_editable_files()
+    {
+        using var repo = Workspace("lr=0.01\nwidth=64\n", "", out _);
+        repo.Write("more.sh", "lr=0.02\n");
+        repo.Write("autoresearch.toml", repo.Read("autoresearch.toml").Replace("[\"knobs.sh\"]", "[\"*.sh\"]", StringComparison.Ordinal));
+        repo.Git("add", "-A");
+        repo.Git("commit", "-qm", "two files");
+
+        var (code, output) = await CliRunner.RunAsync("status", repo.Root);
+
+        Assert.Equal(0, code);
+        Assert.Contains("3 searched of 3 found in knobs.sh, more.sh", output, StringComparison.Ordinal);
+        Assert.Contains("note: lr (knobs.sh, more.sh) appear in more than one editable file", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("width (", output, StringComparison.Ordinal);
+    }
+
     /// <summary>A committed workspace whose only editable file is knobs.sh; its run command leaves <paramref name="marker"/>.</summary>
     private static TempGitRepo Workspace(string knobs, string extraToml, out string marker)
     {
