@@ -10,7 +10,7 @@ var seeds = 30;
 var firstSeed = 0;
 var budget = 100;
 string[]? filter = null;
-var methods = Runner.Methods;
+var methods = Runner.Default;
 var traces = "/tmp/search-vs-optuna-traces.csv";
 string? analyze = null;
 var lcbenchFolder = "/work/shared/data/yahpo-lcbench";
@@ -52,7 +52,7 @@ if (analyze is null)
     await writer.WriteLineAsync("problem,method,seed,seconds,best,picked");
     var workerTasks = Enumerable.Range(0, workers).Select(_ => Task.Run(() =>
     {
-        using var optuna = methods.Any(m => m != "ours") ? new OptunaStudy(python, Path.Combine(AppContext.BaseDirectory, "optuna_driver.py")) : null;
+        using var optuna = methods.Any(m => !m.StartsWith("ours", StringComparison.Ordinal)) ? new OptunaStudy(python, Path.Combine(AppContext.BaseDirectory, "optuna_driver.py")) : null;
         while (jobs.TryDequeue(out var job))
         {
             var clock = Stopwatch.StartNew();

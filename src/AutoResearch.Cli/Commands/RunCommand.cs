@@ -4,6 +4,7 @@ using AutoResearch.Core;
 using AutoResearch.Core.Loop;
 using AutoResearch.Core.Notifications;
 using AutoResearch.Core.Proposers;
+using AutoResearch.Core.Proposers.Search;
 using AutoResearch.Core.Records;
 using AutoResearch.Core.Running;
 using AutoResearch.Core.Spec;
@@ -65,6 +66,12 @@ internal sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand
         var spec = SpecLoader.Load(workspace.Root);
         var proposer = ProposerFactory.Create(spec, settings.Agent, settings.AgentCommand, (settings.Provider, settings.Model, settings.BaseUrl));
         using var owned = proposer as IDisposable;
+        if (proposer is SearchProposer)
+        {
+            // Before the baseline: a search with nothing to search would only fail after a full baseline run.
+            (await SearchKnobs.ReadAsync(spec, workspace.Root, cancellationToken)).EnsureSearchable(spec);
+        }
+
         var options = new LoopOptions
         {
             Tag = settings.Tag,

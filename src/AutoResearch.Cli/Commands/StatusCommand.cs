@@ -1,4 +1,5 @@
 using AutoResearch.Cli.Rendering;
+using AutoResearch.Core.Proposers.Search;
 using AutoResearch.Core.Records;
 using AutoResearch.Core.Spec;
 using AutoResearch.Core.Workspace;
@@ -26,6 +27,10 @@ internal sealed class StatusCommand(IAnsiConsole console) : AsyncCommand<Workspa
         var early = spec.EarlyStop;
         console.MarkupLineInterpolated(
             $"[bold]early stop[/] {(early.Enabled ? $"on from {early.MinFraction:P0} of the budget, behind by max(min_delta {early.MinDelta}, z {early.Z} × σ) on {early.MinPoints} lines in a row" : "off ([early_stop] enabled = true)")}");
+        if (spec.Agent.Kind is null or "search")
+        {
+            await PrintKnobsAsync(spec, workspace.Root, cancellationToken);
+        }
 
         var ledgerPath = Path.Combine(workspace.StateDirectory, "ledger.db");
         if (!File.Exists(ledgerPath))
@@ -61,5 +66,47 @@ internal sealed class StatusCommand(IAnsiConsole console) : AsyncCommand<Workspa
         console.Write(table);
         LedgerCheck.Print(console, ledger, ledger.Runs().Select(r => r.Tag).ToList(), perRun: 1);
         return Entry.Ok;
+    }
+
+    /// <summary>The knobs the search proposer finds in the editable files: where, the value, the space it searches.</summary>
+    private async Task PrintKnobsAsync(ResearchSpec spec, string root, CancellationToken cancellationToken)
+    {
+        var knobs = await SearchKnobs.ReadAsync(spec, root, cancellationToken);
+        var searched = knobs.Tunable.ToDictionary(k => (k.File, k.Name), k => k.Space);
+        console.MarkupLineInterpolated($"[bold]knobs[/]     {knobs.Tunable.Count} searched of {knobs.Found.Count} found in {(knobs.Files.Count == 0 ? "no editable file it reads" : string.Join(", ", knobs.Files))}");
+        if (knobs.Found.Count > 0)
+        {
+            var table = new Table().Border(TableBorder.Rounded).AddColumns("knob", "where", "convention", "value", "searched as");
+            foreach (var knob in knobs.Found)
+            {
+                var space = searched.GetValueOrDefault((knob.File, knob.Name));
+                var described = space?.Describe() ?? (knob.Space.Frozen ? knob.Space.Describe() : "not searched: frozen or excluded in [search]");
+                table.AddRow(
+                    Markup.Escape(knob.Name),
+                    Markup.Escape($"{knob.File}:{knob.Line}"),
+                    Markup.Escape(knob.Convention),
+                    Markup.Escape(knob.Literal),
+                    space is null ? $"[grey]{Markup.Escape(described)}[/]" : Markup.Escape(described));
+            }
+
+            console.Write(table);
+        }
+
+        var shadowed = knobs.Tunable.GroupBy(k => k.Name).Where(g => g.Select(k => k.File).Distinct().Count() > 1).ToList();
+        if (shadowed.Count > 0)
+        {
+            console.MarkupLineInterpolated(
+                $"[yellow]note:[/] {string.Join(", ", shadowed.Select(g => $"{g.Key} ({string.Join(", ", g.Select(k => k.File).Distinct())})"))} appear in more than one editable file and each copy is searched; make editable only the file whose value takes effect, or exclude the others in [[search]]");
+        }
+
+        foreach (var problem in knobs.Problems)
+        {
+            console.MarkupLineInterpolated($"[red]error:[/] {spec.Source}: {problem}");
+        }
+
+        if (knobs.Problems.Count == 0 && knobs.Tunable.Count == 0)
+        {
+            console.MarkupLineInterpolated($"[yellow]warning:[/] {SearchKnobs.NothingToSearch(spec, knobs.Files, knobs.Found)}");
+        }
     }
 }

@@ -84,4 +84,44 @@ public sealed class BayesianOptimizerTests
         var ratio = (warped[9] - warped[8]) / (warped[1] - warped[0]);
         Assert.True(ratio < raw / 10, $"top/bottom gap ratio {ratio:G3}, raw {raw:G3}");
     }
+
+    [Fact]
+    public void Early_suggestions_move_one_coordinate_then_two_each_in_turn_and_widen_later()
+    {
+        const int d = 8;
+        var optimizer = new BayesianOptimizer(Enumerable.Repeat(SearchDimension.Continuous, d).ToList());
+        var current = Enumerable.Repeat(0.5, d).ToArray();
+        var observations = new List<Observation> { new(current, 10.0) };
+        var moved = new HashSet<int>();
+        var counts = new List<int>();
+        for (var n = 1; n < 30; n++)
+        {
+            var point = optimizer.Suggest(observations, 5, current);
+            var changed = Enumerable.Range(0, d).Where(j => Math.Abs(point[j] - current[j]) > 1e-9).ToList();
+            counts.Add(changed.Count);
+            if (n < 10)
+            {
+                moved.UnionWith(changed);
+            }
+
+            // Nothing improves on the current point, so every suggestion is a move from it.
+            observations.Add(new Observation(point, 11.0 + Math.Sin(n)));
+        }
+
+        Assert.Equal([1, 1, 1, 1, 2, 2, 2, 2, 2], counts.Take(9));
+        Assert.Equal(d, moved.Count);
+        Assert.All(counts.Skip(9).Take(4), c => Assert.InRange(c, 1, 2));
+        Assert.All(counts.Skip(9), (c, i) => Assert.InRange(c, 1, 2 + (i / BayesianOptimizer.WidenEvery)));
+    }
+
+    [Fact]
+    public void The_plain_design_moves_every_coordinate_when_asked()
+    {
+        var optimizer = new BayesianOptimizer(Enumerable.Repeat(SearchDimension.Continuous, 6).ToList(), new BayesianOptimizerOptions { FewMovesFirst = false });
+        var current = Enumerable.Repeat(0.5, 6).ToArray();
+
+        var point = optimizer.Suggest([new Observation(current, 1.0)], 5, current);
+
+        Assert.Equal(6, Enumerable.Range(0, 6).Count(j => Math.Abs(point[j] - current[j]) > 1e-9));
+    }
 }

@@ -34,8 +34,9 @@ public sealed class KnobScannerTests
         Assert.True(knobs["LEARNING_RATE"].Space.Log);
         Assert.Equal(1e-4, knobs["LEARNING_RATE"].Space.Low, 12);
         Assert.Equal(1e-2, knobs["LEARNING_RATE"].Space.High, 12);
-        Assert.True(knobs["N_LAYER"].Space.PowerOfTwo);
-        Assert.Equal((1, 16), (knobs["N_LAYER"].Space.Low, knobs["N_LAYER"].Space.High));
+        // A layer count is a small range of whole counts around its value, not a power of two.
+        Assert.False(knobs["N_LAYER"].Space.PowerOfTwo);
+        Assert.Equal((2, 8), (knobs["N_LAYER"].Space.Low, knobs["N_LAYER"].Space.High));
         Assert.False(knobs["BATCH"].Space.PowerOfTwo);
         Assert.Equal(KnobKind.Integer, knobs["BATCH"].Space.Kind);
         Assert.True(knobs["DROPOUT"].Space.High < 1);
@@ -69,8 +70,8 @@ public sealed class KnobScannerTests
     [Fact]
     public void Shell_assignments_become_knobs()
     {
-        var knobs = KnobScanner.Scan("knobs.sh", "# comment\nX=1.5\nexport STEPS=100 # steps\nlower=3\nZERO=0\n").Where(k => !k.Space.Frozen);
+        var knobs = KnobScanner.Scan("knobs.sh", "# comment\nX=1.5\nexport STEPS=100 # steps\nlr=3e-4\nZERO=0\nSEED=7\n  indented=2\n").Where(k => !k.Space.Frozen);
 
-        Assert.Equal(["X", "STEPS"], knobs.Select(k => k.Name));
+        Assert.Equal(["X", "STEPS", "lr"], knobs.Select(k => k.Name));
     }
 }

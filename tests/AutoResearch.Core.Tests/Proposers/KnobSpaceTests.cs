@@ -117,6 +117,99 @@ public sealed class KnobSpaceTests
         Assert.All(knobs.Values, k => Assert.NotNull(k.Space.ToUnit(k.Literal)));
     }
 
+    [Theory]
+    [InlineData("BETA1", "0.9", 0.5, 0.99)]
+    [InlineData("beta2", "0.95", 0.5, 0.995)]
+    [InlineData("adam_beta2", "0.999", 0.99, 0.9999)]
+    [InlineData("momentum", "0.9", 0.5, 0.99)]
+    [InlineData("ema_decay", "0.9999", 0.999, 0.99999)]
+    public void Decay_rates_are_searched_as_one_minus_beta_on_a_log_scale_and_stay_in_their_band(string name, string literal, double low, double high)
+    {
+        var space = KnobScanner.Scan("train.py", $"{name} = {literal}\n").Single().Space;
+
+        Assert.True(space.Complement);
+        Assert.Equal(low, space.Low, 9);
+        Assert.Equal(high, space.High, 9);
+        var values = Enumerable.Range(0, 201).Select(i => space.ToLiteral(i / 200.0, literal)).Distinct().ToList();
+        Assert.All(values, v => Assert.InRange(double.Parse(v, System.Globalization.CultureInfo.InvariantCulture), low - 1e-12, high + 1e-12));
+        // Evenly spaced in 1 - beta: the middle of the unit interval is the geometric middle of 1 - low and 1 - high.
+        var middle = double.Parse(space.ToLiteral(0.5, literal), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(Math.Sqrt((1 - low) * (1 - high)), 1 - middle, (1 - middle) * 0.01);
+        Assert.Equal(literal, space.ToLiteral(space.ToUnit(literal)!.Value, literal));
+    }
+
+    [Fact]
+    public void Betas_are_never_proposed_outside_their_band_in_a_whole_search()
+    {
+        var knobs = KnobScanner.Scan("train.cs", "const float BETA1 = 0.9f;\nconst float BETA2 = 0.95f;\nconst double LR = 1e-3;\n");
+        var optimizer = new BayesianOptimizer(knobs.Select(k => k.Space.Dimension()).ToList());
+        var observations = new List<Observation> { new(knobs.Select(k => k.Space.ToUnit(k.Literal)!.Value).ToList(), 1.0) };
+        var random = new Random(3);
+        for (var i = 0; i < 25; i++)
+        {
+            var point = optimizer.Suggest(observations, 11);
+            var beta1 = double.Parse(knobs[0].Space.ToLiteral(point[0], "0.9f").TrimEnd('f'), System.Globalization.CultureInfo.InvariantCulture);
+            var beta2 = double.Parse(knobs[1].Space.ToLiteral(point[1], "0.95f").TrimEnd('f'), System.Globalization.CultureInfo.InvariantCulture);
+            Assert.InRange(beta1, 0.5, 0.99);
+            Assert.InRange(beta2, 0.5, 0.995);
+            observations.Add(new Observation(point, random.NextDouble()));
+        }
+    }
+
+    [Theory]
+    [InlineData("n_layer = 1\n")]
+    [InlineData("n_layer = 12\n")]
+    [InlineData("n_head = 6\n")]
+    [InlineData("N_HEAD = 4\n")]
+    [InlineData("gradient_accumulation_steps = 1\n")]
+    [InlineData("max_iters = 5000\n")]
+    public void Integers_stay_positive_whole_numbers(string text)
+    {
+        var knob = KnobScanner.Scan("config.py", text).Single();
+
+        var values = Enumerable.Range(0, 101).Select(i => knob.Space.ToLiteral(i / 100.0, knob.Literal)).ToList();
+
+        Assert.All(values, v => Assert.True(long.TryParse(v, out var n) && n >= 1, v));
+    }
+
+    [Fact]
+    public void Layer_and_head_counts_search_a_small_range_around_their_value()
+    {
+        var knobs = KnobScanner.Scan("config.py", "n_layer = 12\nn_head = 6\n").ToDictionary(k => k.Name);
+
+        Assert.Equal((6, 24), (knobs["n_layer"].Space.Low, knobs["n_layer"].Space.High));
+        Assert.Equal((3, 12), (knobs["n_head"].Space.Low, knobs["n_head"].Space.High));
+        Assert.False(knobs["n_layer"].Space.Log);
+    }
+
+    [Fact]
+    public void An_override_that_matches_no_knob_is_an_error_naming_it_and_the_knobs_found()
+    {
+        var section = (TomlTable)TomlSerializer.Deserialize<TomlTable>("[search.knobs]\nlearning_rat = { range = [1e-4, 1e-2] }\nbatch_size = { range = [4, 64] }\n")!["search"];
+        var settings = new SearchSettings(section.ToDictionary(kv => kv.Key, kv => kv.Value), "autoresearch.toml");
+
+        var error = Assert.Throws<SpecException>(() => settings.Apply(KnobScanner.Scan("config.py", "learning_rate = 6e-4\nbatch_size = 12\n"), "autoresearch.toml"));
+
+        var problem = Assert.Single(error.Problems);
+        Assert.Contains("[search.knobs] learning_rat matches no knob", problem, StringComparison.Ordinal);
+        Assert.Contains("found: learning_rate, batch_size", problem, StringComparison.Ordinal);
+        Assert.DoesNotContain("batch_size matches", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_override_finds_a_nested_config_value_by_its_last_name_and_a_seed_cannot_be_searched()
+    {
+        var section = (TomlTable)TomlSerializer.Deserialize<TomlTable>("[search.knobs]\nlr = { range = [1e-4, 1e-2] }\nseed = { range = [0, 100] }\n")!["search"];
+        var settings = new SearchSettings(section.ToDictionary(kv => kv.Key, kv => kv.Value), "autoresearch.toml");
+        var knobs = KnobScanner.Scan("c.yaml", "optim:\n  lr: 3e-4\nseed: 1\n");
+
+        var error = Assert.Throws<SpecException>(() => settings.Apply(knobs, "autoresearch.toml"));
+
+        Assert.Contains("seed is a random seed", Assert.Single(error.Problems), StringComparison.Ordinal);
+        var ok = new SearchSettings(new Dictionary<string, object> { ["knobs"] = new TomlTable { ["lr"] = new TomlTable { ["range"] = new TomlArray { 1e-4, 1e-2 } } } }, "autoresearch.toml");
+        Assert.Equal((1e-4, 1e-2), ok.Apply(knobs, "autoresearch.toml").Select(k => (k.Space.Low, k.Space.High)).Single());
+    }
+
     private static string TinyGptTemplate()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

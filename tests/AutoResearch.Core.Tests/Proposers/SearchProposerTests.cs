@@ -76,6 +76,41 @@ public sealed class SearchProposerTests
     }
 
     [Fact]
+    public async Task Early_proposals_change_one_or_two_knobs_of_a_lowercase_config_in_place()
+    {
+        using var toy = new ToyWorkspace();
+        toy.Repo.Write("autoresearch.toml", Spec.Replace("train.py\"]", "config.py\"]", StringComparison.Ordinal));
+        toy.Repo.Write("config.py", """
+            # nanoGPT-style config, executed by train.py
+            learning_rate = 1e-3 # peak
+            n_layer = 4
+            batch_size = 16
+            beta1 = 0.9
+            dropout_p = 0.2
+            seed = 1337
+            """);
+        toy.Repo.Write("train.py", """
+            exec(open("config.py").read())
+            loss = abs(learning_rate - 0.003) * 100 + abs(n_layer - 6) + abs(batch_size - 32) / 16 + abs(beta1 - 0.95) * 10 + dropout_p
+            print("---")
+            print(f"score: {loss:.6f}")
+            """);
+        toy.Repo.Git("add", "-A");
+        toy.Repo.Git("commit", "-qm", "config workspace");
+
+        var summary = await LoopHarness.RunAsync(toy, maxExperiments: 6, proposer: new SearchProposer());
+
+        var moves = summary.Experiments.Where(e => !e.IsBaseline).Select(e => e.Description!.Split(" -> ").Length - 1).ToList();
+        Assert.Equal(6, moves.Count);
+        Assert.Equal(1, moves[0]);
+        Assert.All(moves, m => Assert.InRange(m, 1, 2));
+        Assert.All(summary.Experiments.Where(e => !e.IsBaseline), e => Assert.DoesNotContain("seed", e.Description!, StringComparison.Ordinal));
+        Assert.All(summary.Experiments.Where(e => !e.IsBaseline), e =>
+            Assert.All(e.Patch!.Split('\n').Where(l => l.StartsWith('+') && !l.StartsWith("+++")),
+                l => Assert.Matches(@"^\+(learning_rate = [0-9.e-]+ # peak|n_layer = [0-9]+|batch_size = [0-9]+|beta1 = 0\.[0-9]+|dropout_p = [0-9.]+)$", l)));
+    }
+
+    [Fact]
     public async Task Workspace_without_knobs_stops_with_advice()
     {
         using var toy = new ToyWorkspace();

@@ -9,6 +9,10 @@ namespace AutoResearch.Core.Proposers.Search;
 /// the fitted lengthscales, a few uniform ones, and a refinement round around the best candidates. Failed evaluations count as the worst
 /// value seen. A suggestion depends only on the observations and the seed (unless
 /// <see cref="BayesianOptimizerOptions.WarmStart"/>), so replaying a history replays the search.
+/// With <see cref="BayesianOptimizerOptions.FewMovesFirst"/> (the default) a suggestion differs from the current point in
+/// few coordinates early on: the design moves one coordinate at a time, then two, each taking its turn, and the model's
+/// suggestions may move two, then one more every <see cref="WidenEvery"/> evaluations, so an improvement can be
+/// credited to what changed.
 /// </summary>
 public sealed class BayesianOptimizer
 {
@@ -30,20 +34,32 @@ public sealed class BayesianOptimizer
         _options.Validate();
     }
 
+    /// <summary>Evaluations after the design between two widenings of the number of coordinates a suggestion may move.</summary>
+    public const int WidenEvery = 4;
+
     /// <summary>The next point to evaluate, in [0, 1] per dimension, discrete coordinates on their levels.</summary>
     /// <param name="observations">Every evaluation so far, in order.</param>
     /// <param name="seed">Fixes the design and the candidates; the same observations and seed give the same point.</param>
-    public double[] Suggest(IReadOnlyList<Observation> observations, int seed)
+    /// <param name="current">The point a suggestion moves from (the configuration the change is made to); null: the
+    /// evaluated point with the best value, else the first.</param>
+    public double[] Suggest(IReadOnlyList<Observation> observations, int seed, IReadOnlyList<double>? current = null)
     {
         ArgumentNullException.ThrowIfNull(observations);
         var d = _dimensions.Length;
         var n = observations.Count;
+        if (current is not null && current.Count != d)
+        {
+            throw new ArgumentException($"the current point has {current.Count} coordinates, not {d}", nameof(current));
+        }
+
         var random = new Random(unchecked((seed * 1_000_003) + (n * 7919) + 17));
         var valid = observations.Where(o => o.Value is { } v && double.IsFinite(v)).Select(o => o.Value!.Value).ToList();
+        var reference = current?.ToArray() ?? Reference(observations);
         if (n < _options.InitialPoints || valid.Count < 2)
         {
             var design = LatinHypercube(Math.Max(_options.InitialPoints, n + 1), new Random(seed));
-            return Snap(design[Math.Min(n, design.Length - 1)]);
+            var row = design[Math.Min(n, design.Length - 1)];
+            return _options.FewMovesFirst && reference is not null && n > 0 ? DesignMove(row, reference, n, seed) : Snap(row);
         }
 
         var worst = valid.Max();
@@ -81,10 +97,81 @@ public sealed class BayesianOptimizer
 
         gp.Fit(starts, _options.FitIterations);
         _previousTheta = (double[])gp.Theta.Clone();
-        return MaximizeAcquisition(gp, x, n, random);
+        var moves = _options.FewMovesFirst && reference is not null ? 2 + ((n - _options.InitialPoints) / WidenEvery) : d;
+        return MaximizeAcquisition(gp, x, n, random, moves < d ? reference : null, moves);
     }
 
-    private double[] MaximizeAcquisition(GaussianProcess gp, double[] x, int n, Random random)
+    /// <summary>The most coordinates the design's <paramref name="n"/>-th point moves: 1 for the first half, then 2.</summary>
+    private int DesignMoves(int n) => n - 1 < DesignSingles ? 1 : 2;
+
+    private int DesignSingles => Math.Max(1, (_options.InitialPoints - 1) / 2);
+
+    /// <summary>
+    /// The design's <paramref name="n"/>-th point as a move from <paramref name="reference"/>: one or two coordinates,
+    /// taken in a seeded order so that each gets its turn, set to the Latin hypercube row's values (at least 0.15 away).
+    /// </summary>
+    private double[] DesignMove(double[] row, double[] reference, int n, int seed)
+    {
+        var d = _dimensions.Length;
+        var order = Enumerable.Range(0, d).ToArray();
+        new Random(unchecked(seed ^ 0x5eed)).Shuffle(order);
+        var p = n - 1;
+        var cursor = p < DesignSingles ? p : DesignSingles + (2 * (p - DesignSingles));
+        var point = Snap((double[])reference.Clone());
+        for (var t = 0; t < Math.Min(DesignMoves(n), d); t++)
+        {
+            var j = order[(cursor + t) % d];
+            var value = Math.Abs(row[j] - reference[j]) < 0.15 ? (row[j] + 0.5) % 1 : row[j];
+            point[j] = _dimensions[j].Snap(value);
+            if (Math.Abs(point[j] - reference[j]) < 1e-9)
+            {
+                // A coarse level snapped back onto the current value: take the level on the other side.
+                point[j] = _dimensions[j].Snap(reference[j] < 0.5 ? 1 : 0);
+            }
+        }
+
+        return point;
+    }
+
+    /// <summary>The evaluated point with the best value (the first when none has one); null with no observations.</summary>
+    private static double[]? Reference(IReadOnlyList<Observation> observations)
+    {
+        Observation? best = null;
+        foreach (var o in observations)
+        {
+            if (o.Value is { } v && double.IsFinite(v) && (best?.Value is not { } b || v < b))
+            {
+                best = o;
+            }
+        }
+
+        return (best ?? observations.FirstOrDefault())?.Point.ToArray();
+    }
+
+    /// <summary>
+    /// Keeps at most <paramref name="moves"/> coordinates of <paramref name="point"/> away from
+    /// <paramref name="reference"/> (those that moved furthest, relative to their lengthscale) and puts the rest back.
+    /// </summary>
+    private static void Limit(double[] point, double[]? reference, int moves, double[] shape)
+    {
+        if (reference is null)
+        {
+            return;
+        }
+
+        var moved = Enumerable.Range(0, point.Length).Where(j => Math.Abs(point[j] - reference[j]) > 1e-9).ToList();
+        if (moved.Count <= moves)
+        {
+            return;
+        }
+
+        foreach (var j in moved.OrderByDescending(j => Math.Abs(point[j] - reference[j]) / shape[j]).Skip(moves))
+        {
+            point[j] = reference[j];
+        }
+    }
+
+    private double[] MaximizeAcquisition(GaussianProcess gp, double[] x, int n, Random random, double[]? reference, int moves)
     {
         var d = _dimensions.Length;
         var scratch = new double[n];
@@ -138,6 +225,7 @@ public sealed class BayesianOptimizer
             }
 
             SnapInPlace(point);
+            Limit(point, reference, moves, shape);
             point.CopyTo(points, c * d);
             var (mean, sd) = gp.Predict(point, scratch);
             scores[c] = NormalDistribution.LogExpectedImprovement(best, mean, sd);
@@ -167,6 +255,7 @@ public sealed class BayesianOptimizer
             }
 
             SnapInPlace(refined);
+            Limit(refined, reference, moves, shape);
             var (mean, sd) = gp.Predict(refined, scratch);
             var score = NormalDistribution.LogExpectedImprovement(best, mean, sd);
             if (score > bestScore && !Seen(refined, x, n))
@@ -185,6 +274,7 @@ public sealed class BayesianOptimizer
             }
 
             SnapInPlace(bestPoint);
+            Limit(bestPoint, reference, moves, shape);
         }
 
         return bestPoint;

@@ -24,6 +24,14 @@ public sealed record BayesianOptimizerOptions
     /// </summary>
     public bool WarmStart { get; init; }
 
+    /// <summary>
+    /// Early suggestions move few coordinates from the current point: the design one at a time, then two; the model's
+    /// suggestions two, widening by one every <see cref="BayesianOptimizer.WidenEvery"/> evaluations. Default true, so that
+    /// a kept change can be credited to what it changed; false gives the plain Latin hypercube design, every coordinate
+    /// moving at once.
+    /// </summary>
+    public bool FewMovesFirst { get; init; } = true;
+
     /// <summary>All problems at once.</summary>
     /// <exception cref="ArgumentException">A value is out of range; every problem is listed.</exception>
     public void Validate()

@@ -14,8 +14,6 @@ namespace AutoResearch.Core.Proposers.Search;
 /// </summary>
 public sealed class SearchProposer : IProposer
 {
-    private static readonly string[] s_extensions = [".cs", ".py", ".sh", ".env"];
-
     // Commits never change, so what a commit's files say about the knobs is read once per proposer.
     private readonly Dictionary<(string Commit, string File), IReadOnlyDictionary<string, string>?> _literals = [];
 
@@ -26,10 +24,7 @@ public sealed class SearchProposer : IProposer
         ArgumentNullException.ThrowIfNull(context);
         var spec = context.Spec;
         var settings = new SearchSettings(spec.Extra.GetValueOrDefault("search"), spec.Source);
-        var files = (await Git.RunAsync(context.Worktree, ["ls-files", "-z"], cancellationToken).ConfigureAwait(false))
-            .Split('\0', StringSplitOptions.RemoveEmptyEntries)
-            .Where(f => spec.Scope.IsEditable(f) && s_extensions.Contains(Path.GetExtension(f)))
-            .ToList();
+        var files = await SearchKnobs.EditableFilesAsync(spec, context.Worktree, cancellationToken).ConfigureAwait(false);
 
         // Spaces come from the run's baseline, so they stay put while the best configuration moves.
         var baselineCommit = context.History.FirstOrDefault(e => e.IsBaseline)?.CandidateCommit ?? context.Best.CandidateCommit;
@@ -37,18 +32,22 @@ public sealed class SearchProposer : IProposer
         var found = new List<Knob>();
         foreach (var file in files)
         {
-            texts[file] = await File.ReadAllTextAsync(Path.Combine(context.Worktree, file), cancellationToken).ConfigureAwait(false);
+            var path = Path.Combine(context.Worktree, file);
+            if (new FileInfo(path).Length > SearchKnobs.MaxFileBytes)
+            {
+                continue;
+            }
+
+            texts[file] = await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false);
             var baseline = baselineCommit is null ? null : await ShowAsync(context.Worktree, baselineCommit, file, cancellationToken).ConfigureAwait(false);
             var spaces = baseline is null ? [] : KnobScanner.Scan(file, baseline).ToDictionary(k => k.Name, k => k.Space, StringComparer.Ordinal);
             found.AddRange(KnobScanner.Scan(file, texts[file]).Select(k => spaces.TryGetValue(k.Name, out var space) ? k with { Space = space } : k));
         }
 
-        var knobs = settings.Apply(found, spec.Source).Where(k => k.Space.Kind is not (KnobKind.Boolean or KnobKind.Choice) || k.Space.Choices.Count >= 2).ToList();
+        var knobs = SearchKnobs.Searchable(settings.Apply(found, spec.Source));
         if (knobs.Count == 0)
         {
-            throw new ResearchException(
-                $"the search proposer found no tunable constants in {string.Join(", ", files)}: write them as UPPER_CASE constants " +
-                "(C#: `const double LEARNING_RATE = 1e-3;`, Python: `LEARNING_RATE = 1e-3`, shell: `LR=0.001`) with non-zero values, or use another --agent");
+            throw new ResearchException(SearchKnobs.NothingToSearch(spec, files, found));
         }
 
         var observations = await ObservationsAsync(context, knobs, cancellationToken).ConfigureAwait(false);
@@ -56,7 +55,9 @@ public sealed class SearchProposer : IProposer
         var tried = observations.Select(o => Key(knobs, o.Literals)).ToHashSet(StringComparer.Ordinal);
         for (var attempt = 0; attempt < 20; attempt++)
         {
-            var point = optimizer.Suggest(observations.Select(o => o.Observation).ToList(), unchecked(spec.Run.Seed + (attempt * 7919)));
+            // Moves are made from the configuration in the worktree (the current best), few knobs at a time early on.
+            var current = knobs.Select(k => k.Space.ToUnit(k.Literal) ?? 0.5).ToArray();
+            var point = optimizer.Suggest(observations.Select(o => o.Observation).ToList(), unchecked(spec.Run.Seed + (attempt * 7919)), current);
             var literals = knobs.Select((k, i) => k.Space.ToLiteral(point[i], k.Literal)).ToArray();
             if (tried.Contains(Key(knobs, literals)))
             {

@@ -56,25 +56,44 @@ public sealed class SearchSettings
     }
 
     /// <summary>Applies include/exclude and overrides; frozen knobs (by override, or with no space to infer and no
-    /// override giving one) are dropped.</summary>
+    /// override giving one) are dropped. An override is found by the knob's name or, for a value nested in a config
+    /// file, by the last part of its path (<c>lr</c> for <c>optimizer.lr</c>).</summary>
+    /// <param name="knobs">Every knob found in the editable files, frozen ones included.</param>
+    /// <param name="source">The spec, for messages.</param>
+    /// <exception cref="SpecException">An override is malformed, tries to search a seed, or names no knob that was
+    /// found (the message lists the knobs that were); every problem is listed.</exception>
     public IReadOnlyList<Knob> Apply(IEnumerable<Knob> knobs, string source)
     {
         var problems = new List<string>();
         var result = new List<Knob>();
-        foreach (var knob in knobs)
+        var all = knobs.ToList();
+        var used = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var knob in all)
         {
-            var baseName = knob.Name.Split('[')[0];
-            if ((_include.Count > 0 && !_include.Any(r => r.IsMatch(knob.Name) || r.IsMatch(baseName)))
-                || _exclude.Any(r => r.IsMatch(knob.Name) || r.IsMatch(baseName)))
+            var names = Names(knob);
+            if ((_include.Count > 0 && !_include.Any(r => names.Any(r.IsMatch)))
+                || _exclude.Any(r => names.Any(r.IsMatch)))
             {
                 continue;
             }
 
-            var space = _overrides.TryGetValue(knob.Name, out var o) ? Override(knob, o, problems) : knob.Space;
+            var key = names.FirstOrDefault(_overrides.ContainsKey);
+            var space = knob.Space;
+            if (key is not null)
+            {
+                used.Add(key);
+                space = Override(knob, _overrides[key], problems);
+            }
+
             if (!space.Frozen)
             {
                 result.Add(knob with { Space = space });
             }
+        }
+
+        foreach (var name in _overrides.Keys.Where(k => !used.Contains(k) && !all.Any(knob => Names(knob).Contains(k))))
+        {
+            problems.Add($"[search.knobs] {name} matches no knob of the editable files; found: {Listing(all)}");
         }
 
         if (problems.Count > 0)
@@ -85,19 +104,40 @@ public sealed class SearchSettings
         return result;
     }
 
+    /// <summary>The names a knob answers to: its own, without an element's index, and the last part of a dotted path.</summary>
+    private static string[] Names(Knob knob)
+    {
+        var bare = knob.Name.Split('[')[0];
+        return [knob.Name, bare, knob.Name[(knob.Name.LastIndexOf('.') + 1)..], bare[(bare.LastIndexOf('.') + 1)..]];
+    }
+
+    private static string Listing(List<Knob> knobs) =>
+        knobs.Count == 0 ? "none" : string.Join(", ", knobs.Select(k => k.Name).Distinct(StringComparer.Ordinal).Take(40))
+            + (knobs.Count > 40 ? $" and {knobs.Count - 40} more" : "");
+
     private static KnobSpace Override(Knob knob, IDictionary<string, object> o, List<string> problems)
     {
         var space = knob.Space;
         if (o.TryGetValue("frozen", out var frozen) && frozen is true)
         {
-            return space with { Frozen = true };
+            return space with { Frozen = true, Reason = "frozen = true in [search.knobs]" };
+        }
+
+        if (KnobScanner.IsSeed(knob.Name))
+        {
+            problems.Add($"[search.knobs] {knob.Name} is a random seed: searching it only fits noise; give runs fresh seeds with {{seed}} or AUTORESEARCH_SEED instead");
+            return space;
         }
 
         if (o.TryGetValue("choices", out var choices) && choices is IEnumerable list && choices is not string)
         {
             var quote = knob.Literal.Length > 0 && knob.Literal[0] is '"' or '\'' ? knob.Literal[0].ToString() : "";
-            var options = list.Cast<object>().Select(c => quote + Convert.ToString(c, CultureInfo.InvariantCulture) + quote).ToList();
-            return space with { Kind = KnobKind.Choice, Choices = options, Frozen = false };
+            // Booleans are written as the file writes them: True/False in Python, true/false elsewhere.
+            var python = knob.Literal is "True" or "False";
+            var options = list.Cast<object>().Select(c => c is bool b
+                ? (python ? (b ? "True" : "False") : (b ? "true" : "false"))
+                : quote + Convert.ToString(c, CultureInfo.InvariantCulture) + quote).ToList();
+            return space with { Kind = KnobKind.Choice, Choices = options, Frozen = false, Reason = null };
         }
 
         if (o.TryGetValue("range", out var range))
@@ -109,9 +149,12 @@ public sealed class SearchSettings
                 return space;
             }
 
-            space = space with { Low = bounds[0]!.Value, High = bounds[1]!.Value, PowerOfTwo = false, Frozen = false };
-            // A range replaces the inferred scale: log when it spans two decades or more, unless `log` says otherwise.
-            space = space with { Log = space.Low > 0 && space.High / space.Low >= 100 };
+            space = space with { Low = bounds[0]!.Value, High = bounds[1]!.Value, PowerOfTwo = false, Frozen = false, Reason = null };
+            // A decay rate keeps its 1 - value scale inside (0, 1); otherwise a range replaces the inferred scale: log when
+            // it spans two decades or more, unless `log` says otherwise.
+            space = space.Complement && space.Low > 0 && space.High < 1
+                ? space with { Log = true }
+                : space with { Complement = false, Log = space.Low > 0 && space.High / space.Low >= 100 };
         }
 
         if (o.TryGetValue("log", out var log) && log is bool isLog)
