@@ -36,6 +36,14 @@ public sealed partial class ResearchLoop
             var reason = experiment.RebasedFrom is { } from
                 ? $"{verdict.Reason} (rebased onto {experiment.ParentCommit[..7]} from {from[..7]}, won on a stale parent)"
                 : verdict.Reason;
+            if (sigma == 0 && SeedIgnored(experiment) is { } ignored)
+            {
+                reason += "; warning: " + ignored;
+                if (Interlocked.Exchange(ref _seedIgnoredSaid, 1) == 0)
+                {
+                    _observer.OnMessage("warning: " + ignored);
+                }
+            }
             experiment = experiment with { Sigma = sigma, Threshold = verdict.Threshold, Margin = verdict.Margin, Decision = reason };
             switch (verdict.Outcome)
             {
@@ -150,6 +158,28 @@ public sealed partial class ResearchLoop
         return _spec.Acceptance.Sigma is null && _spec.Acceptance.Confirm
             ? ("unknown (every apparent win is confirmed on a fresh seed; [acceptance] baseline_repeats = 3 measures σ)", null)
             : ("unknown", null);
+    }
+
+    /// <summary>Whether the warning that a confirmation repeated its first run to the last digit was said (once a run).</summary>
+    private int _seedIgnoredSaid;
+
+    /// <summary>
+    /// With σ unmeasured, a confirmation on a fresh seed that gives its first run's value to the last digit is the first sign
+    /// that the code ignores the seed it is given (a single baseline run cannot show it): the warning then, null otherwise.
+    /// </summary>
+    private string? SeedIgnored(ExperimentRecord experiment)
+    {
+        var runs = experiment.Runs;
+        if (_spec.Acceptance.Sigma is not null || runs.Count < 2 || runs.Select(r => r.Seed).Distinct().Count() < 2
+            || !runs.All(r => r.Value.Equals(runs[0].Value)))
+        {
+            return null;
+        }
+
+        return string.Create(CultureInfo.InvariantCulture,
+            $"experiment {experiment.Seq}'s runs on seeds {string.Join(", ", runs.Select(r => r.Seed))} gave the same {_spec.Objective.Metric} ({runs[0].Value}) " +
+            $"to the last digit: the code seems to ignore the seed it is given, so a confirmation cannot tell luck from a real gain. Wire the seed in: " +
+            $"put {Spec.RunSpec.SeedPlaceholder} in [run] command (e.g. `python train.py --seed={{seed}}`) or read AUTORESEARCH_SEED where the code seeds itself");
     }
 
     /// <summary>The early-stopping rule for a run compared with <paramref name="best"/>.</summary>
