@@ -30,7 +30,7 @@ internal sealed class StatusCommand(IAnsiConsole console) : AsyncCommand<Workspa
         var ledgerPath = Path.Combine(workspace.StateDirectory, "ledger.db");
         if (!File.Exists(ledgerPath))
         {
-            console.MarkupLine("no runs yet: [bold]autoresearch run[/] starts one");
+            console.MarkupLineInterpolated($"no runs yet: [bold]{Invocation.Command("run")}[/] starts one");
             return Entry.Ok;
         }
 
