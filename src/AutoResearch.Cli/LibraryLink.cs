@@ -41,11 +41,22 @@ internal static class LibraryLink
         }
 
         Directory.CreateDirectory(Path.GetDirectoryName(link)!);
-        // A link to another version (the one before an update), or a dangling one: replace it by a new link renamed over it.
-        var fresh = link + ".new-" + Environment.ProcessId;
-        File.Delete(fresh);
-        File.CreateSymbolicLink(fresh, library);
-        File.Move(fresh, link, overwrite: true);
+        // A link to another version (the one before an update), or a dangling one: replace it. (File.Delete removes the link,
+        // never what it points to.)
+        if (info.LinkTarget is not null)
+        {
+            File.Delete(link);
+        }
+
+        try
+        {
+            File.CreateSymbolicLink(link, library);
+        }
+        catch (IOException) when (new FileInfo(link).LinkTarget == library)
+        {
+            // Another start of the same tool made the same link in between.
+        }
+
         return link;
     }
 

@@ -102,7 +102,7 @@ internal sealed class PlainObserver : IResearchObserver, IDisposable
         var tail = (experiment.Error is null ? "" : $" ({experiment.Error})") + (experiment.Decision is null ? "" : $" [{experiment.Decision}]");
         var mean = experiment.Runs.Count > 1 ? $" (mean of {experiment.Runs.Count} seeds)" : "";
         Line($"[[{experiment.Seq}]] [{color}]{status}[/] {metric}={Format.Metric(experiment.Metric)}{mean} best={Format.Metric(best.Metric)} " +
-             $"{Format.Seconds(experiment.RunSeconds)}{(cost is null ? "" : $" cost {cost}")} {Markup.Escape(experiment.Description ?? "")}{Markup.Escape(tail)}");
+             $"{Format.Seconds(experiment.RunSeconds)} {Markup.Escape(experiment.Description ?? "")}{(cost is null ? "" : $" (cost {cost})")}{Markup.Escape(tail)}");
     }
 
     public void Dispose()
