@@ -114,7 +114,7 @@ internal static class Tables
     {
         console.MarkupLineInterpolated($"[bold]experiment {e.Id}[/] (#{e.Seq} of run {e.Tag}): [{Format.Color(e)}]{Format.Status(e)}[/]");
         var grid = new Grid().AddColumn().AddColumn();
-        void Row(string key, string? value) => grid.AddRow(new Markup($"[bold]{key}[/]"), new Text(value ?? "-"));
+        void Row(string key, string? value) => grid.AddRow(new Markup($"[bold]{Markup.Escape(key)}[/]"), new Text(value ?? "-"));
         Row("description", e.IsBaseline ? "baseline" : e.Description);
         Row(e.Runs.Count > 1 ? $"{metric} (mean of {e.Runs.Count} seeds)" : metric, Format.Metric(e.Metric));
         Row("parent", e.ParentCommit);
@@ -193,7 +193,7 @@ internal static class Tables
 
         // The summary block is the last run's own (one seed): its keys are labelled so, never mistaken for the mean above.
         var last = e.Runs.Count > 0 ? $"last run (seed {e.Runs[^1].Seed})" : "run";
-        foreach (var (key, value) in e.Metrics.Where(kv => kv.Key != metric).OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        foreach (var (key, value) in e.Metrics.Where(kv => kv.Key != metric || e.Runs.Count > 1).OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
             Row($"{key} [{last}]", value.ToString("0.######", CultureInfo.InvariantCulture));
         }

@@ -240,6 +240,8 @@ public static partial class SpecLoader
             problems.Add($"[agent] kind = \"{agentKind}\" must be \"search\", \"llm\" or \"cli\"");
         }
 
+        var costSpec = ParseCost(costTable, problems);
+        var reportSpec = new ReportSpec { ProgressPng = OptionalBool(reportTable, "report", "progress_png", problems) ?? ReportSpec.Default.ProgressPng };
         foreach (var (section, keys) in s_knownKeys)
         {
             var table = section switch
@@ -280,8 +282,8 @@ public static partial class SpecLoader
             EarlyStop = earlyStop,
             Notify = notify,
             Score = score,
-            Cost = ParseCost(costTable, problems),
-            Report = new ReportSpec { ProgressPng = OptionalBool(reportTable, "report", "progress_png", problems) ?? ReportSpec.Default.ProgressPng },
+            Cost = costSpec,
+            Report = reportSpec,
             Extra = extra,
         };
     }
