@@ -7,15 +7,7 @@ namespace AutoResearch.Core.Tests.Spec;
 
 public sealed class CostSpecTests
 {
-    private const string Base = """
-        [objective]
-        metric = "loss"
-        direction = "minimize"
-        [run]
-        command = "true"
-        [scope]
-        editable = ["a.py"]
-        """;
+    private const string Base = AcceptanceSpecTests.Base;
 
     [Fact]
     public void Cost_limits_are_off_by_default_and_read_typed()
