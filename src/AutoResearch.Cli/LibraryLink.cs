@@ -7,7 +7,8 @@ namespace AutoResearch.Cli;
 /// A version-free path to the trusted libraries of an installed tool. <c>dotnet tool install</c> puts the tool in
 /// <c>&lt;tools&gt;/.store/autoresearch/&lt;version&gt;/...</c>, and <c>dotnet tool update</c> deletes that folder, so a
 /// workspace must not name it. Instead it names a link, <c>$XDG_DATA_HOME/autoresearch/lib-&lt;hash of tools&gt;</c>
-/// (<c>~/.local/share</c> by default), that every start of the tool points at its own folder: after an update, the first
+/// (<c>~/.local/share</c> by default), that <c>init</c> makes and every later start of the tool points at its own folder:
+/// after an update, the first
 /// command (even <c>autoresearch --version</c>) moves it, and <c>autoresearch run</c> passes its own folder anyway.
 /// </summary>
 internal static class LibraryLink
@@ -18,7 +19,8 @@ internal static class LibraryLink
     /// </summary>
     /// <param name="library">The tool's folder (<see cref="Paths.Library"/>).</param>
     /// <param name="dataHome">Where links live; default <c>$XDG_DATA_HOME</c>, else <c>~/.local/share</c>.</param>
-    public static string Ensure(string library, string? dataHome = null)
+    /// <param name="create">Make the link when there is none (<c>init</c>); false only moves an existing one (every start).</param>
+    public static string Ensure(string library, string? dataHome = null, bool create = true)
     {
         ArgumentException.ThrowIfNullOrEmpty(library);
         var separator = Path.DirectorySeparatorChar;
@@ -35,7 +37,7 @@ internal static class LibraryLink
         var tools = library[..store];
         var link = Path.Combine(dataHome, "autoresearch", "lib-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(tools)))[..12]);
         var info = new FileInfo(link);
-        if (info.LinkTarget == library)
+        if (info.LinkTarget == library || (!create && info.LinkTarget is null))
         {
             return link;
         }
@@ -65,7 +67,7 @@ internal static class LibraryLink
     {
         try
         {
-            Ensure(Paths.Library);
+            Ensure(Paths.Library, create: false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -32,6 +32,19 @@ public sealed class LibraryLinkTests : IDisposable
     }
 
     [Fact]
+    public void A_start_of_the_tool_moves_an_existing_link_but_never_makes_one()
+    {
+        var dataHome = Path.Combine(_root, "data");
+
+        var link = LibraryLink.Ensure(Version("0.1.0"), dataHome, create: false);
+        Assert.False(File.Exists(link) || Directory.Exists(link));
+        LibraryLink.Ensure(Version("0.1.0"), dataHome);
+        LibraryLink.Ensure(Version("0.2.0"), dataHome, create: false);
+
+        Assert.Equal("0.2.0", File.ReadAllText(Path.Combine(link, "AutoResearch.TinyGpt.dll")));
+    }
+
+    [Fact]
     public void A_build_of_the_source_is_named_as_it_is()
     {
         var bin = Directory.CreateDirectory(Path.Combine(_root, "src", "AutoResearch.Cli", "bin", "Release", "net10.0")).FullName;
