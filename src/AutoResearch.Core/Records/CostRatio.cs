@@ -16,10 +16,18 @@ public static class CostRatio
                 .MaxBy(e => e.Seq);
     }
 
-    /// <summary>The candidate's cost over its parent's on <paramref name="measure"/>; null when either is unmeasured.</summary>
+    /// <summary>
+    /// The candidate's cost over its parent's on <paramref name="measure"/>; null when either is unmeasured, or when the
+    /// candidate's runs were cut short (stopped early, timed out, crashed), which would make it look cheap.
+    /// </summary>
     public static double? Of(ExperimentRecord experiment, ExperimentRecord? parent, CostMeasure measure)
     {
         ArgumentNullException.ThrowIfNull(experiment);
+        if (experiment.Status is ExperimentStatus.Stopped or ExperimentStatus.Timeout or ExperimentStatus.Crash or ExperimentStatus.Rejected)
+        {
+            return null;
+        }
+
         return experiment.Cost?.Of(measure) is { } mine && parent?.Cost?.Of(measure) is { } theirs && theirs > 0 && double.IsFinite(mine)
             ? mine / theirs
             : null;

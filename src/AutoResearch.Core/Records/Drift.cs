@@ -4,7 +4,7 @@ namespace AutoResearch.Core.Records;
 
 /// <summary>
 /// Whether a run's conditions are comparable with the baseline's: the machine's load and the run's throughput (tokens/s)
-/// within <c>[cost] drift_factor</c> of the baseline's. Under a wall-clock budget a busy machine trains less, so a result
+/// within <c>[cost] drift_factor</c> of the baseline's, and the load under that factor times the cores. Under a wall-clock budget a busy machine trains less, so a result
 /// from a busy machine is not the same experiment as one from a quiet one.
 /// </summary>
 public static class Drift
@@ -24,6 +24,14 @@ public static class Drift
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(factor, 1);
         var warnings = new List<string>();
+        if (conditions is { Load: { } busy, Cores: > 0 } && busy > conditions.Cores * factor)
+        {
+            // The run itself adds about its threads to the load; this much more is other work competing for the cores.
+            warnings.Add(string.Create(CultureInfo.InvariantCulture,
+                $"machine load {busy:0.0#} on {conditions.Cores} cores (over [cost] drift_factor {factor:0.##} x the cores)") +
+                ": other work is taking the cores, so a wall-clock budget trains less than on a quiet machine; quiet the machine, or use a token budget");
+        }
+
         if (baseline is null)
         {
             return warnings;
