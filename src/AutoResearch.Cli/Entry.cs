@@ -35,6 +35,8 @@ internal static class Entry
 
     public static async Task<int> RunAsync(string[] args, IAnsiConsole? console = null)
     {
+        // After `dotnet tool update`, workspaces reach the new version's libraries through this link.
+        LibraryLink.Refresh();
         var app = new CommandApp();
         app.Configure(config =>
         {

@@ -17,7 +17,7 @@ public sealed class PlotCommandTests
             var (code, output) = await CliRunner.RunAsync("plot", dir, "-o", png, "--width", "640", "--height", "360");
 
             Assert.Equal(0, code);
-            Assert.Contains("3 experiments", output, StringComparison.Ordinal);
+            Assert.Contains("2 proposals after the baseline", output, StringComparison.Ordinal);
             var bytes = await File.ReadAllBytesAsync(png);
             Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], bytes[..4]);
         }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using AutoResearch.Cli.Tests.Support;
 using AutoResearch.Tests.Support;
 
 namespace AutoResearch.Cli.Tests;
@@ -50,9 +51,15 @@ public sealed class ToolPackageTests : IDisposable
         Run(work, autoresearch, "plot", "toy", "-o", "progress.png");
         Assert.True(new FileInfo(Path.Combine(work, "progress.png")).Length > 1000, "progress.png is missing or empty");
 
-        Run(work, autoresearch, "init", "tg", "--template", "tinygpt");
+        var initTinygpt = Run(work, autoresearch, "init", "tg", "--template", "tinygpt");
         var tinygpt = Path.Combine(work, "tg");
-        Assert.Contains(tools, File.ReadAllText(Path.Combine(tinygpt, "Directory.Build.props")), StringComparison.Ordinal);
+        // A tool installed with --tool-path is not on the PATH: the next step names it in full, so it works as printed.
+        Assert.Contains($"next: {autoresearch} run tg", initTinygpt, StringComparison.Ordinal);
+        // The workspace names a link that `dotnet tool update` leaves valid, not the versioned store folder it deletes.
+        var props = File.ReadAllText(Path.Combine(tinygpt, "Directory.Build.props"));
+        var library = System.Text.RegularExpressions.Regex.Match(props, @"== ''"">(?<path>[^<]+)</AutoResearchLib>").Groups["path"].Value;
+        Assert.DoesNotContain(".store", props, StringComparison.Ordinal);
+        Assert.StartsWith(tools, new DirectoryInfo(library).ResolveLinkTarget(returnFinalTarget: true)!.FullName, StringComparison.Ordinal);
         // One baseline run, a tiny token budget on a small corpus: this checks the wiring, not the research. Training and
         // trusted scoring run in the sandbox, whose private /tmp must not hide the tool installed under /tmp.
         Assert.StartsWith("/tmp/", tools, StringComparison.Ordinal);
@@ -65,12 +72,15 @@ public sealed class ToolPackageTests : IDisposable
         File.WriteAllText(corpus, string.Concat(Enumerable.Repeat("To be, or not to be, that is the question:\nWhether 'tis nobler in the mind to suffer\n", 400)));
         var trained = Run(work, autoresearch, new Dictionary<string, string>
         {
+            // Unset in the sandbox's environment: a data home under the private /tmp leaves `dotnet` there without a
+            // temporary folder (the link is not needed: `run` passes its own folder as AUTORESEARCH_LIB).
+            ["XDG_DATA_HOME"] = "",
             ["AUTORESEARCH_DATA"] = corpus,
             ["AUTORESEARCH_TOKEN_BUDGET"] = "20480",
             ["AUTORESEARCH_THREADS"] = "2",
         }, "run", "tg", "--max-experiments", "1", "--plain");
         Assert.Contains("reached --max-experiments 1", trained, StringComparison.Ordinal);
-        Assert.Matches(@"val_bpb: baseline [0-9.]+ -> best [0-9.]+", trained);
+        Assert.Matches(@"val_bpb \(mean of seeds\): baseline [0-9.]+ -> best [0-9.]+", trained);
         var baselineLog = File.ReadAllText(Path.Combine(tinygpt, ".autoresearch", "runs", "1", "run.log"));
         Assert.StartsWith("[autoresearch] sandbox: bwrap", baselineLog, StringComparison.Ordinal);
         Assert.Contains("[autoresearch] trusted val_bpb:", baselineLog, StringComparison.Ordinal);
@@ -94,11 +104,20 @@ public sealed class ToolPackageTests : IDisposable
         }
 
         info.Environment.Remove("AUTORESEARCH_LIB");
+        // The installed tool's library link goes to the test's folder, never the user's ~/.local/share.
+        info.Environment["XDG_DATA_HOME"] = Path.Combine(CliRunner.ConfigHome, "data");
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         info.Environment["DOTNET_NOLOGO"] = "1";
         foreach (var (key, value) in environment)
         {
-            info.Environment[key] = value;
+            if (value.Length == 0)
+            {
+                info.Environment.Remove(key);
+            }
+            else
+            {
+                info.Environment[key] = value;
+            }
         }
 
         using var process = Process.Start(info)!;

@@ -17,8 +17,9 @@ internal sealed class InitCommand(IAnsiConsole console) : AsyncCommand<InitComma
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        // The workspace names a path that survives `dotnet tool update` (a link for an installed tool), not the versioned store.
         var (files, committed) = await TemplateInstaller.InstallAsync(
-            Paths.Templates, settings.Template, settings.Directory, Paths.Library, cancellationToken);
+            Paths.Templates, settings.Template, settings.Directory, LibraryLink.Ensure(Paths.Library), cancellationToken);
         var target = Path.GetFullPath(settings.Directory);
         console.MarkupLineInterpolated($"[green]created[/] {target} from template [bold]{settings.Template}[/]:");
         foreach (var file in files)
@@ -27,9 +28,11 @@ internal sealed class InitCommand(IAnsiConsole console) : AsyncCommand<InitComma
         }
 
         console.WriteLine();
+        // Printed as this user runs the tool (`dotnet run --project ...` from a checkout), so it works when pasted.
+        var run = Invocation.Command($"run {Invocation.Quote(settings.Directory)}");
         console.MarkupLine(committed
-            ? $"next: [bold]autoresearch run {Markup.Escape(settings.Directory)}[/]"
-            : "review the new files, commit them, then [bold]autoresearch run[/]");
+            ? $"next: [bold]{Markup.Escape(run)}[/]"
+            : $"review the new files, commit them, then [bold]{Markup.Escape(run)}[/]");
         return Entry.Ok;
     }
 }

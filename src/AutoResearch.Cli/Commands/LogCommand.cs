@@ -26,10 +26,13 @@ internal sealed class LogCommand(IAnsiConsole console) : AsyncCommand<LogCommand
         using var ledger = OpenLedger(workspace);
         var run = (settings.Tag is null ? ledger.Runs().LastOrDefault() : ledger.GetRun(settings.Tag))
             ?? throw new WorkspaceException(settings.Tag is null
-                ? "no runs yet: `autoresearch run` starts one"
+                ? $"no runs yet: `{Invocation.Command("run")}` starts one"
                 : $"no run named {settings.Tag} (runs: {string.Join(", ", ledger.Runs().Select(r => r.Tag))})");
         console.MarkupLineInterpolated($"run [bold]{run.Tag}[/] on {run.Branch}");
-        console.Write(Tables.Experiments(spec.Objective.Metric, ledger.Experiments(run.Tag)));
+        var experiments = ledger.Experiments(run.Tag);
+        console.Write(Tables.Experiments(spec.Objective.Metric, experiments, spec.Cost.Measure));
+        console.MarkupLineInterpolated($"[dim]{spec.Objective.Metric} is the mean over each experiment's runs (seeds); cost is its {CostRatio.Name(spec.Cost.Measure)} per run over its parent's ([[cost]] measure)[/]");
+        Tables.PrintWarnings(console, experiments);
         LedgerCheck.Print(console, ledger, [run.Tag], perRun: 20);
         return Entry.Ok;
     }
@@ -38,6 +41,6 @@ internal sealed class LogCommand(IAnsiConsole console) : AsyncCommand<LogCommand
     internal static Ledger OpenLedger(GitWorkspace workspace)
     {
         var path = Path.Combine(workspace.StateDirectory, "ledger.db");
-        return File.Exists(path) ? LedgerCheck.Open(path) : throw new WorkspaceException("no runs yet: `autoresearch run` starts one");
+        return File.Exists(path) ? LedgerCheck.Open(path) : throw new WorkspaceException($"no runs yet: `{Invocation.Command("run")}` starts one");
     }
 }

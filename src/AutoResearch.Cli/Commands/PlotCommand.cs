@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Net.Http.Json;
 using AutoResearch.Core;
+using AutoResearch.Core.Records;
 using AutoResearch.Core.Spec;
 using AutoResearch.Core.Workspace;
 using AutoResearch.Swarm.Coordinator;
@@ -57,13 +58,16 @@ internal sealed class PlotCommand(IAnsiConsole console) : AsyncCommand<PlotComma
         using var ledger = LogCommand.OpenLedger(workspace);
         var run = (settings.Tag is null ? ledger.Runs().LastOrDefault() : ledger.GetRun(settings.Tag))
             ?? throw new WorkspaceException(settings.Tag is null
-                ? "no runs yet: `autoresearch run` starts one"
+                ? $"no runs yet: `{Invocation.Command("run")}` starts one"
                 : $"no run named {settings.Tag} (runs: {string.Join(", ", ledger.Runs().Select(r => r.Tag))})");
-        var series = ProgressSeries.FromExperiments(run, ledger.Experiments(run.Tag));
+        var experiments = ledger.Experiments(run.Tag);
+        var series = ProgressSeries.FromExperiments(run, experiments, SpecLoader.Load(workspace.Root).Cost.Measure);
         var output = Path.GetFullPath(settings.Output);
         Directory.CreateDirectory(Path.GetDirectoryName(output)!);
         await File.WriteAllBytesAsync(output, ProgressChart.Png(series, settings.Width, settings.Height), cancellationToken);
-        console.MarkupLineInterpolated($"wrote [bold]{output}[/]: run {run.Tag}, {series.Points.Count} experiments, {series.Points.Count(p => p.Mark == ProgressMark.Kept)} kept");
+        // Counted as `log` and `status` count: proposals after the baseline, and those kept.
+        var done = experiments.Where(e => e.Phase == ExperimentPhase.Done && !e.IsBaseline).ToList();
+        console.MarkupLineInterpolated($"wrote [bold]{output}[/]: run {run.Tag}, {done.Count} proposals after the baseline, {done.Count(e => e.Status == ExperimentStatus.Keep)} kept");
         return Entry.Ok;
     }
 

@@ -56,8 +56,12 @@ internal sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand
         public int? Parallel { get; init; }
 
         [CommandOption("--plain")]
-        [Description("Plain lines instead of the live view, even in a terminal.")]
+        [Description("Plain lines instead of the live view, even in a terminal (with a progress line every 30 s while an experiment runs).")]
         public bool Plain { get; init; }
+
+        [CommandOption("--no-plot")]
+        [Description("Do not rewrite progress.png in the workspace after each experiment. Overrides [[report]] progress_png.")]
+        public bool NoPlot { get; init; }
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
@@ -93,6 +97,7 @@ internal sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand
         console.MarkupLineInterpolated($"[bold]autoresearch[/] {workspace.Root}: {spec.Objective.Metric} ({spec.Objective.Direction.ToString().ToLowerInvariant()}), proposer [bold]{proposer.Name}[/], spec {spec.Source}");
 
         IResearchObserver view = live ? new LiveView(spec) : new PlainObserver(console, spec);
+        using var plain = view as PlainObserver;
         var notices = new System.Collections.Concurrent.ConcurrentQueue<string>();
         await using var notifier = spec.Notify.Webhook is null
             ? null
@@ -102,6 +107,11 @@ internal sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand
                 view.OnMessage(message);
             });
         var observer = notifier is null ? view : new ObserverGroup(view, notifier);
+        if (spec.Report.ProgressPng && !settings.NoPlot)
+        {
+            observer = new ObserverGroup(observer, await ProgressPlotFile.CreateAsync(workspace, ledger, spec.Cost.Measure, view.OnMessage, cancellationToken));
+        }
+
         var loop = new ResearchLoop(spec, workspace, ledger, proposer, runner, observer);
         RunSummary summary;
         try

@@ -31,8 +31,19 @@ internal sealed class ShowCommand(IAnsiConsole console) : AsyncCommand<ShowComma
         var workspace = await GitWorkspace.OpenAsync(settings.Directory, cancellationToken);
         var spec = SpecLoader.Load(workspace.Root);
         using var ledger = LogCommand.OpenLedger(workspace);
-        var experiment = ledger.Get(settings.Id) ?? throw new WorkspaceException($"no experiment with id {settings.Id}; `autoresearch log` lists them");
-        Tables.PrintExperiment(console, spec.Objective.Metric, experiment);
+        var experiment = ledger.Get(settings.Id) ?? throw new WorkspaceException(NoSuchExperiment(ledger, settings.Id));
+        Tables.PrintExperiment(console, spec.Objective.Metric, experiment, ledger.Experiments(experiment.Tag), spec.Cost.Measure);
         return Entry.Ok;
+    }
+
+    /// <summary>Why there is nothing to show, with the ids there are (ids count every experiment of every run, the baseline included).</summary>
+    private static string NoSuchExperiment(Core.Records.Ledger ledger, long id)
+    {
+        var runs = ledger.Runs();
+        var latest = runs.Count > 0 ? ledger.Experiments(runs[^1].Tag) : [];
+        return latest.Count == 0
+            ? $"no experiment with id {id}: the ledger has no experiments yet; `{Invocation.Command("run")}` starts a run"
+            : $"no experiment with id {id}; the latest run ({runs[^1].Tag}) has ids {latest.Min(e => e.Id)} to {latest.Max(e => e.Id)} " +
+              $"(#0, its baseline, is id {latest[0].Id}); `{Invocation.Command("log")}` lists them";
     }
 }

@@ -22,6 +22,9 @@ internal sealed class StatusCommand(IAnsiConsole console) : AsyncCommand<Workspa
         console.MarkupLineInterpolated($"[bold]command[/]   {spec.Run.Command} (timeout {spec.Run.Timeout.TotalSeconds:0}s)");
         console.MarkupLineInterpolated($"[bold]editable[/]  {string.Join(", ", spec.Scope.Globs)}");
         var acceptance = spec.Acceptance;
+        var cost = spec.Cost;
+        console.MarkupLineInterpolated(
+            $"[bold]cost[/]      {CostRatio.Name(cost.Measure)} per run against the parent's; max ratio {(acceptance.MaxCostRatio is { } limit ? limit.ToString(System.Globalization.CultureInfo.InvariantCulture) : "off")}; warn beyond {cost.DriftFactor}x the baseline's load or tokens/s; search weight {cost.SearchWeight}");
         console.MarkupLineInterpolated(
             $"[bold]keep rule[/] beat the best by max(min_delta {acceptance.MinDelta}, z {acceptance.Z} × σ); baseline runs {acceptance.BaselineRepeats}; confirm {(acceptance.Confirm ? "on" : "off")}; simplicity {(acceptance.Simplicity ? "on" : "off")}{(acceptance.Sigma is { } fixedSigma ? $"; σ fixed at {fixedSigma}" : "")}");
         var early = spec.EarlyStop;
@@ -35,12 +38,12 @@ internal sealed class StatusCommand(IAnsiConsole console) : AsyncCommand<Workspa
         var ledgerPath = Path.Combine(workspace.StateDirectory, "ledger.db");
         if (!File.Exists(ledgerPath))
         {
-            console.MarkupLine("no runs yet: [bold]autoresearch run[/] starts one");
+            console.MarkupLineInterpolated($"no runs yet: [bold]{Invocation.Command("run")}[/] starts one");
             return Entry.Ok;
         }
 
         using var ledger = LedgerCheck.Open(ledgerPath);
-        var table = new Table().Border(TableBorder.Rounded).AddColumns("run", "branch", "state", "proposals", "kept", "stopped", "baseline", "best", "gain", "noise σ", "threshold");
+        var table = new Table().Border(TableBorder.Rounded).AddColumns("run", "branch", "state", "proposals", "kept", "stopped", "baseline (mean)", "best (mean)", "gain", "noise σ", "threshold");
         foreach (var run in ledger.Runs())
         {
             var experiments = ledger.Experiments(run.Tag);

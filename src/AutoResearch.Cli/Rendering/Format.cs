@@ -28,6 +28,46 @@ internal static class Format
     public static long? TotalTokens(ExperimentRecord e) =>
         e.InputTokens is null && e.OutputTokens is null ? null : (e.InputTokens ?? 0) + (e.OutputTokens ?? 0);
 
+    /// <summary>An experiment's cost per run in words, e.g. <c>61.2s, 2.4M tokens, 750 iterations, 0.8M params, 412 MB, 40k tokens/s</c>.</summary>
+    public static string Cost(ExperimentCost cost)
+    {
+        static string Count(double v) => v >= 1e6 ? (v / 1e6).ToString("0.##", CultureInfo.InvariantCulture) + "M"
+            : v >= 1e4 ? (v / 1e3).ToString("0.#", CultureInfo.InvariantCulture) + "k"
+            : v.ToString("0.##", CultureInfo.InvariantCulture);
+        var parts = new List<string>();
+        if (cost.Seconds is { } s)
+        {
+            parts.Add(Seconds(s));
+        }
+
+        if (cost.Tokens is { } t)
+        {
+            parts.Add(Count(t) + " tokens");
+        }
+
+        if (cost.Iterations is { } i)
+        {
+            parts.Add(Count(i) + " iterations");
+        }
+
+        if (cost.Params is { } p)
+        {
+            parts.Add(Count(p) + " params");
+        }
+
+        if (cost.MemoryMb is { } m)
+        {
+            parts.Add(m.ToString("0", CultureInfo.InvariantCulture) + " MB");
+        }
+
+        if (cost.TokensPerSecond is { } r)
+        {
+            parts.Add(Count(r) + " tokens/s");
+        }
+
+        return string.Join(", ", parts) + (cost.Runs > 1 ? $" (mean of {cost.Runs} runs)" : "");
+    }
+
     public static string Commit(string? commit) => commit is { Length: >= 7 } c ? c[..7] : "-";
 
     public static string Status(ExperimentRecord e) => e.Status is { } s ? Ledger.Name(s) : e.Phase.ToString().ToLowerInvariant();

@@ -139,7 +139,9 @@ internal sealed class LiveView(ResearchSpec spec) : IResearchObserver
                     new Text(e.Decision ?? ""));
             }
 
-            var messages = new Rows(_messages.TakeLast(3).Select(m => new Markup($"[dim]{Markup.Escape(m)}[/]")));
+            // A warning (a busy machine, a throughput far from the baseline's) stands out from the notices.
+            var messages = new Rows(_messages.TakeLast(3).Select(m =>
+                new Markup($"[{(m.Contains(": warning: ", StringComparison.Ordinal) ? "yellow" : "dim")}]{Markup.Escape(m)}[/]")));
             return new Rows(new Panel(grid).Header("autoresearch").Expand(), table, messages);
         }
     }

@@ -15,9 +15,10 @@ internal static class Tables
         var proposals = summary.Experiments.Count(e => !e.IsBaseline);
         var kept = summary.Experiments.Count(e => !e.IsBaseline && e.Status == ExperimentStatus.Keep);
         console.WriteLine();
+        PrintWarnings(console, summary.Experiments);
         console.MarkupLineInterpolated($"[bold]{summary.Run.Tag}[/]: {summary.StopReason}; {proposals} proposals, {kept} kept");
         console.MarkupLineInterpolated(
-            $"{metric}: baseline {Format.Metric(summary.Baseline.Metric)} -> best [green]{Format.Metric(summary.Best.Metric)}[/] (commit {Format.Commit(summary.Best.CandidateCommit)} on branch {summary.Run.Branch})");
+            $"{metric} (mean of seeds): baseline {Format.Metric(summary.Baseline.Metric)} -> best [green]{Format.Metric(summary.Best.Metric)}[/] (commit {Format.Commit(summary.Best.CandidateCommit)} on branch {summary.Run.Branch})");
         var latest = summary.Experiments.Where(e => e.Threshold is not null && e.Status != ExperimentStatus.Stopped).MaxBy(e => e.FinishedAt);
         if (latest is not null)
         {
@@ -33,13 +34,15 @@ internal static class Tables
             console.MarkupLineInterpolated($"model tokens: {Format.Tokens(spent.Sum())} over {spent.Count} proposals");
         }
 
-        console.MarkupLineInterpolated($"see it: git log {summary.Run.Branch}; autoresearch log");
+        var root = Invocation.Quote(spec.Root);
+        console.MarkupLineInterpolated($"see it: {Invocation.Command($"log {root}")}; git -C {root} log --oneline {summary.Run.Branch}");
     }
 
-    public static Table Experiments(string metric, IReadOnlyList<ExperimentRecord> experiments)
+    /// <summary>A run's experiments, one row each; the metric column is the mean of each experiment's runs (seeds), and says so.</summary>
+    public static Table Experiments(string metric, IReadOnlyList<ExperimentRecord> experiments, CostMeasure measure = CostMeasure.Time)
     {
         var table = new Table().Border(TableBorder.Rounded)
-            .AddColumns("#", "id", "commit", "status", metric, "runs", "margin", "threshold", "mem GB", "time", "description", "decision");
+            .AddColumns("#", "id", "commit", "status", $"{metric} (mean of seeds)", "runs", "margin", "threshold", "mem GB", "time", "cost", "description", "decision");
         // Only proposers with a model spend tokens; the column appears once one has.
         var tokens = experiments.Any(e => Format.TotalTokens(e) is not null);
         if (tokens)
@@ -65,7 +68,8 @@ internal static class Tables
                 new Text(e.Threshold is { } t ? Format.Metric(t) : ""),
                 new Text(Format.MemoryGb(e.PeakMemoryMb)),
                 new Text(Format.Seconds(e.RunSeconds)),
-                new Text((e.IsBaseline ? "baseline" : e.Description ?? e.Error ?? "") + Flag(e)),
+                new Text(CostRatio.Describe(e, experiments, measure) ?? ""),
+                new Text((e.IsBaseline ? "baseline" : e.Description ?? e.Error ?? "") + Flag(e) + Warned(e)),
                 new Text(e.Decision ?? ""),
             ];
             if (tokens)
@@ -83,19 +87,36 @@ internal static class Tables
         return table;
     }
 
+    /// <summary>A mark on an experiment whose runs were warned about (a busy machine, a throughput far from the baseline's).</summary>
+    private static string Warned(ExperimentRecord e) =>
+        e.Conditions is { Warnings.Count: > 0 } c ? $" (warning: {c.Warnings[^1]})" : "";
+
+    /// <summary>The warnings of a run's experiments, one line each, for under the table.</summary>
+    public static void PrintWarnings(IAnsiConsole console, IReadOnlyList<ExperimentRecord> experiments)
+    {
+        foreach (var e in experiments)
+        {
+            foreach (var warning in e.Conditions?.Warnings.Distinct() ?? [])
+            {
+                console.MarkupLineInterpolated($"[yellow]warning[/] #{e.Seq} (id {e.Id}): {warning}");
+            }
+        }
+    }
+
     /// <summary>A run that kept its status but carries a note (a self-reported metric the trusted score contradicts).</summary>
     private static string Flag(ExperimentRecord e) =>
         e.Error is { } note && e.Status is ExperimentStatus.Keep or ExperimentStatus.Discard && (e.IsBaseline || e.Description is not null)
             ? $" (flag: {note})"
             : "";
 
-    public static void PrintExperiment(IAnsiConsole console, string metric, ExperimentRecord e)
+    /// <summary>One experiment in full; <paramref name="run"/> (its run's experiments) gives its parent for the cost ratio.</summary>
+    public static void PrintExperiment(IAnsiConsole console, string metric, ExperimentRecord e, IReadOnlyList<ExperimentRecord>? run = null, CostMeasure measure = CostMeasure.Time)
     {
         console.MarkupLineInterpolated($"[bold]experiment {e.Id}[/] (#{e.Seq} of run {e.Tag}): [{Format.Color(e)}]{Format.Status(e)}[/]");
         var grid = new Grid().AddColumn().AddColumn();
-        void Row(string key, string? value) => grid.AddRow(new Markup($"[bold]{key}[/]"), new Text(value ?? "-"));
+        void Row(string key, string? value) => grid.AddRow(new Markup($"[bold]{Markup.Escape(key)}[/]"), new Text(value ?? "-"));
         Row("description", e.IsBaseline ? "baseline" : e.Description);
-        Row(metric, Format.Metric(e.Metric));
+        Row(e.Runs.Count > 1 ? $"{metric} (mean of {e.Runs.Count} seeds)" : metric, Format.Metric(e.Metric));
         Row("parent", e.ParentCommit);
         Row("candidate", e.CandidateCommit);
         Row("proposer", e.Proposer);
@@ -135,6 +156,30 @@ internal static class Tables
             Row("slot", e.Slot.ToString(CultureInfo.InvariantCulture));
         }
         Row("peak memory", e.PeakMemoryMb is { } mb ? $"{mb:0.0} MB" : null);
+        var parent = run is null ? null : CostRatio.Parent(e, run);
+        if (e.Cost is { } cost)
+        {
+            Row("cost", Format.Cost(cost));
+            if (parent?.Cost is { } parentCost)
+            {
+                Row("parent's cost", $"{Format.Cost(parentCost)} (#{parent.Seq}, id {parent.Id})");
+                var ratios = Enum.GetValues<CostMeasure>()
+                    .Select(m => CostRatio.Of(e, parent, m) is { } r ? CostRatio.Describe(r, m) + (m == measure ? " ([cost] measure)" : "") : null)
+                    .OfType<string>();
+                Row("cost ratio", string.Join(", ", ratios));
+            }
+        }
+
+        if (e.Conditions is { } conditions)
+        {
+            Row("machine", string.Create(CultureInfo.InvariantCulture,
+                $"{conditions.Cpu ?? "unknown CPU"}, {conditions.Cores} cores; load {(conditions.Load is { } load ? load.ToString("0.00", CultureInfo.InvariantCulture) : "unknown")} during its runs; autoresearch {conditions.ToolVersion}"));
+            foreach (var warning in conditions.Warnings.Distinct())
+            {
+                Row("warning", warning);
+            }
+        }
+
         Row("log", e.LogPath);
         if (e.Error is not null)
         {
@@ -146,9 +191,11 @@ internal static class Tables
             Row("changed", string.Join(", ", e.ChangedPaths));
         }
 
-        foreach (var (key, value) in e.Metrics.Where(kv => kv.Key != metric).OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        // The summary block is the last run's own (one seed): its keys are labelled so, never mistaken for the mean above.
+        var last = e.Runs.Count > 0 ? $"last run (seed {e.Runs[^1].Seed})" : "run";
+        foreach (var (key, value) in e.Metrics.Where(kv => kv.Key != metric || e.Runs.Count > 1).OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
-            Row(key, value.ToString("0.######", CultureInfo.InvariantCulture));
+            Row($"{key} [{last}]", value.ToString("0.######", CultureInfo.InvariantCulture));
         }
 
         if (e.Curve.Count > 0)

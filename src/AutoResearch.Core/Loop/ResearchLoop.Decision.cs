@@ -33,6 +33,7 @@ public sealed partial class ResearchLoop
             verdict = AcceptanceRule.Decide(
                 _spec.Acceptance, _spec.Objective, sigma, best.Metric!.Value, experiment.Runs.Select(r => r.Value).ToList(),
                 AcceptanceRule.IsNetDeletion(experiment.Patch), noise.Degrees);
+            verdict = CostRule.Apply(verdict, _spec, experiment, CostRatio.Parent(experiment, all) ?? best);
             var reason = experiment.RebasedFrom is { } from
                 ? $"{verdict.Reason} (rebased onto {experiment.ParentCommit[..7]} from {from[..7]}, won on a stale parent)"
                 : verdict.Reason;

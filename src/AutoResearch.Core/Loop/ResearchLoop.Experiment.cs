@@ -296,8 +296,17 @@ public sealed partial class ResearchLoop
             // The kill came before the hashes, so nothing could be swapped behind them; the escape is the run's note.
             error = $"processes of the run outlived it and were killed: {string.Join(", ", result.Escaped)}";
         }
+        var drift = Drift.Warnings(
+            experiment.IsBaseline ? experiment : session.Experiments().FirstOrDefault(e => e.IsBaseline), result.Cost, result.Conditions, _spec.Cost.DriftFactor);
+        foreach (var warning in drift)
+        {
+            _observer.OnMessage($"experiment {experiment.Seq}: warning: {warning}");
+        }
+
         experiment = experiment with
         {
+            Cost = result.Cost is { } cost ? ExperimentCost.Add(experiment.Cost, cost) : experiment.Cost,
+            Conditions = result.Conditions is { } conditions ? RunConditions.Add(experiment.Conditions, conditions with { Warnings = drift }) : experiment.Conditions,
             Metrics = result.Output.Metrics,
             Curve = index == 0 ? result.Output.Curve : experiment.Curve,
             ExitCode = result.ExitCode,

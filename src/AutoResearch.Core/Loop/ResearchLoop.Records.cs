@@ -169,6 +169,8 @@ public sealed partial class ResearchLoop
             ["decision"] = e.Decision ?? "null",
             ["rebased_from"] = e.RebasedFrom ?? "null",
             ["slot"] = e.Slot.ToString(CultureInfo.InvariantCulture),
+            ["cost"] = e.Cost is null ? "null" : JsonSerializer.Serialize(e.Cost, s_fieldJson),
+            ["conditions"] = e.Conditions is null ? "null" : JsonSerializer.Serialize(e.Conditions, s_fieldJson),
         };
 
         // Text from code under research may hold a NUL, which a storage layer is free to end the text at.
@@ -180,6 +182,9 @@ public sealed partial class ResearchLoop
 
         return fields;
     }
+
+    /// <summary>Cost and conditions as the ledger stores them (a NaN as a string), so both sides compare alike.</summary>
+    private static readonly JsonSerializerOptions s_fieldJson = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     private static string Short(string value) =>
         JsonSerializer.Serialize(value.Length <= 40 ? value : value[..37] + "...");

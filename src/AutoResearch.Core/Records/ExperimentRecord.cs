@@ -97,4 +97,10 @@ public sealed record ExperimentRecord
 
     /// <summary>Tokens the proposer's model wrote for this experiment (null for proposers without a model).</summary>
     public long? OutputTokens { get; init; }
+
+    /// <summary>What a run of it cost (the mean over its runs): time, tokens, iterations, parameters, memory, throughput.</summary>
+    public ExperimentCost? Cost { get; init; }
+
+    /// <summary>The tool's version, the machine and its load during the runs, and warnings about them.</summary>
+    public RunConditions? Conditions { get; init; }
 }

@@ -7,7 +7,8 @@ namespace AutoResearch.Core.Records;
 
 /// <summary>
 /// Seals: each experiment row's <c>seal</c> is HMAC-SHA256(key, every column of the row as SQLite stores it, id, tag and
-/// seq included); each run row's <c>seal</c> is HMAC-SHA256(key, the run's columns and the (id, seal) of each of its
+/// seq included; the columns added in version 5, <c>cost</c> and <c>conditions</c>, only when one of them is set, so a row
+/// sealed before they existed still verifies, and a row sealed with them fails when they are cleared); each run row's <c>seal</c> is HMAC-SHA256(key, the run's columns and the (id, seal) of each of its
 /// experiments in id order). Seals are computed from the row read back after the write, inside the write's transaction,
 /// so a row read and saved unchanged keeps its seal, and <see cref="Verify"/> recomputes them from exactly what is stored.
 /// A seal proves a row was last written by a holder of the key; it cannot say which field changed, nor detect a whole
@@ -103,7 +104,7 @@ public sealed partial class Ledger
         }
 
         var problems = new List<string>();
-        foreach (var row in ReadRawLocked($"SELECT {Columns}, seal FROM experiments WHERE tag = $tag ORDER BY seq, id", ("$tag", tag)))
+        foreach (var row in ReadRawLocked($"SELECT {AllColumns}, seal FROM experiments WHERE tag = $tag ORDER BY seq, id", ("$tag", tag)))
         {
             var id = row[0];
             var inspect = $"{Distrust}, or inspect the row with `autoresearch show {id}`";
@@ -111,7 +112,7 @@ public sealed partial class Ledger
             {
                 problems.Add($"experiment {Describe(row[2], id)} has no seal: it was added outside autoresearch or written without the ledger key; {inspect}");
             }
-            else if (!Matches(row[^1], Mac("experiment", row.AsSpan(0, row.Length - 1))))
+            else if (!Matches(row[^1], Mac("experiment", Sealed(row.AsSpan(0, row.Length - 1)))))
             {
                 problems.Add($"experiment {Describe(row[2], id)}: its row was changed outside autoresearch (seal does not match); {inspect}");
             }
@@ -168,9 +169,9 @@ public sealed partial class Ledger
     private void SealExperimentLocked(long id)
     {
         object seal = DBNull.Value;
-        if (_key is not null && ReadRawLocked($"SELECT {Columns} FROM experiments WHERE id = $id", ("$id", id)).FirstOrDefault() is { } row)
+        if (_key is not null && ReadRawLocked($"SELECT {AllColumns} FROM experiments WHERE id = $id", ("$id", id)).FirstOrDefault() is { } row)
         {
-            seal = Convert.ToHexStringLower(Mac("experiment", row));
+            seal = Convert.ToHexStringLower(Mac("experiment", Sealed(row)));
         }
 
         Execute("UPDATE experiments SET seal = $seal WHERE id = $id", ("$seal", seal), ("$id", id));
@@ -186,6 +187,24 @@ public sealed partial class Ledger
         }
 
         Execute("UPDATE runs SET seal = $seal WHERE tag = $tag", ("$seal", seal), ("$tag", tag));
+    }
+
+    /// <summary>
+    /// The values an experiment seal covers, from a row of <c>AllColumns</c>: the version-4 columns, and the later ones only
+    /// when one is set (a row that never had them is sealed, and verifies, exactly as before they existed).
+    /// </summary>
+    private static ReadOnlySpan<object?> Sealed(ReadOnlySpan<object?> row)
+    {
+        var later = LaterColumns.Split(',').Length;
+        foreach (var value in row[^later..])
+        {
+            if (value is not (null or DBNull))
+            {
+                return row;
+            }
+        }
+
+        return row[..^later];
     }
 
     private byte[] RunMacLocked(string tag, ReadOnlySpan<object?> run)

@@ -19,17 +19,25 @@ namespace AutoResearch.Core.Records;
 public sealed partial class Ledger : IDisposable
 {
     /// <summary>The schema version this code reads and writes.</summary>
-    public const int SchemaVersion = 4;
+    public const int SchemaVersion = 5;
 
     private const string Columns =
         "id, tag, seq, phase, status, parent_commit, candidate_commit, description, proposer, patch, changed_paths, " +
         "metric, metrics, curve, exit_code, peak_memory_mb, started_at, finished_at, propose_seconds, run_seconds, " +
         "log_path, error, attempts, seed, runs, sigma, threshold, margin, decision, rebased_from, slot, input_tokens, output_tokens";
 
+    /// <summary>
+    /// Columns added in version 5 (JSON). A row's seal covers them only when one is set, so rows sealed before they existed
+    /// still verify (see <c>Ledger.Seals.cs</c>).
+    /// </summary>
+    private const string LaterColumns = "cost, conditions";
+
+    private const string AllColumns = Columns + ", " + LaterColumns;
+
     private const string Values =
         "$tag, $seq, $phase, $status, $parent, $candidate, $description, $proposer, $patch, $changed, $metric, $metrics, $curve, $exit, " +
         "$memory, $started, $finished, $propose, $run, $log, $error, $attempts, $seed, $runs, $sigma, $threshold, $margin, $decision, " +
-        "$rebased, $slot, $input_tokens, $output_tokens";
+        "$rebased, $slot, $input_tokens, $output_tokens, $cost, $conditions";
 
     private readonly SqliteConnection _connection;
     private readonly Lock _gate = new();
@@ -118,7 +126,7 @@ public sealed partial class Ledger : IDisposable
         return Write(() =>
         {
             using var command = _connection.CreateCommand();
-            command.CommandText = $"INSERT INTO experiments({Columns[4..]}) VALUES ({Values}) RETURNING id";
+            command.CommandText = $"INSERT INTO experiments({AllColumns[4..]}) VALUES ({Values}) RETURNING id";
             Bind(command, experiment);
             var id = (long)command.ExecuteScalar()!;
             SealExperimentLocked(id);
@@ -141,7 +149,7 @@ public sealed partial class Ledger : IDisposable
             using (var command = _connection.CreateCommand())
             {
                 command.CommandText =
-                    $"INSERT INTO experiments({Columns[4..]}) VALUES ({Values.Replace("$seq", "(SELECT COALESCE(MAX(seq), -1) + 1 FROM experiments WHERE tag = $tag)", StringComparison.Ordinal)}) " +
+                    $"INSERT INTO experiments({AllColumns[4..]}) VALUES ({Values.Replace("$seq", "(SELECT COALESCE(MAX(seq), -1) + 1 FROM experiments WHERE tag = $tag)", StringComparison.Ordinal)}) " +
                     "RETURNING id, seq";
                 Bind(command, experiment);
                 using var reader = command.ExecuteReader();
@@ -170,7 +178,7 @@ public sealed partial class Ledger : IDisposable
                 "description=$description, proposer=$proposer, patch=$patch, changed_paths=$changed, metric=$metric, metrics=$metrics, curve=$curve, " +
                 "exit_code=$exit, peak_memory_mb=$memory, started_at=$started, finished_at=$finished, propose_seconds=$propose, run_seconds=$run, " +
                 "log_path=$log, error=$error, attempts=$attempts, seed=$seed, runs=$runs, sigma=$sigma, threshold=$threshold, margin=$margin, " +
-                "decision=$decision, rebased_from=$rebased, slot=$slot, input_tokens=$input_tokens, output_tokens=$output_tokens WHERE id=$id";
+                "decision=$decision, rebased_from=$rebased, slot=$slot, input_tokens=$input_tokens, output_tokens=$output_tokens, cost=$cost, conditions=$conditions WHERE id=$id";
             Bind(command, experiment);
             command.Parameters.AddWithValue("$id", experiment.Id);
             if (command.ExecuteNonQuery() != 1)
@@ -314,6 +322,18 @@ public sealed partial class Ledger : IDisposable
                 ALTER TABLE runs ADD COLUMN seal TEXT;
                 PRAGMA user_version = 4;
                 """);
+            AddCostColumnsLocked();
+            if (TrustsRowsNow())
+            {
+                SealEverythingLocked();
+            }
+
+            transaction.Commit();
+        }
+        else if (version < 5)
+        {
+            using var transaction = _connection.BeginTransaction();
+            AddCostColumnsLocked();
             if (TrustsRowsNow())
             {
                 SealEverythingLocked();
@@ -327,6 +347,24 @@ public sealed partial class Ledger : IDisposable
             SealEverythingLocked();
             transaction.Commit();
         }
+    }
+
+    /// <summary>
+    /// Version 5: each experiment's cost and run conditions (JSON, nullable, so older rows read as unmeasured). Seals made
+    /// before still verify: a seal covers these columns only when one of them is set (Ledger.Seals.cs).
+    /// </summary>
+    private void AddCostColumnsLocked()
+    {
+        // A ledger whose version was set back by hand may have them already; adding one twice would make it unreadable.
+        foreach (var column in LaterColumns.Split(", "))
+        {
+            if (Convert.ToInt64(Scalar("SELECT COUNT(*) FROM pragma_table_info('experiments') WHERE name = $name", ("$name", column)), CultureInfo.InvariantCulture) == 0)
+            {
+                Execute($"ALTER TABLE experiments ADD COLUMN {column} TEXT");
+            }
+        }
+
+        Execute("PRAGMA user_version = 5");
     }
 
     private static void Bind(SqliteCommand command, ExperimentRecord e)
@@ -365,7 +403,12 @@ public sealed partial class Ledger : IDisposable
         p.AddWithValue("$slot", e.Slot);
         p.AddWithValue("$input_tokens", (object?)e.InputTokens ?? DBNull.Value);
         p.AddWithValue("$output_tokens", (object?)e.OutputTokens ?? DBNull.Value);
+        p.AddWithValue("$cost", e.Cost is null ? DBNull.Value : JsonSerializer.Serialize(e.Cost, s_finite));
+        p.AddWithValue("$conditions", e.Conditions is null ? DBNull.Value : JsonSerializer.Serialize(e.Conditions, s_finite));
     }
+
+    /// <summary>JSON for the cost and conditions columns: a non-finite number (a run that printed NaN) is written as a string, never refused.</summary>
+    private static readonly JsonSerializerOptions s_finite = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     /// <summary>A measurement as stored in the <c>runs</c> column (curves as [progress, value] pairs, like <c>curve</c>).</summary>
     private sealed record StoredRun(int Seed, double Value, double Seconds, List<double[]> Curve);
@@ -381,7 +424,7 @@ public sealed partial class Ledger : IDisposable
     private List<ExperimentRecord> ReadLocked(string where, (string Name, object Value)[] parameters)
     {
         using var command = _connection.CreateCommand();
-        command.CommandText = $"SELECT {Columns} FROM experiments {where}";
+        command.CommandText = $"SELECT {AllColumns} FROM experiments {where}";
         foreach (var (name, value) in parameters)
         {
             command.Parameters.AddWithValue(name, value);
@@ -428,6 +471,8 @@ public sealed partial class Ledger : IDisposable
                 Slot = r.GetInt32(30),
                 InputTokens = r.IsDBNull(31) ? null : r.GetInt64(31),
                 OutputTokens = r.IsDBNull(32) ? null : r.GetInt64(32),
+                Cost = r.IsDBNull(33) ? null : JsonSerializer.Deserialize<ExperimentCost>(r.GetString(33)),
+                Conditions = r.IsDBNull(34) ? null : JsonSerializer.Deserialize<RunConditions>(r.GetString(34)),
             });
         }
 

@@ -14,13 +14,16 @@ public sealed partial class ExperimentRunner
 
     private readonly ResearchSpec _spec;
     private readonly IReadOnlyDictionary<string, string?> _environment;
+    private readonly MachineProbe _machine;
 
     /// <param name="spec">The validated spec.</param>
     /// <param name="environment">Extra variables for every run (e.g. <c>AUTORESEARCH_LIB</c>).</param>
-    public ExperimentRunner(ResearchSpec spec, IReadOnlyDictionary<string, string?>? environment = null)
+    /// <param name="machine">What each run records about the machine and its load; default <see cref="MachineProbe.Local"/>.</param>
+    public ExperimentRunner(ResearchSpec spec, IReadOnlyDictionary<string, string?>? environment = null, MachineProbe? machine = null)
     {
         _spec = spec ?? throw new ArgumentNullException(nameof(spec));
         _environment = environment ?? new Dictionary<string, string?>();
+        _machine = machine ?? MachineProbe.Local;
     }
 
     /// <summary>
@@ -142,6 +145,9 @@ public sealed partial class ExperimentRunner
 
         ProcessOutcome outcome;
         string? limitFailure = null;
+        // Disposed (a last sample taken) as soon as the command has ended; the declaration only covers a throw before that.
+        var sampler = _machine.Sample();
+        await using var sampling = sampler.ConfigureAwait(false);
         using (var sandbox = sandboxed
             ? Sandbox.Prepare(
                 _spec.Run.Sandbox,
@@ -167,6 +173,9 @@ public sealed partial class ExperimentRunner
                 outcome = outcome with { PeakRssBytes = Math.Max(outcome.PeakRssBytes, sandbox.Cgroups.PeakMemoryBytes) };
             }
         }
+
+        await sampler.DisposeAsync().ConfigureAwait(false);
+        var load = sampler.Mean;
 
         var wasStopped = Volatile.Read(ref stopped) == StoppedEarly && !cancellationToken.IsCancellationRequested;
         if (wasStopped)
@@ -216,12 +225,13 @@ public sealed partial class ExperimentRunner
             log = await File.ReadAllTextAsync(logPath, CancellationToken.None).ConfigureAwait(false);
         }
 
+        var peakMemoryMb = PeakMemoryMb(output, outcome);
         return new RunResult(
             outcome.ExitCode,
             outcome.TimedOut,
             outcome.Cancelled,
             outcome.Wall,
-            PeakMemoryMb(output, outcome),
+            peakMemoryMb,
             output,
             logPath,
             Tail(log, TailLines))
@@ -234,6 +244,8 @@ public sealed partial class ExperimentRunner
             Flag = scored?.Flag,
             Escaped = outcome.Escaped,
             Sandboxed = sandboxed,
+            Cost = CostReader.Read(log, output, _spec.Cost, outcome.Wall.TotalSeconds, peakMemoryMb),
+            Conditions = _machine.Conditions(load),
         };
     }
 

@@ -48,6 +48,12 @@ public sealed record RunResult(
     /// <summary>True when the run was in the bwrap sandbox (<c>[run] sandbox = "bwrap"</c>), which a failure message then says.</summary>
     public bool Sandboxed { get; init; }
 
+    /// <summary>What the run cost: wall time, the tokens, iterations and parameters it printed, peak memory, throughput.</summary>
+    public ExperimentCost? Cost { get; init; }
+
+    /// <summary>The tool's version, the machine, and its mean load while the run went on.</summary>
+    public RunConditions? Conditions { get; init; }
+
     /// <summary>Processes of the run that had left its process group and outlived it (killed), as <c>PID (name)</c>.</summary>
     public IReadOnlyList<string> Escaped { get; init; } = [];
 

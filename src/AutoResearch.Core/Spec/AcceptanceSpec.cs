@@ -38,6 +38,12 @@ public sealed record AcceptanceSpec
     /// <summary><c>sigma</c>: a known noise σ to use instead of measuring it (e.g. from earlier runs); null to measure.</summary>
     public double? Sigma { get; init; }
 
+    /// <summary>
+    /// <c>max_cost_ratio</c>: a win whose cost (<c>[cost] measure</c>, default wall time per run) is more than this many times
+    /// its parent's is not kept, and the decision says why. Default null: off.
+    /// </summary>
+    public double? MaxCostRatio { get; init; }
+
     /// <summary>The threshold an improvement must beat for noise <paramref name="sigma"/>: max(<see cref="MinDelta"/>, <see cref="Z"/>·σ).</summary>
     public double Threshold(double sigma) => Math.Max(MinDelta, Z * sigma);
 }

@@ -41,6 +41,12 @@ public sealed record ResearchSpec
     /// <summary>The <c>[score]</c> section: self-reported or trusted scoring, and what training may not see.</summary>
     public ScoreSpec Score { get; init; } = ScoreSpec.Default;
 
+    /// <summary>The <c>[cost]</c> section: what an experiment's cost is and when its conditions drift from the baseline's.</summary>
+    public CostSpec Cost { get; init; } = CostSpec.Default;
+
+    /// <summary>The <c>[report]</c> section: files written for people (<c>progress.png</c>).</summary>
+    public ReportSpec Report { get; init; } = ReportSpec.Default;
+
     /// <summary>
     /// This spec with its runs in bubblewrap (the <c>[limits]</c> kept): what swarm work uses whatever the workspace says.
     /// </summary>

@@ -10,7 +10,7 @@ namespace AutoResearch.Core.Spec;
 /// layout (<c>train.py</c> and <c>prepare.py</c>) recognised as is. Every problem is collected and reported
 /// together in one <see cref="SpecException"/>, each naming its key.
 /// </summary>
-public static class SpecLoader
+public static partial class SpecLoader
 {
     /// <summary>Sections that later features read; accepted here so a spec written for them still loads.</summary>
     private static readonly HashSet<string> s_laterSections =
@@ -21,11 +21,13 @@ public static class SpecLoader
         ["objective"] = ["metric", "direction", "pattern", "memory_metric"],
         ["run"] = ["command", "setup", "timeout_seconds", "progress", "seed", "gpus", "sandbox", "outputs", "inputs"],
         ["scope"] = ["editable"],
-        ["acceptance"] = ["baseline_repeats", "min_delta", "z", "confirm", "confirm_runs", "simplicity", "sigma"],
+        ["acceptance"] = ["baseline_repeats", "min_delta", "z", "confirm", "confirm_runs", "simplicity", "sigma", "max_cost_ratio"],
         ["early_stop"] = ["enabled", "min_fraction", "z", "min_delta", "min_points"],
         ["notify"] = ["webhook", "topic", "crash_streak"],
         ["limits"] = ["memory_mb", "processes", "file_size_mb", "address_space_mb", "cpu_seconds"],
         ["score"] = ["mode", "serve", "command", "data", "holdout_fraction", "tolerance", "causality_probes", "hidden"],
+        ["cost"] = ["measure", "drift_factor", "search_weight", "tokens", "iterations", "params"],
+        ["report"] = ["progress_png"],
     };
 
 
@@ -96,7 +98,7 @@ public static class SpecLoader
             }
             else
             {
-                problems.Add($"unknown section or key `{key}` (known: objective, run, scope, agent, acceptance, early_stop, notify, limits, score, {string.Join(", ", s_laterSections)})");
+                problems.Add($"unknown section or key `{key}` (known: objective, run, scope, agent, acceptance, early_stop, notify, limits, score, cost, report, {string.Join(", ", s_laterSections)})");
             }
         }
 
@@ -108,6 +110,8 @@ public static class SpecLoader
         var notifyTable = OptionalSection(model, "notify");
         var limitsTable = OptionalSection(model, "limits");
         var scoreTable = OptionalSection(model, "score");
+        var costTable = OptionalSection(model, "cost");
+        var reportTable = OptionalSection(model, "report");
         var agent = model.TryGetValue("agent", out var a) && a is TomlTable at ? at : new TomlTable();
 
         var metric = RequiredString(objective, "objective", "metric", problems);
@@ -181,6 +185,7 @@ public static class SpecLoader
             ConfirmRuns = OptionalInteger(acceptanceTable, "acceptance", "confirm_runs", 1, 10, problems) ?? defaultAcceptance.ConfirmRuns,
             Simplicity = OptionalBool(acceptanceTable, "acceptance", "simplicity", problems) ?? defaultAcceptance.Simplicity,
             Sigma = OptionalNumber(acceptanceTable, "acceptance", "sigma", v => v >= 0, "0 or more", problems),
+            MaxCostRatio = OptionalNumber(acceptanceTable, "acceptance", "max_cost_ratio", v => v >= 1, "of 1 or more (e.g. 1.5)", problems),
         };
         var defaultEarlyStop = EarlyStopSpec.Default;
         var earlyStop = new EarlyStopSpec
@@ -237,6 +242,8 @@ public static class SpecLoader
             problems.Add($"[agent] kind = \"{agentKind}\" must be \"search\", \"llm\" or \"cli\"");
         }
 
+        var costSpec = ParseCost(costTable, problems);
+        var reportSpec = new ReportSpec { ProgressPng = OptionalBool(reportTable, "report", "progress_png", problems) ?? ReportSpec.Default.ProgressPng };
         foreach (var (section, keys) in s_knownKeys)
         {
             var table = section switch
@@ -248,6 +255,8 @@ public static class SpecLoader
                 "notify" => notifyTable,
                 "limits" => limitsTable,
                 "score" => scoreTable,
+                "cost" => costTable,
+                "report" => reportTable,
                 _ => scope,
             };
             foreach (var key in table.Keys.Where(k => !keys.Contains(k)))
@@ -275,6 +284,8 @@ public static class SpecLoader
             EarlyStop = earlyStop,
             Notify = notify,
             Score = score,
+            Cost = costSpec,
+            Report = reportSpec,
             Extra = extra,
         };
     }

@@ -61,7 +61,7 @@ public sealed class GitWorkspace
         var path = Path.GetFullPath(Path.Combine(Root, relative));
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var existing = File.Exists(path) ? await File.ReadAllLinesAsync(path, cancellationToken).ConfigureAwait(false) : [];
-        string[] wanted = [$"/{StateFolder}/", "/results.tsv"];
+        string[] wanted = [$"/{StateFolder}/", "/results.tsv", "/progress.png"];
         var missing = wanted.Where(w => !existing.Contains(w)).ToList();
         if (missing.Count > 0)
         {
@@ -71,6 +71,14 @@ public sealed class GitWorkspace
                 prefix + "# autoresearch's own files" + Environment.NewLine + string.Join(Environment.NewLine, missing) + Environment.NewLine,
                 cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>True when git tracks <paramref name="relativePath"/> (relative to <see cref="Root"/>) in the index.</summary>
+    public async Task<bool> IsTrackedAsync(string relativePath, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(relativePath);
+        var (exit, _, _) = await Git.TryRunAsync(Root, ["ls-files", "--error-unmatch", "--", relativePath], cancellationToken).ConfigureAwait(false);
+        return exit == 0;
     }
 
     /// <summary>Throws when tracked files have uncommitted changes, naming them.</summary>

@@ -13,20 +13,32 @@ namespace AutoResearch.Web.Charts;
 public sealed record ProgressSeries(string Metric, Direction Direction, IReadOnlyList<ProgressPoint> Points, string? Title = null, string XLabel = "experiment")
 {
     /// <summary>
-    /// The points of a run's finished experiments (the baseline is index 0 and counts as kept; experiments still
-    /// proposing or running are left out).
+    /// The points of a run's finished experiments, each at the mean of its runs (seeds), as <c>log</c> and results.tsv show
+    /// it. The baseline is index 0 and is drawn as kept (the running best starts there), but the title counts proposals and
+    /// kept proposals only, as <c>log</c> and <c>status</c> do. A kept proposal's label carries its cost ratio against its
+    /// parent (<c>1.7x time</c>) when both were measured. Experiments still proposing or running are left out.
     /// </summary>
-    public static ProgressSeries FromExperiments(RunRecord run, IEnumerable<ExperimentRecord> experiments)
+    /// <param name="run">The run.</param>
+    /// <param name="experiments">Its experiments.</param>
+    /// <param name="measure">The cost its labels compare (<c>[cost] measure</c>).</param>
+    public static ProgressSeries FromExperiments(RunRecord run, IEnumerable<ExperimentRecord> experiments, CostMeasure measure = CostMeasure.Time)
     {
         ArgumentNullException.ThrowIfNull(run);
         ArgumentNullException.ThrowIfNull(experiments);
+        var all = experiments.ToList();
         var direction = string.Equals(run.Direction, "maximize", StringComparison.OrdinalIgnoreCase) ? Direction.Maximize : Direction.Minimize;
-        var points = experiments
-            .Where(e => e.Phase == ExperimentPhase.Done && e.Status is not null)
-            .Select(e => new ProgressPoint(e.Seq, e.Metric, MarkOf(e.Status!.Value), e.IsBaseline ? "baseline" : e.Description))
+        var done = all.Where(e => e.Phase == ExperimentPhase.Done && e.Status is not null).ToList();
+        var points = done
+            .Select(e => new ProgressPoint(e.Seq, e.Metric, MarkOf(e.Status!.Value), e.IsBaseline ? "baseline" : Label(e, all, measure)))
             .ToList();
-        return new ProgressSeries(run.Metric, direction, points, $"{run.Tag}: {points.Count} experiments, {points.Count(p => p.Mark == ProgressMark.Kept)} kept");
+        var proposals = done.Count(e => !e.IsBaseline);
+        var kept = done.Count(e => !e.IsBaseline && e.Status == ExperimentStatus.Keep);
+        return new ProgressSeries(
+            run.Metric + ", mean of seeds", direction, points, $"{run.Tag}: {proposals} proposals after the baseline, {kept} kept");
     }
+
+    private static string? Label(ExperimentRecord e, IReadOnlyList<ExperimentRecord> all, CostMeasure measure) =>
+        e.Status == ExperimentStatus.Keep && CostRatio.Describe(e, all, measure) is { } cost ? $"{e.Description} ({cost})" : e.Description;
 
     /// <summary>The points of the swarm's chain: every entry is a kept improvement, labelled with its description.</summary>
     public static ProgressSeries FromChain(string metric, Direction direction, IEnumerable<ChainEntry> chain)

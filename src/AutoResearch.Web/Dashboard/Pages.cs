@@ -113,7 +113,7 @@ internal sealed partial class Pages(DashboardOptions options)
             <dl class="summary">
             <div><dt>state</dt><dd>{state}</dd></div>
             <div><dt>branch</dt><dd><code>{run.Branch}</code></dd></div>
-            <div><dt>{run.Metric}</dt><dd>{Number(baseline?.Metric)} → <strong class="keep">{Number(best?.Metric)}</strong> ({run.Direction})</dd></div>
+            <div><dt>{run.Metric} (mean of seeds)</dt><dd>{Number(baseline?.Metric)} → <strong class="keep">{Number(best?.Metric)}</strong> ({run.Direction})</dd></div>
             <div><dt>experiments</dt><dd>{done.Count(e => !e.IsBaseline)} done, {done.Count(e => !e.IsBaseline && e.Status == ExperimentStatus.Keep)} kept</dd></div>
             </dl>
             {(current.Count > 0 ? Markup.Of($"<ul class=\"now\">{now}</ul>") : HtmlText.Empty)}
@@ -139,7 +139,8 @@ internal sealed partial class Pages(DashboardOptions options)
                 <td class="num wide">{delta}</td>
                 <td class="num wide" title="margin over the best / the threshold it had to beat">{margin}</td>
                 <td class="num wide">{Seconds(e.RunSeconds)}</td>
-                <td class="desc">{(e.IsBaseline ? "baseline" : e.Description ?? e.Error ?? "")}</td>
+                <td class="num wide" title="cost per run over its parent's">{CostRatio.Describe(e, experiments, CostMeasure.Time) ?? ""}</td>
+                <td class="desc">{(e.IsBaseline ? "baseline" : e.Description ?? e.Error ?? "")}{(e.Conditions is { Warnings.Count: > 0 } c ? Markup.Of($" <span class=\"warning\" title=\"{c.Warnings[^1]}\">⚠ {c.Warnings[^1]}</span>") : HtmlText.Empty)}</td>
                 </tr>
                 """));
             if (e.Status == ExperimentStatus.Keep)
@@ -151,7 +152,7 @@ internal sealed partial class Pages(DashboardOptions options)
         rows.Reverse();
         return Markup.Of($"""
             <div class="scroll"><table class="experiments">
-            <thead><tr><th>#</th><th>status</th><th>{run.Metric}</th><th class="wide">Δ best</th><th class="wide">margin / noise</th><th class="wide">time</th><th>description</th></tr></thead>
+            <thead><tr><th>#</th><th>status</th><th title="the mean of the experiment's runs (seeds)">{run.Metric} (mean)</th><th class="wide">Δ best</th><th class="wide">margin / noise</th><th class="wide">time</th><th class="wide">cost</th><th>description</th></tr></thead>
             <tbody>{rows}</tbody>
             </table></div>
             """);

@@ -12,7 +12,12 @@ internal static class CliRunner
     /// </summary>
     public static string ConfigHome { get; } = Path.Combine(Path.GetTempPath(), "autoresearch-tests", "config-" + Environment.ProcessId);
 
-    static CliRunner() => Environment.SetEnvironmentVariable("XDG_CONFIG_HOME", ConfigHome);
+    static CliRunner()
+    {
+        Environment.SetEnvironmentVariable("XDG_CONFIG_HOME", ConfigHome);
+        // An installed tool's library link (LibraryLink) goes there too, never to the user's ~/.local/share.
+        Environment.SetEnvironmentVariable("XDG_DATA_HOME", Path.Combine(ConfigHome, "data"));
+    }
 
     /// <summary>Runs <c>autoresearch ARGS</c> in-process; returns the exit code and what it printed.</summary>
     public static async Task<(int ExitCode, string Output)> RunAsync(params string[] args)

@@ -305,7 +305,7 @@ public sealed class LedgerSealTests : IDisposable
 
         using var ledger = Ledger.Open(LedgerPath, LedgerKey.LoadOrCreate(LedgerPath, Keys));
 
-        Assert.Equal(4L, Raw("PRAGMA user_version"));
+        Assert.Equal((long)Ledger.SchemaVersion, Raw("PRAGMA user_version"));
         Assert.Equal(0L, Raw("SELECT COUNT(*) FROM experiments WHERE seal IS NULL"));
         Assert.Equal(0L, Raw("SELECT COUNT(*) FROM runs WHERE seal IS NULL"));
         Assert.NotNull(ledger.GetMeta(Ledger.SealedAtMeta));
@@ -321,7 +321,7 @@ public sealed class LedgerSealTests : IDisposable
 
         using (var keyless = Ledger.Open(LedgerPath))
         {
-            Assert.Equal(4L, Raw("PRAGMA user_version"));
+            Assert.Equal((long)Ledger.SchemaVersion, Raw("PRAGMA user_version"));
             Assert.Equal(6L, Raw("SELECT COUNT(*) FROM experiments WHERE seal IS NULL"));
             Assert.Null(keyless.GetMeta(Ledger.SealedAtMeta));
         }
@@ -330,6 +330,37 @@ public sealed class LedgerSealTests : IDisposable
 
         Assert.Empty(ledger.VerifyAll());
         Assert.NotNull(ledger.GetMeta(Ledger.SealedAtMeta));
+    }
+
+    [Fact]
+    public void Version_4_ledger_sealed_before_costs_existed_still_verifies_and_sealed_costs_cannot_be_cleared_or_changed()
+    {
+        SealedRun();
+        Forge("""
+            ALTER TABLE experiments DROP COLUMN cost;
+            ALTER TABLE experiments DROP COLUMN conditions;
+            PRAGMA user_version = 4;
+            """);
+
+        using var ledger = Ledger.Open(LedgerPath, LedgerKey.LoadIfExists(LedgerPath, Keys));
+
+        Assert.Equal((long)Ledger.SchemaVersion, Raw("PRAGMA user_version"));
+        Assert.Empty(ledger.VerifyAll());
+        Assert.Null(ledger.Get(2)!.Cost);
+        ledger.Save(ledger.Get(2)! with
+        {
+            Cost = new ExperimentCost { Seconds = 61.5, Tokens = 2.4e6, Params = 8e5, MemoryMb = 410, TokensPerSecond = 40_000 },
+            Conditions = new RunConditions { ToolVersion = "0.1.0", Cpu = "test cpu", Cores = 2, Load = 1.5, Warnings = ["busy"] },
+        });
+        Assert.Empty(ledger.VerifyAll());
+        var read = ledger.Get(2)!;
+        Assert.Equal(2.4e6, read.Cost!.Tokens);
+        Assert.Equal("busy", Assert.Single(read.Conditions!.Warnings));
+
+        Forge("UPDATE experiments SET cost = NULL, conditions = NULL WHERE id = 2");
+        Assert.Contains(ledger.Verify("nov28"), p => p.StartsWith("experiment #1 (id 2): its row was changed", StringComparison.Ordinal));
+        Forge("UPDATE experiments SET cost = '{\"Seconds\":10}' WHERE id = 3");
+        Assert.Contains(ledger.Verify("nov28"), p => p.StartsWith("experiment #2 (id 3): its row was changed", StringComparison.Ordinal));
     }
 
     /// <summary>Run <c>nov28</c>: a baseline and four proposals (ids 1..5, seq 0..4) and a second run, sealed.</summary>
@@ -349,6 +380,8 @@ public sealed class LedgerSealTests : IDisposable
         Forge("""
             ALTER TABLE experiments DROP COLUMN seal;
             ALTER TABLE runs DROP COLUMN seal;
+            ALTER TABLE experiments DROP COLUMN cost;
+            ALTER TABLE experiments DROP COLUMN conditions;
             PRAGMA user_version = 3;
             """);
     }

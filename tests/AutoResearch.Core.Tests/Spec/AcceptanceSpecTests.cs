@@ -4,7 +4,8 @@ namespace AutoResearch.Core.Tests.Spec;
 
 public sealed class AcceptanceSpecTests
 {
-    private const string Base = """
+    /// <summary>The smallest valid spec; the cost tests extend it too.</summary>
+    internal const string Base = """
         [objective]
         metric = "loss"
         direction = "minimize"

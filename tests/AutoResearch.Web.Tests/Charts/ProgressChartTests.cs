@@ -67,8 +67,24 @@ public sealed class ProgressChartTests
         Assert.Contains("&lt;script&gt;", svg, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Title_counts_proposals_and_keeps_without_the_baseline_and_kept_labels_carry_their_cost_ratio()
+    {
+        using var folder = new TempFolder();
+        var series = KnownSeries(folder.Path, withCosts: true);
+
+        Assert.Equal("nov28: 9 proposals after the baseline, 2 kept", series.Title);
+        Assert.Equal("val_bpb, mean of seeds", series.Metric);
+        Assert.Contains(series.Points, p => p.Label == "N_LAYER 4 -> 3 (0.5x time)");
+        Assert.Contains(series.Points, p => p.Label == "LEARNING_RATE 1e-3 -> 2e-3 (3.0x time)");
+        Assert.Contains(series.Points, p => p.Label == "WARMUP 0.1 -> 0.2");
+    }
+
     /// <summary>A ledger with a baseline, two keeps, discards and one of each failure, read back as a series.</summary>
-    private static ProgressSeries KnownSeries(string folder)
+    /// <param name="folder">Where the ledger goes.</param>
+    /// <param name="withCosts">Each run's cost: 60 s for the baseline, 30 s for the first keep (a child of the baseline),
+    /// 90 s for everything after it (children of the first keep).</param>
+    private static ProgressSeries KnownSeries(string folder, bool withCosts = false)
     {
         using var ledger = Ledger.Open(System.IO.Path.Combine(folder, "ledger.db"));
         var start = DateTimeOffset.Parse("2026-11-28T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
@@ -94,12 +110,14 @@ public sealed class ProgressChartTests
                 Seq = i,
                 Phase = ExperimentPhase.Done,
                 Status = rows[i].Status,
-                ParentCommit = "abc1234",
                 Proposer = i == 0 ? "baseline" : "search",
                 Description = rows[i].Description,
                 Metric = rows[i].Metric,
                 StartedAt = start.AddMinutes(i),
                 Seed = 42,
+                ParentCommit = i <= 2 ? "abc1234" : "keep002",
+                CandidateCommit = i == 0 ? "abc1234" : $"keep{i:000}",
+                Cost = withCosts ? new ExperimentCost { Seconds = i == 0 ? 60 : i == 2 ? 30 : 90 } : null,
             });
         }
 

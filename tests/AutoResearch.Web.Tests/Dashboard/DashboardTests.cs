@@ -22,9 +22,17 @@ public sealed class DashboardTests : IAsyncLifetime
         using (var ledger = Ledger.Open(LedgerPath))
         {
             ledger.CreateRun(new RunRecord("r1", "autoresearch/r1", "abc1234", "score", "minimize", s_start, null));
-            ledger.Insert(Experiment(0, 5.0, ExperimentStatus.Keep, "baseline", null));
+            ledger.Insert(Experiment(0, 5.0, ExperimentStatus.Keep, "baseline", null) with
+            {
+                Cost = new ExperimentCost { Seconds = 10, Params = 1e6 },
+                Conditions = new RunConditions { ToolVersion = "9.9.9", Cpu = "Test CPU", Cores = 2, Load = 1.0 },
+            });
             ledger.Insert(Experiment(1, 4.0, ExperimentStatus.Keep, "<script>alert('description')</script>",
-                "--- a/knobs.sh\n+++ b/knobs.sh\n@@ -1 +1 @@\n-X=5\n+X=4 # <img src=x onerror=alert(1)>\n"));
+                "--- a/knobs.sh\n+++ b/knobs.sh\n@@ -1 +1 @@\n-X=5\n+X=4 # <img src=x onerror=alert(1)>\n") with
+            {
+                Cost = new ExperimentCost { Seconds = 17, Params = 2e6 },
+                Conditions = new RunConditions { ToolVersion = "9.9.9", Cpu = "Test CPU", Cores = 2, Load = 3.5, Warnings = ["machine load 3.5 against the baseline's 1.0"] },
+            });
         }
 
         _source = new LedgerSource(LedgerPath);
@@ -66,6 +74,20 @@ public sealed class DashboardTests : IAsyncLifetime
         Assert.Contains("<span class=\"add\">+X=4 # &lt;img src=x onerror=alert(1)&gt;</span>", html, StringComparison.Ordinal);
         Assert.Contains("<span class=\"del\">-X=5</span>", html, StringComparison.Ordinal);
         Assert.DoesNotContain("<img src=x", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Pages_show_cost_ratios_against_the_parent_the_machine_and_warnings_and_say_the_metric_is_a_mean()
+    {
+        var overview = await _http!.GetStringAsync("/");
+        var page = await _http.GetStringAsync($"/experiments/{LedgerIdOf(1)}");
+
+        Assert.Contains("score (mean of seeds)", overview, StringComparison.Ordinal);
+        Assert.Contains("1 done, 1 kept", overview, StringComparison.Ordinal);
+        Assert.Contains(">1.7x time<", overview, StringComparison.Ordinal);
+        Assert.Contains("⚠ machine load 3.5 against the baseline&#39;s 1.0", overview, StringComparison.Ordinal);
+        Assert.Contains("1.7x time, 2.0x params", page, StringComparison.Ordinal);
+        Assert.Contains("Test CPU, 2 cores; load 3.50; autoresearch 9.9.9", page, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -94,7 +94,7 @@ public sealed class SearchProposer : IProposer
 
             double? value = e.Status is ExperimentStatus.Crash or ExperimentStatus.Timeout || e.Metric is not { } metric || !double.IsFinite(metric)
                 ? null
-                : sign * metric;
+                : sign * metric + CostObjective.Penalty(context.Spec, e, context.History);
             var literals = new string[knobs.Count];
             var point = new double[knobs.Count];
             for (var i = 0; i < knobs.Count; i++)
