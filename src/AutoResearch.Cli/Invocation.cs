@@ -46,6 +46,12 @@ internal static class Invocation
         return $"dotnet {Quote(Path.Combine(directory, "autoresearch.dll"))}";
     }
 
-    /// <summary><paramref name="path"/> as bash reads it back: as is when plain, else in single quotes.</summary>
-    public static string Quote(string path) => path.Any(c => char.IsWhiteSpace(c) || c is '\'' or '"' or '$' or '&' or ';') ? $"'{path.Replace("'", "'\\''", StringComparison.Ordinal)}'" : path;
+    /// <summary>
+    /// <paramref name="path"/> as bash reads it back: as is when every character is plain (letters, digits and
+    /// <c>_ . / = : @ % + , -</c>), else in single quotes.
+    /// </summary>
+    public static string Quote(string path) =>
+        path.Length > 0 && path.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '/' or '=' or ':' or '@' or '%' or '+' or ',' or '-')
+            ? path
+            : $"'{path.Replace("'", "'\\''", StringComparison.Ordinal)}'";
 }

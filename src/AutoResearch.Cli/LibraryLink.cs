@@ -58,6 +58,12 @@ internal static class LibraryLink
         {
             // Another start of the same tool made the same link in between.
         }
+        catch (IOException)
+        {
+            // Something that is not a link stands at the link's path: the workspace names the library itself (it works
+            // until the tool is updated) rather than failing.
+            return library;
+        }
 
         return link;
     }

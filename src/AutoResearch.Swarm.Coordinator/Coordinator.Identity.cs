@@ -127,6 +127,50 @@ internal sealed partial class Coordinator
         };
     }
 
+    /// <summary>The form of <see cref="PatchEffect.Signature"/> stored now: the edit's line multisets (1 was git's zero-context diff text).</summary>
+    internal const long SignatureFormat = 2;
+
+    /// <summary>
+    /// Brings stored signatures to <see cref="SignatureFormat"/> once, at start: every claim's signature is read again from
+    /// its patch and parent, and each key that was sent it to verify is remembered under the new one as well, so a claim
+    /// exposed before an upgrade stays its claimer's after it. Idempotent; a coordinator killed midway does it again.
+    /// </summary>
+    public async Task RefreshSignaturesAsync(CancellationToken cancellationToken)
+    {
+        var format = await _db.ReadAsync(s => s.ScalarAsync<long?>("SELECT signature_format FROM state WHERE id = 1", cancellationToken), cancellationToken)
+            .ConfigureAwait(false);
+        if (format == SignatureFormat)
+        {
+            return;
+        }
+
+        var claims = await _db.ReadAsync(s => s.QueryAsync("SELECT id, parent_seq, patch, signature FROM claims WHERE signature IS NOT NULL",
+            r => (Id: r.Long("id"), Parent: r.Long("parent_seq"), Patch: r.Text("patch"), Signature: r.Text("signature")), cancellationToken), cancellationToken)
+            .ConfigureAwait(false);
+        var renewed = new List<(long Id, string Old, string New)>();
+        foreach (var claim in claims)
+        {
+            var effect = await _trees.ReadAsync(claim.Parent, claim.Patch, cancellationToken).ConfigureAwait(false);
+            if (effect.Signature.Length > 0 && effect.Signature != claim.Signature)
+            {
+                renewed.Add((claim.Id, claim.Signature, effect.Signature));
+            }
+        }
+
+        await _db.WriteAsync(async s =>
+        {
+            foreach (var (id, old, renewedSignature) in renewed)
+            {
+                await s.ExecAsync("UPDATE claims SET signature = @new WHERE id = @id", cancellationToken, ("@new", renewedSignature), ("@id", id)).ConfigureAwait(false);
+                await s.ExecAsync("INSERT INTO exposed (worker, effect) SELECT worker, @new FROM exposed WHERE effect = @old ON CONFLICT DO NOTHING",
+                    cancellationToken, ("@new", renewedSignature), ("@old", old)).ConfigureAwait(false);
+            }
+
+            await s.ExecAsync("UPDATE state SET signature_format = @f WHERE id = 1", cancellationToken, ("@f", SignatureFormat)).ConfigureAwait(false);
+            return 0;
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
     private sealed record LeaseGlance(string Worker, string Kind, long HeadSeq, string State);
 
     private sealed record EarlierClaim(long Id, string Status, string? Reason);

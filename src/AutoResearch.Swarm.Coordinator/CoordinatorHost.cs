@@ -75,6 +75,8 @@ public sealed class CoordinatorHost : IAsyncDisposable
         // Claims are read by git against their parent's tree, in a scratch repository over the project's objects.
         var trees = new ChainTrees(await ScratchRepository.CreateAsync(project.Spec.Root, cancellationToken).ConfigureAwait(false), project.BaseCommit, db);
         var coordinator = new Coordinator(project, db, options, time, trees);
+        // Signatures stored by an older coordinator are read again in today's form before any request is answered.
+        await coordinator.RefreshSignaturesAsync(cancellationToken).ConfigureAwait(false);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Services.AddProblemDetails();

@@ -62,7 +62,14 @@ public sealed class NanoGptStyleTests : IDisposable
         Assert.All(keeps, k => Assert.True(k.Runs.Count >= 2, $"keep #{k.Id} was not confirmed on a second run"));
         Assert.All(keeps, k => Assert.Contains("config/train_tiny.py", k.Patch!, StringComparison.Ordinal));
 
-        // The kept config trains to a lower val loss when run again by hand, as the researcher would check it.
+        // Cost beside the metric, read from train.py's own lines: the parameter count of every run, and each keep's ratio.
+        Assert.Equal(0.80e6, experiments[0].Cost!.Params!.Value, 1);
+        Assert.All(keeps, k => Assert.NotNull(k.Cost?.Params));
+        var (logCode, log) = await CliRunner.RunAsync("log", _dir, "--tag", "nano");
+        Assert.Equal(0, logCode);
+        Assert.Contains("x time", log, StringComparison.Ordinal);
+
+        // The kept config is the one on the run's branch, and the researcher's own checkout is untouched.
         var best = Run("git", "show", $"autoresearch/nano:config/train_tiny.py");
         Assert.NotEqual(File.ReadAllText(Path.Combine(_dir, "config", "train_tiny.py")), best);
     }

@@ -17,6 +17,38 @@ public sealed class IdentityAttackTests
 
     [Theory]
     [MemberData(nameof(TestDatabases.Kinds), MemberType = typeof(TestDatabases))]
+    public async Task Signatures_an_older_coordinator_stored_are_read_again_at_start_and_keep_what_was_exposed(string db)
+    {
+        await using var swarm = await TestSwarm.StartAsync(db);
+        var alice = await swarm.JoinAsync("alice");
+        var bob = await swarm.JoinAsync("bob");
+        var claim = await swarm.ClaimAsync(alice, s_base, swarm.BestPatch(s_base));
+        await TestSwarm.LeaseAsync(bob, LeaseKind.Verify);
+        // As an older coordinator left it: the claim's signature, and bob's exposure to it, in the old form.
+        var target = Coordinator.DatabaseTarget.Parse(swarm.Database);
+        string signature;
+        await using (var store = new Coordinator.Storage.SwarmDatabase(target))
+        {
+            signature = (await store.ReadAsync(s => s.ScalarAsync<string>("SELECT signature FROM claims WHERE id = @id", default, ("@id", claim.ClaimId)), default))!;
+            await store.WriteAsync(async s =>
+            {
+                await s.ExecAsync("UPDATE claims SET signature = 'old-form' WHERE id = @id", default, ("@id", claim.ClaimId));
+                await s.ExecAsync("UPDATE exposed SET effect = 'old-form' WHERE effect = @sig", default, ("@sig", signature));
+                return await s.ExecAsync("UPDATE state SET signature_format = NULL WHERE id = 1", default);
+            }, default);
+        }
+
+        await swarm.RestartAsync();
+
+        await using var after = new Coordinator.Storage.SwarmDatabase(target);
+        Assert.Equal(signature, await after.ReadAsync(s => s.ScalarAsync<string>("SELECT signature FROM claims WHERE id = @id", default, ("@id", claim.ClaimId)), default));
+        Assert.Equal(1L, await after.ReadAsync(s => s.ScalarAsync<long>("SELECT COUNT(*) FROM exposed WHERE worker = @k AND effect = @sig", default,
+            ("@k", bob.Key.PublicKey), ("@sig", signature)), default));
+        Assert.Equal(2L, await after.ReadAsync(s => s.ScalarAsync<long?>("SELECT signature_format FROM state WHERE id = 1", default), default));
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabases.Kinds), MemberType = typeof(TestDatabases))]
     public async Task A_verifier_resending_the_patch_it_verifies_in_another_text_earns_nothing(string db)
     {
         await using var swarm = await TestSwarm.StartAsync(db);

@@ -102,6 +102,9 @@ public sealed partial class ResearchLoop
             RebasedFrom = experiment.RebasedFrom ?? original,
             Runs = [],
             Metric = null,
+            // What the runs on the old parent cost, and where they ran, is not what the rebased code costs.
+            Cost = null,
+            Conditions = null,
             Attempts = 0,
             Decision = $"{stale}; rebased onto {bestCommit[..7]}, confirming there",
         };

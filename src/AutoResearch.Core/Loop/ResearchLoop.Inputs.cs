@@ -32,7 +32,7 @@ public sealed partial class ResearchLoop
         var example = data[0];
         _uncommittedHint =
             $"not committed, so the runs will not see them (each run works in a clean checkout of your commit): {shown}. " +
-            $"If a run reads them, commit them (`git add -f {example} && git commit`), or name them as read-only inputs " +
+            $"If a run reads them, commit them (`git add -f {ShellWord(example)} && git commit`), or name them as read-only inputs " +
             $"(git-ignored, e.g. [run] inputs = [\"{example}\"]), or make [run] setup produce them; if runs write them, name " +
             "them in [run] outputs (e.g. outputs = [\"out*/**\"]); if neither, ignore this";
         _observer.OnMessage("workspace files " + _uncommittedHint);
@@ -139,4 +139,10 @@ public sealed partial class ResearchLoop
         < 1024 * 1024 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:0.#} kB"),
         _ => string.Create(CultureInfo.InvariantCulture, $"{bytes / (1024.0 * 1024.0):0.#} MB"),
     };
+
+    /// <summary><paramref name="path"/> as bash reads it back in a command the user may paste: single-quoted unless plain.</summary>
+    private static string ShellWord(string path) =>
+        path.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '/' or '-' or '+' or ',' or '@' or '%' or ':' or '=')
+            ? path
+            : "'" + path.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 }

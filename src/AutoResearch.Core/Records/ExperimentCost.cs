@@ -40,7 +40,8 @@ public sealed record ExperimentCost
 
     /// <summary>
     /// The cost of an experiment after one more run: the mean of <paramref name="sofar"/> (null before the first run) and
-    /// <paramref name="run"/>, each value averaged over the runs that reported it.
+    /// <paramref name="run"/>, as a running mean (a run that did not report a value counts as the mean of those before it that
+    /// did); a mean is never infinite.
     /// </summary>
     public static ExperimentCost Add(ExperimentCost? sofar, ExperimentCost run)
     {
@@ -53,7 +54,7 @@ public sealed record ExperimentCost
         var n = sofar.Runs;
         double? Mean(double? a, double? b) => (a, b) switch
         {
-            ({ } x, { } y) => (x * n + y) / (n + 1),
+            ({ } x, { } y) => Running.CostReader.Finite(x + ((y - x) / (n + 1))),
             (null, _) => b,
             _ => a,
         };

@@ -471,8 +471,8 @@ public sealed partial class Ledger : IDisposable
                 Slot = r.GetInt32(30),
                 InputTokens = r.IsDBNull(31) ? null : r.GetInt64(31),
                 OutputTokens = r.IsDBNull(32) ? null : r.GetInt64(32),
-                Cost = r.IsDBNull(33) ? null : JsonSerializer.Deserialize<ExperimentCost>(r.GetString(33)),
-                Conditions = r.IsDBNull(34) ? null : JsonSerializer.Deserialize<RunConditions>(r.GetString(34)),
+                Cost = r.IsDBNull(33) ? null : JsonSerializer.Deserialize<ExperimentCost>(r.GetString(33), s_finite),
+                Conditions = r.IsDBNull(34) ? null : JsonSerializer.Deserialize<RunConditions>(r.GetString(34), s_finite),
             });
         }
 

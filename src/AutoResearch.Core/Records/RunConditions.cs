@@ -38,7 +38,7 @@ public sealed record RunConditions
         {
             Load = (sofar.Load, run.Load) switch
             {
-                ({ } a, { } b) => (a * n + b) / (n + 1),
+                ({ } a, { } b) => Running.CostReader.Finite(a + ((b - a) / (n + 1))),
                 (null, _) => run.Load,
                 _ => sofar.Load,
             },

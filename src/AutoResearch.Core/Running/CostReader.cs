@@ -34,16 +34,20 @@ public static class CostReader
             throughput = t / training;
         }
 
+        // A number the run printed is never trusted to be finite after scaling (1e303 tokens_M is infinite tokens).
         return new ExperimentCost
         {
-            Seconds = seconds,
-            Tokens = tokens,
-            Iterations = Last(log, spec.Iterations) ?? Summary(output, s_iterations),
-            Params = Last(log, spec.Params) ?? Summary(output, s_params),
-            MemoryMb = memoryMb is > 0 ? memoryMb : null,
-            TokensPerSecond = throughput,
+            Seconds = Finite(seconds),
+            Tokens = Finite(tokens),
+            Iterations = Finite(Last(log, spec.Iterations) ?? Summary(output, s_iterations)),
+            Params = Finite(Last(log, spec.Params) ?? Summary(output, s_params)),
+            MemoryMb = memoryMb is > 0 ? Finite(memoryMb) : null,
+            TokensPerSecond = Finite(throughput),
         };
     }
+
+    /// <summary><paramref name="value"/> when it is a finite number, null otherwise.</summary>
+    internal static double? Finite(double? value) => value is { } v && double.IsFinite(v) ? v : null;
 
     private static double? Summary(RunOutput output, (string Key, double Scale)[] keys)
     {

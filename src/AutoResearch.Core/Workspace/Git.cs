@@ -79,13 +79,32 @@ internal static class Git
     public static async Task<byte[]> ReadBytesAsync(string directory, IEnumerable<string> arguments, CancellationToken cancellationToken = default)
     {
         var info = StartInfo(directory, arguments);
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("git did not start");
+        Process? started;
+        try
+        {
+            started = Process.Start(info);
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new WorkspaceException($"git is not installed or not on PATH ({e.Message}); install git", isUsageError: true, e);
+        }
+
+        using var process = started ?? throw new InvalidOperationException("git did not start");
         process.StandardInput.Close();
         using var stdout = new MemoryStream();
         var copy = process.StandardOutput.BaseStream.CopyToAsync(stdout, cancellationToken);
         var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-        await copy.ConfigureAwait(false);
+        try
+        {
+            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+            await copy.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Disposing a process does not stop it: a cancelled read leaves no git behind.
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
         if (process.ExitCode != 0)
         {
             throw new WorkspaceException(

@@ -61,22 +61,29 @@ public sealed class ScratchRepository : IDisposable
             return await ApplyAsync(parent, patch, cancellationToken).ConfigureAwait(false);
         }
 
-        if (parent.Length == 40 && DirectPatch.Parse(patch) is { } edits
-            && await ListingAsync(parent).ConfigureAwait(false) is { Verified: true } listing)
+        if (parent.Length == 40 && DirectPatch.Parse(patch) is { } edits)
         {
-            var contents = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-            foreach (var edit in edits)
+            try
             {
-                if (listing.TryGetBlob(edit.Path, out _, out var blob))
+                var read = await ListingAsync(parent).ConfigureAwait(false);
+                if (read is null)
                 {
-                    contents[edit.Path] = await BlobAsync(blob, cancellationToken).ConfigureAwait(false);
+                    // Not kept: git may list it next time.
+                    Forget(parent);
+                }
+
+                if (read is { Verified: true } listing
+                    && await ContentsAsync(listing, edits, cancellationToken).ConfigureAwait(false) is { } contents
+                    && DirectPatch.Apply(listing, edits, contents) is { } effect)
+                {
+                    Interlocked.Increment(ref _direct);
+                    return effect;
                 }
             }
-
-            if (DirectPatch.Apply(listing, edits, contents) is { } effect)
+            catch (WorkspaceException)
             {
-                Interlocked.Increment(ref _direct);
-                return effect;
+                // git could not list the parent or read a blob just now: git reads the patch (and says why if it cannot).
+                Forget(parent);
             }
         }
 
@@ -136,6 +143,42 @@ public sealed class ScratchRepository : IDisposable
         }
     }
 
+    /// <summary>The blobs of the files <paramref name="edits"/> change, or null when one is too large to keep (git reads the patch then).</summary>
+    private async Task<Dictionary<string, byte[]>?> ContentsAsync(TreeListing listing, IReadOnlyList<DirectPatch.FileEdit> edits, CancellationToken cancellationToken)
+    {
+        var contents = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (var edit in edits)
+        {
+            if (listing.TryGetBlob(edit.Path, out _, out var blob))
+            {
+                if (await BlobAsync(blob, cancellationToken).ConfigureAwait(false) is not { } content)
+                {
+                    return null;
+                }
+
+                contents[edit.Path] = content;
+            }
+        }
+
+        return contents;
+    }
+
+    /// <summary>Drops the kept listing of <paramref name="parent"/> (one that failed is read again next time, not kept failing).</summary>
+    private void Forget(string parent)
+    {
+        lock (_lock)
+        {
+            for (var node = _listings.First; node is not null; node = node.Next)
+            {
+                if (node.Value.Parent == parent)
+                {
+                    _listings.Remove(node);
+                    return;
+                }
+            }
+        }
+    }
+
     private async Task<TreeListing?> ReadListingAsync(string parent)
     {
         // Not cancellable: the listing is shared by every reader of this parent.
@@ -149,7 +192,8 @@ public sealed class ScratchRepository : IDisposable
         return listed == 0 ? TreeListing.Parse(tree.Trim(), text) : null;
     }
 
-    private async Task<byte[]> BlobAsync(string blob, CancellationToken cancellationToken)
+    /// <summary>A blob's content, or null when it is larger than a quarter of <see cref="BlobCacheBytes"/> (git reads such patches).</summary>
+    private async Task<byte[]?> BlobAsync(string blob, CancellationToken cancellationToken)
     {
         lock (_lock)
         {
@@ -159,10 +203,16 @@ public sealed class ScratchRepository : IDisposable
             }
         }
 
+        var size = await Git.RunAsync(Path, ["cat-file", "-s", blob], cancellationToken).ConfigureAwait(false);
+        if (!long.TryParse(size.Trim(), System.Globalization.CultureInfo.InvariantCulture, out var bytes) || bytes > BlobCacheBytes / 4)
+        {
+            return null;
+        }
+
         var content = await Git.ReadBytesAsync(Path, ["cat-file", "blob", blob], cancellationToken).ConfigureAwait(false);
         lock (_lock)
         {
-            if (content.Length <= BlobCacheBytes / 4 && _blobs.TryAdd(blob, content))
+            if (_blobs.TryAdd(blob, content))
             {
                 _blobOrder.Enqueue(blob);
                 _blobBytes += content.Length;

@@ -93,6 +93,7 @@ internal static class Schema
         ("claims", "effect", "TEXT NULL"),
         ("claims", "tree", "TEXT NULL"),
         ("claims", "signature", "TEXT NULL"),
+        ("state", "signature_format", "BIGINT NULL"),
     ];
 
     /// <summary>Statements that need <see cref="AddedColumns"/>, and the removal of indexes that no query uses any more.</summary>

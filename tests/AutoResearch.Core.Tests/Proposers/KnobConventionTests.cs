@@ -58,6 +58,19 @@ public sealed class KnobConventionTests
     }
 
     [Fact]
+    public void An_assignment_inside_a_docstring_is_text_not_a_knob()
+    {
+        const string Text = "\"\"\"\nUsage: set\nlr = 0.1\nin your config.\n\"\"\"\nnote = 'a \"\"\" in a string'\nwarmup = 100\n'''\nepochs = 3\n'''\nbatch_size = 32\n";
+
+        var names = KnobScanner.Scan("train.py", Text).Select(k => k.Name).ToList();
+
+        Assert.DoesNotContain("lr", names);
+        Assert.DoesNotContain("epochs", names);
+        Assert.Contains("warmup", names);
+        Assert.Contains("batch_size", names);
+    }
+
+    [Fact]
     public void In_a_file_of_upper_case_constants_the_lowercase_names_are_found_but_frozen()
     {
         // karpathy/autoresearch's train.py: a dataclass whose defaults the constants below override, and loop state.

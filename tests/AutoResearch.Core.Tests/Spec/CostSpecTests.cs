@@ -84,6 +84,25 @@ public sealed class CostSpecTests
     }
 
     [Fact]
+    public void A_printed_number_that_overflows_when_scaled_is_dropped_never_stored_as_infinity()
+    {
+        var spec = SpecLoader.FromToml("/w", "/w/autoresearch.toml", Base + """
+
+            [cost]
+            params = 'number of parameters: (?<value>[0-9.e+]+)(?<unit>B)'
+            """);
+        const string log = "number of parameters: 1e305B\n---\ntotal_tokens_M: 1e303\nloss: 2.1\n";
+
+        var cost = CostReader.Read(log, RunOutput.Parse(log, spec.Objective, spec.Run.Progress), spec.Cost, 12.5, 300);
+        var mean = ExperimentCost.Add(new ExperimentCost { Seconds = double.MaxValue }, new ExperimentCost { Seconds = double.MaxValue });
+
+        Assert.Null(cost.Params);
+        Assert.Null(cost.Tokens);
+        Assert.Equal(12.5, cost.Seconds);
+        Assert.Equal(double.MaxValue, mean.Seconds);
+    }
+
+    [Fact]
     public void Cost_weighted_search_objective_penalises_cost_against_the_baseline()
     {
         var spec = SpecLoader.FromToml("/w", "/w/autoresearch.toml", Base + "\n[cost]\nsearch_weight = 0.01\n");

@@ -7,8 +7,15 @@ public static partial class KnobScanner
 {
     private static IEnumerable<Candidate> ScanPython(string text)
     {
+        var strings = TripleQuoted(text);
         foreach (Match m in PythonAssignment().Matches(text))
         {
+            if (strings.Any(span => m.Index >= span.Start && m.Index < span.End))
+            {
+                // `lr = 0.1` at the start of a line of a docstring is text, not an assignment.
+                continue;
+            }
+
             foreach (var c in Elements(m.Groups["name"].Value, m.Groups["value"], m.Groups["comment"].Value, "Python assignment", lastWins: true))
             {
                 yield return c;
@@ -24,6 +31,49 @@ public static partial class KnobScanner
         {
             yield return c;
         }
+    }
+
+    /// <summary>
+    /// Where the triple-quoted strings of <paramref name="text"/> are (docstrings, usage text), read left to right: a
+    /// <c>"""</c> or <c>'''</c> outside a string or a comment opens one, the same three quotes close it.
+    /// </summary>
+    private static List<(int Start, int End)> TripleQuoted(string text)
+    {
+        var spans = new List<(int Start, int End)>();
+        var i = 0;
+        while (i < text.Length)
+        {
+            var c = text[i];
+            if (c == '#')
+            {
+                var end = text.IndexOf('\n', i);
+                i = end < 0 ? text.Length : end;
+            }
+            else if (c is '"' or '\'' && i + 2 < text.Length && text[i + 1] == c && text[i + 2] == c)
+            {
+                var close = text.IndexOf(new string(c, 3), i + 3, StringComparison.Ordinal);
+                var end = close < 0 ? text.Length : close + 3;
+                spans.Add((i, end));
+                i = end;
+            }
+            else if (c is '"' or '\'')
+            {
+                // A one-line string: skip to its closing quote (or the line's end), escapes honoured.
+                var j = i + 1;
+                while (j < text.Length && text[j] != c && text[j] != '\n')
+                {
+                    j += text[j] == '\\' ? 2 : 1;
+                }
+
+                i = j + 1;
+            }
+            else
+            {
+                i++;
+            }
+        }
+
+        return spans;
     }
 
     /// <summary>The annotated fields with a default at the top level of each <c>@dataclass</c> body.</summary>
