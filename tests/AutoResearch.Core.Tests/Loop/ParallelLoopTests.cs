@@ -56,6 +56,27 @@ public sealed class ParallelLoopTests
     }
 
     [Fact]
+    public async Task What_setup_prepared_in_the_first_worktree_is_in_every_slot()
+    {
+        // setup writes git-ignored data into the first slot's worktree; each run needs it (the command fails without it).
+        using var noisy = new NoisyWorkspace(noise: 0);
+        File.WriteAllText(Path.Combine(noisy.Root, ".gitignore"), "data/\n");
+        var toml = Path.Combine(noisy.Root, "autoresearch.toml");
+        File.WriteAllText(toml, File.ReadAllText(toml).Replace(
+            "command = \"bash experiment.sh\"",
+            "command = \"test -s data/prepared.bin && bash experiment.sh\"\nsetup = \"mkdir -p data && echo prepared > data/prepared.bin\"",
+            StringComparison.Ordinal));
+        noisy.Repo.Git("add", "-A");
+        noisy.Repo.Git("commit", "-qm", "setup prepares data");
+        var plan = new[] { NoisyWorkspace.Set("X", 5) + " && " + NoisyWorkspace.Set("SLEEP", 1), NoisyWorkspace.Set("Y", 4) + " && " + NoisyWorkspace.Set("SLEEP", 1) };
+
+        var summary = await LoopHarness.RunAsync(noisy.Root, new PlanProposer(plan), new LoopOptions { Tag = "prep", MaxExperiments = 2, Parallel = 2 });
+
+        Assert.DoesNotContain(summary.Experiments, e => e.Status == ExperimentStatus.Crash);
+        Assert.Equal(2, summary.Experiments.Where(e => !e.IsBaseline).Select(e => e.Slot).Distinct().Count());
+    }
+
+    [Fact]
     public async Task Many_slots_allocate_every_sequence_number_once_and_stop_at_the_limit()
     {
         using var noisy = new NoisyWorkspace(noise: 0);
