@@ -37,6 +37,8 @@ internal static class Entry
     {
         // After `dotnet tool update`, workspaces reach the new version's libraries through this link.
         LibraryLink.Refresh();
+        // Commands that messages of the libraries print are typed the way this user starts the tool.
+        ToolCommand.Self = Invocation.Self;
         var app = new CommandApp();
         app.Configure(config =>
         {
@@ -112,7 +114,7 @@ internal static class Entry
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {
-            output.MarkupLine("[yellow]interrupted[/]: run `autoresearch run` again to resume");
+            output.MarkupLineInterpolated($"[yellow]interrupted[/]: run `{Invocation.Command("run")}` again to resume");
             return Failure;
         }
         finally

@@ -22,13 +22,13 @@ internal static partial class UsageHelp
         {
             var name = "--" + unknown.Groups["name"].Value.TrimStart('-');
             var nearest = Nearest(name, options.Select(o => o.Name));
-            return $"unknown option {name}{(nearest is null ? "" : $"; did you mean {nearest}?")} (`autoresearch {command} --help` lists the options)";
+            return $"unknown option {name}{(nearest is null ? "" : $"; did you mean {nearest}?")} (`{Invocation.Command($"{command} --help")}` lists the options)";
         }
 
         if (UnknownCommand().Match(message) is { Success: true } unknownCommand)
         {
             var nearest = Nearest(unknownCommand.Groups["name"].Value, commands.Keys);
-            return $"unknown command '{unknownCommand.Groups["name"].Value}'{(nearest is null ? "" : $"; did you mean {nearest}?")} (`autoresearch --help` lists the commands)";
+            return $"unknown command '{unknownCommand.Groups["name"].Value}'{(nearest is null ? "" : $"; did you mean {nearest}?")} (`{Invocation.Command("--help")}` lists the commands)";
         }
 
         if (Conversion().Match(message) is { Success: true } conversion)

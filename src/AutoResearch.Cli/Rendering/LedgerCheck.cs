@@ -41,7 +41,7 @@ internal static class LedgerCheck
             if (problems.Count > perRun)
             {
                 console.MarkupLineInterpolated(
-                    $"[red]ledger check FAILED for run {tag}: {problems.Count - perRun} more problem(s); `autoresearch log --tag {tag}` lists them[/]");
+                    $"[red]ledger check FAILED for run {tag}: {problems.Count - perRun} more problem(s); `{Invocation.Command($"log --tag {tag}")}` lists them[/]");
             }
         }
     }

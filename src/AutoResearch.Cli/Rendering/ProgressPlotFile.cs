@@ -61,7 +61,7 @@ internal sealed class ProgressPlotFile(Ledger ledger, string path, CostMeasure m
             if (!_failed)
             {
                 _failed = true;
-                notice($"cannot write {Path}: {e.Message} (the run goes on; `autoresearch plot` draws it later)");
+                notice($"cannot write {Path}: {e.Message} (the run goes on; `{Invocation.Command("plot")}` draws it later)");
             }
         }
     }

@@ -73,7 +73,7 @@ public sealed partial class Ledger
             {
                 problems.Add(
                     $"experiment {Describe(row[1], row[0])} names run {Convert.ToString(row[2], CultureInfo.InvariantCulture)}, which is not in the ledger: " +
-                    $"it was added or moved outside autoresearch; {Distrust}, or inspect the row with `autoresearch show {row[0]}`");
+                    $"it was added or moved outside autoresearch; {Distrust}, or inspect the row with `{ToolCommand.Of($"show {row[0]}")}`");
             }
 
             return problems;
@@ -85,13 +85,13 @@ public sealed partial class Ledger
     {
         if (_key is null)
         {
-            return $"the ledger {Path} cannot be checked: its key file {KeyPath} is missing (`autoresearch run` creates it and trusts the ledger as it is then)";
+            return $"the ledger {Path} cannot be checked: its key file {KeyPath} is missing (`{ToolCommand.Of("run")}` creates it and trusts the ledger as it is then)";
         }
 
         var sealedWith = GetMeta(SealKeyMeta);
         return sealedWith is not null && !string.Equals(sealedWith, _key.Id, StringComparison.Ordinal)
             ? $"the ledger was sealed with another key ({sealedWith}, not {_key.Id} in {_key.FilePath}): the key file was replaced or the ledger " +
-              $"was copied from elsewhere; {Distrust}. If you trust the ledger as it is now, delete {_key.FilePath} and the next `autoresearch run` seals it again"
+              $"was copied from elsewhere; {Distrust}. If you trust the ledger as it is now, delete {_key.FilePath} and the next `{ToolCommand.Of("run")}` seals it again"
             : null;
     }
 
@@ -107,7 +107,7 @@ public sealed partial class Ledger
         foreach (var row in ReadRawLocked($"SELECT {AllColumns}, seal FROM experiments WHERE tag = $tag ORDER BY seq, id", ("$tag", tag)))
         {
             var id = row[0];
-            var inspect = $"{Distrust}, or inspect the row with `autoresearch show {id}`";
+            var inspect = $"{Distrust}, or inspect the row with `{ToolCommand.Of($"show {id}")}`";
             if (row[^1] is DBNull)
             {
                 problems.Add($"experiment {Describe(row[2], id)} has no seal: it was added outside autoresearch or written without the ledger key; {inspect}");
@@ -118,7 +118,7 @@ public sealed partial class Ledger
             }
         }
 
-        var compare = $"{Distrust}, and compare `autoresearch log --tag {tag}` with its git branch";
+        var compare = $"{Distrust}, and compare `{ToolCommand.Of($"log --tag {tag}")}` with its git branch";
         if (run[^1] is DBNull)
         {
             problems.Add($"run {tag} has no seal: it was added outside autoresearch or written without the ledger key; {compare}");

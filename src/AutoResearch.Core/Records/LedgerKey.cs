@@ -138,7 +138,7 @@ public sealed class LedgerKey
         {
             throw new WorkspaceException(
                 $"the ledger key {path} is {secret.Length} bytes, not {Length}; it was damaged or replaced. Delete it only if you trust " +
-                $"{ledgerPath} as it is now: the next `autoresearch run` makes a new key and seals the ledger again");
+                $"{ledgerPath} as it is now: the next `{ToolCommand.Of("run")}` makes a new key and seals the ledger again");
         }
 
         return new LedgerKey(secret, path, System.IO.Path.GetFullPath(ledgerPath), created: false);

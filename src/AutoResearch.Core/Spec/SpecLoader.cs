@@ -50,7 +50,7 @@ public static partial class SpecLoader
 
         throw new SpecException(root, [
             $"no {ResearchSpec.FileName} here, and not a karpathy/autoresearch layout (train.py + prepare.py); " +
-            $"run `autoresearch init {root}` to create one"]);
+            $"run `{ToolCommand.Of($"init {root}")}` to create one"]);
     }
 
     /// <summary>The spec of a karpathy/autoresearch layout: train.py editable, <c>uv run train.py</c>, val_bpb minimised.</summary>

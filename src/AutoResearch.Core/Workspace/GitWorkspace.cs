@@ -28,7 +28,7 @@ public sealed class GitWorkspace
         var full = Path.GetFullPath(directory);
         if (!Directory.Exists(full))
         {
-            throw new WorkspaceException($"{full} does not exist; create it with `autoresearch init {directory}`");
+            throw new WorkspaceException($"{full} does not exist; create it with `{ToolCommand.Of($"init {directory}")}`");
         }
 
         var (exit, stdout, _) = await Git.TryRunAsync(full, ["rev-parse", "--show-toplevel"], cancellationToken).ConfigureAwait(false);
@@ -36,7 +36,7 @@ public sealed class GitWorkspace
         {
             throw new WorkspaceException(
                 $"{full} is not a git repository; run `git init && git add -A && git commit -m init` there, " +
-                $"or `autoresearch init {directory}`");
+                $"or `{ToolCommand.Of($"init {directory}")}`");
         }
 
         var top = Path.GetFullPath(stdout.Trim());

@@ -71,7 +71,7 @@ internal sealed partial class Pages(DashboardOptions options)
         if (run is null)
         {
             var text = tag is null
-                ? Markup.Of($"<p class=\"empty\">No runs yet: <code>autoresearch run</code> starts one. This page updates by itself.</p>")
+                ? Markup.Of($"<p class=\"empty\">No runs yet: <code>{Core.ToolCommand.Of("run")}</code> starts one. This page updates by itself.</p>")
                 : Markup.Of($"<p class=\"empty\">No run named <code>{tag}</code>.</p>");
             return ("experiments", Markup.Of($"<h1>Experiments</h1>{text}{RunList(runs, null)}"), tag is null);
         }
