@@ -120,6 +120,23 @@ public sealed partial class ResearchLoop
         }
     }
 
+    /// <summary>
+    /// Copies what <c>[run] setup</c> prepared (the ignored files kept as inputs, not the read-only ones, which
+    /// <see cref="ProvideInputs"/> brings from the user's checkout) from the first slot's worktree into another slot's.
+    /// </summary>
+    private static void CopyPrepared(Session session, Workspace.Worktree first, Workspace.Worktree other)
+    {
+        foreach (var prepared in session.Inputs.Except(session.ReadOnlyInputs, StringComparer.Ordinal))
+        {
+            var (from, to) = (Path.Combine(first.Path, prepared), Path.Combine(other.Path, prepared));
+            if (File.Exists(from) && !File.Exists(to))
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(to)!);
+                File.Copy(from, to);
+            }
+        }
+    }
+
     /// <summary>Checks out <paramref name="commit"/> clean in <paramref name="slot"/> and puts the read-only inputs in place.</summary>
     private async Task CleanAsync(Session session, Slot slot, string commit, CancellationToken cancellationToken)
     {

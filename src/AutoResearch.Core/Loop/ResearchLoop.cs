@@ -140,17 +140,7 @@ public sealed partial class ResearchLoop
         for (var i = 1; i < options.Parallel; i++)
         {
             var path = await _workspace.WorktreeAsync(run.Tag, session.BestCommit(), i, cancellationToken).ConfigureAwait(false);
-            // What [run] setup prepared (ignored files kept as inputs) was made in the first slot's worktree: each slot gets a copy.
-            foreach (var prepared in session.Inputs.Except(session.ReadOnlyInputs, StringComparer.Ordinal))
-            {
-                var (from, to) = (Path.Combine(worktree.Path, prepared), Path.Combine(path.Path, prepared));
-                if (File.Exists(from) && !File.Exists(to))
-                {
-                    Directory.CreateDirectory(Path.GetDirectoryName(to)!);
-                    File.Copy(from, to);
-                }
-            }
-
+            CopyPrepared(session, worktree, path);
             slots.Add(new Slot(path, SlotResources.For(i, options.Parallel, _spec.Run.Gpus, cores)));
             await _guard.AddWorktreeAsync(path.Path, cancellationToken).ConfigureAwait(false);
         }

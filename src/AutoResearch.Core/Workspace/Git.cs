@@ -21,14 +21,7 @@ internal static class Git
     public static async Task<string> RunAsync(string directory, IEnumerable<string> arguments, CancellationToken cancellationToken = default)
     {
         var (exit, stdout, stderr) = await TryRunAsync(directory, arguments, cancellationToken).ConfigureAwait(false);
-        if (exit != 0)
-        {
-            throw new WorkspaceException(
-                $"git {string.Join(' ', arguments)} failed in {directory} (exit {exit}): {stderr.Trim()}",
-                isUsageError: false);
-        }
-
-        return stdout;
+        return exit == 0 ? stdout : throw Failed(directory, arguments, exit, stderr);
     }
 
     /// <summary>Runs git and returns its exit code with both outputs.</summary>
@@ -54,66 +47,64 @@ internal static class Git
             info.Environment[name] = value;
         }
 
-        Process process;
+        using var process = Start(info);
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        await WaitAsync(process, stdout, cancellationToken).ConfigureAwait(false);
+        return (process.ExitCode, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false));
+    }
+
+    /// <summary>Runs git and returns stdout as bytes (a blob's content, which need not be text); a non-zero exit throws.</summary>
+    public static async Task<byte[]> ReadBytesAsync(string directory, IEnumerable<string> arguments, CancellationToken cancellationToken = default)
+    {
+        using var process = Start(StartInfo(directory, arguments));
+        process.StandardInput.Close();
+        using var stdout = new MemoryStream();
+        var copy = process.StandardOutput.BaseStream.CopyToAsync(stdout, cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        await WaitAsync(process, copy, cancellationToken).ConfigureAwait(false);
+        return process.ExitCode == 0 ? stdout.ToArray() : throw Failed(directory, arguments, process.ExitCode, await stderr.ConfigureAwait(false));
+    }
+
+    private static Process Start(ProcessStartInfo info)
+    {
         try
         {
-            process = Process.Start(info) ?? throw new InvalidOperationException("git did not start");
+            return Process.Start(info) ?? throw new InvalidOperationException("git did not start");
         }
         catch (System.ComponentModel.Win32Exception e)
         {
             // No git executable: nothing in the harness can work.
             throw new WorkspaceException($"git is not installed or not on PATH ({e.Message}); install git", isUsageError: true, e);
         }
-
-        using (process)
-        {
-            process.StandardInput.Close();
-            var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-            var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-            return (process.ExitCode, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false));
-        }
     }
 
-    /// <summary>Runs git and returns stdout as bytes (a blob's content, which need not be text); a non-zero exit throws.</summary>
-    public static async Task<byte[]> ReadBytesAsync(string directory, IEnumerable<string> arguments, CancellationToken cancellationToken = default)
+    /// <summary>Waits for git to exit and for its output to be read; a cancelled wait kills it (disposing a process does not).</summary>
+    private static async Task WaitAsync(Process process, Task output, CancellationToken cancellationToken)
     {
-        var info = StartInfo(directory, arguments);
-        Process? started;
-        try
-        {
-            started = Process.Start(info);
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new WorkspaceException($"git is not installed or not on PATH ({e.Message}); install git", isUsageError: true, e);
-        }
-
-        using var process = started ?? throw new InvalidOperationException("git did not start");
-        process.StandardInput.Close();
-        using var stdout = new MemoryStream();
-        var copy = process.StandardOutput.BaseStream.CopyToAsync(stdout, cancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
         try
         {
             await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-            await copy.ConfigureAwait(false);
+            await output.ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
-            // Disposing a process does not stop it: a cancelled read leaves no git behind.
-            process.Kill(entireProcessTree: true);
+            try
+            {
+                process.Kill(entireProcessTree: true);
+            }
+            catch (InvalidOperationException)
+            {
+                // It exited in between.
+            }
+
             throw;
         }
-        if (process.ExitCode != 0)
-        {
-            throw new WorkspaceException(
-                $"git {string.Join(' ', arguments)} failed in {directory} (exit {process.ExitCode}): {(await stderr.ConfigureAwait(false)).Trim()}",
-                isUsageError: false);
-        }
-
-        return stdout.ToArray();
     }
+
+    private static WorkspaceException Failed(string directory, IEnumerable<string> arguments, int exit, string stderr) =>
+        new($"git {string.Join(' ', arguments)} failed in {directory} (exit {exit}): {stderr.Trim()}", isUsageError: false);
 
     /// <summary>git with the neutral settings and environment (<see cref="NeutralGit"/>) and the harness's identity, in <paramref name="directory"/>.</summary>
     private static ProcessStartInfo StartInfo(string directory, IEnumerable<string> arguments) =>
