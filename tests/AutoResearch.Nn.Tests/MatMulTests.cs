@@ -46,27 +46,65 @@ public sealed class MatMulTests
         }
     }
 
-    [Theory]
-    [InlineData(1, 1, 1)]
-    [InlineData(6, 32, 4)]
-    [InlineData(7, 33, 9)]
-    [InlineData(13, 65, 300)]
-    [InlineData(20, 31, 17)]
-    public void Vector512_kernel_matches_reference_even_where_emulated(int m, int n, int k)
+    public static TheoryData<int, int, int, int> KernelShapes()
     {
-        var rng = new Rng((ulong)(m * n * k));
+        var data = new TheoryData<int, int, int, int>();
+        foreach (var nr in new[] { 8, 16, 32 })
+        {
+            data.Add(nr, 1, 1, 1);
+            data.Add(nr, 6, 32, 4);
+            data.Add(nr, 7, 33, 9);
+            data.Add(nr, 13, 65, 300);
+            data.Add(nr, 20, 31, 17);
+            data.Add(nr, 25, 40, 1100);    // K spans several KC blocks of every kernel
+            data.Add(nr, 18, 24, 512);     // a row stride of 2 KiB: A is packed rather than read in place
+            data.Add(nr, 7, 700, 3100);    // B larger than one packing of the whole depth
+        }
+
+        return data;
+    }
+
+    // Every micro-kernel (Vector128 6x8, Vector256 6x16, Vector512 6x32) against the naive loop, whatever this
+    // machine accelerates (.NET emulates the others), for both ways of reading A and every transpose.
+    [Theory]
+    [MemberData(nameof(KernelShapes))]
+    public void Every_kernel_matches_reference_even_where_emulated(int nr, int m, int n, int k)
+    {
+        var rng = new Rng((ulong)(m * n * k) + (ulong)nr);
         var a = Tolerance.Random(m * k, rng);
         var b = Tolerance.Random(k * n, rng);
         var bias = Tolerance.Random(n, rng);
-        foreach (var (tb, acc) in new[] { (false, false), (true, true) })
+        foreach (var (ta, tb, acc) in new[] { (false, false, false), (false, true, true), (true, false, true), (true, true, false) })
         {
+            var (aRow, aCol) = ta ? (1, m) : (k, 1);
             var (bRow, bCol) = tb ? (1, k) : (n, 1);
-            var expected = Tolerance.Random(m * n, rng);
-            var actual = (float[])expected.Clone();
-            MatMul.GemmReference(m, n, k, a, k, 1, b, bRow, bCol, expected, n, acc, bias);
-            MatMul.GemmWithPanel(32, m, n, k, a, k, 1, b, bRow, bCol, actual, n, acc, bias);
-            Tolerance.Close(expected, actual, 1e-5, $"gemm 6x32 {m}x{n}x{k} tb={tb} acc={acc}");
+            var c0 = Tolerance.Random(m * n, rng);
+            var expected = (float[])c0.Clone();
+            MatMul.GemmReference(m, n, k, a, aRow, aCol, b, bRow, bCol, expected, n, acc, bias);
+            foreach (var packA in new[] { false, true })
+            {
+                var actual = (float[])c0.Clone();
+                MatMul.AlwaysPackA = packA;
+                try
+                {
+                    MatMul.GemmWithPanel(nr, m, n, k, a, aRow, aCol, b, bRow, bCol, actual, n, acc, bias);
+                }
+                finally
+                {
+                    MatMul.AlwaysPackA = false;
+                }
+
+                Tolerance.Close(expected, actual, 1e-5, $"gemm 6x{nr} {m}x{n}x{k} ta={ta} tb={tb} acc={acc} packA={packA}");
+            }
         }
+    }
+
+    [Fact]
+    public void The_tier_names_the_kernel_this_machine_runs()
+    {
+        Assert.Equal(MatMul.PanelWidth switch { 32 => "avx512", 16 => "avx2", 8 => "vector128", _ => "scalar" }, MatMul.Tier);
+        Assert.Equal(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated, MatMul.PanelWidth == 32);
+        Assert.Equal(System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated, MatMul.IsAccelerated);
     }
 
     [Theory]

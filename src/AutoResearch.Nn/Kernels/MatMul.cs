@@ -11,20 +11,29 @@ namespace AutoResearch.Nn.Kernels;
 /// B(k,j) is <c>b[k*bRow + j*bCol]</c>, and C is row-major with leading dimension <c>ldc</c>.
 /// </summary>
 /// <remarks>
-/// The fast path follows the BLIS recipe: B is packed into KC×NR panels, each worker packs its block of
-/// A into MR×KC slivers, and a register-tiled micro-kernel with 12 accumulators computes each 6×NR tile:
-/// 6×16 with AVX2/FMA (Vector256), or 6×32 with Vector512 where the CPU accelerates it (AVX-512).
-/// Workers split the rows of C, so every element is summed in the same order whatever the thread count:
-/// results are bit-identical for 1, 2 or 16 threads.
+/// The fast path follows the BLIS recipe, with one micro-kernel per vector width, each sized to its register file:
+/// 6×32 on Vector512 (AVX-512), 6×16 on Vector256 (AVX2 + FMA; BLIS's Haswell shape, 12 accumulators of 16
+/// registers), 6×8 on Vector128 (SSE or NEON). B is packed into KC×NR panels, KC chosen so that one panel takes
+/// 16 KiB and stays in L1 while the kernel sweeps the slivers of A; each worker packs its rows of A into MR×KC
+/// slivers (L2) and walks the whole depth of K itself, so a deep product (the weight gradient, K = tokens) costs
+/// two parallel regions, not two per KC block.
+/// Workers split the rows of C, and every element is summed in the same order whatever the thread count:
+/// results are bit-identical for 1, 2 or 16 threads within a tier. Tiers differ only in rounding (FMA or not,
+/// the grouping of K into blocks), within the tolerance the tests hold them to.
 /// </remarks>
 internal static unsafe class MatMul
 {
     private const int MR = 6;
-    private const int NR = 16;
-    private const int WideNR = 32;
-    private const int KC = 256;
     private const int NC = 4096;
     private const int MaxSliversPerChunk = 16;
+
+    // One B micro-panel (KC×NR floats) in this many bytes: half of a 32 KiB L1, the other half for A and C.
+    private const int PanelBytes = 16 * 1024;
+
+    // The most floats of B packed at once (all of K for one NC block when it fits): 8 MiB.
+    private const long PackBudget = 2L * 1024 * 1024;
+
+    private const int MaxKC = PanelBytes / sizeof(float) / 8;
 
     private static GemmJob Job => JobPerThread.Value!;
 
@@ -37,10 +46,26 @@ internal static unsafe class MatMul
 
     private static float[] PackedB { get => PackedBPerThread.Value!; set => PackedBPerThread.Value = value; }
 
-    private static ThreadLocal<float[]> PackedBPerThread { get; } = new(() => GC.AllocateUninitializedArray<float>(KC * WideNR, pinned: true));
+    private static ThreadLocal<float[]> PackedBPerThread { get; } = new(() => GC.AllocateUninitializedArray<float>(PanelBytes, pinned: true));
 
-    /// <summary>Whether the register-tiled path is used on this machine (AVX2 and FMA).</summary>
-    public static bool IsAccelerated => Fma.IsSupported && Avx2.IsSupported;
+    /// <summary>
+    /// The panel width of the micro-kernel this machine runs: 32 (Vector512), 16 (Vector256 with FMA), 8
+    /// (Vector128), or 0 where no vector is accelerated and the naive loop runs.
+    /// </summary>
+    internal static int PanelWidth { get; } =
+        Vector512.IsHardwareAccelerated ? 32
+        : Vector256.IsHardwareAccelerated && Fma.IsSupported ? 16
+        : Vector128.IsHardwareAccelerated ? 8
+        : 0;
+
+    /// <summary>Packs A even where its rows could be read in place (benchmarks compare the two ways with it).</summary>
+    internal static bool AlwaysPackA { get; set; }
+
+    /// <summary>Whether a vector micro-kernel runs on this machine (any tier).</summary>
+    public static bool IsAccelerated => PanelWidth > 0;
+
+    /// <summary>The vector tier the fast path runs in on this machine: avx512, avx2, vector128 or scalar (named for x86; NEON is vector128).</summary>
+    public static string Tier => PanelWidth switch { 32 => "avx512", 16 => "avx2", 8 => "vector128", _ => "scalar" };
 
     /// <summary>The fast multiply; see the class remarks for the operand layout.</summary>
     public static void Gemm(int m, int n, int k, ReadOnlySpan<float> a, int aRow, int aCol,
@@ -68,24 +93,24 @@ internal static unsafe class MatMul
         fixed (float* pc = c)
         fixed (float* pbias = bias)
         {
-            GemmCore(m, n, k, pa, aRow, aCol, pb, bRow, bCol, pc, ldc, accumulate, bias.IsEmpty ? null : pbias, Vector512.IsHardwareAccelerated ? WideNR : NR);
+            GemmCore(m, n, k, pa, aRow, aCol, pb, bRow, bCol, pc, ldc, accumulate, bias.IsEmpty ? null : pbias, PanelWidth);
         }
     }
 
     /// <summary>
-    /// The fast path with a chosen panel width: 16 (the Vector256 micro-kernel) or 32 (the Vector512 one).
-    /// Tests use it to check the Vector512 kernel on machines without AVX-512, where .NET emulates it.
+    /// The fast path with a chosen micro-kernel: panel width 8 (Vector128), 16 (Vector256) or 32 (Vector512).
+    /// Tests use it to check every kernel on any machine: where a width is not accelerated, .NET emulates it.
     /// </summary>
     internal static void GemmWithPanel(int nr, int m, int n, int k, ReadOnlySpan<float> a, int aRow, int aCol,
         ReadOnlySpan<float> b, int bRow, int bCol, Span<float> c, int ldc, bool accumulate, ReadOnlySpan<float> bias = default)
     {
         CheckOperands(m, n, k, a.Length, aRow, aCol, b.Length, bRow, bCol, c.Length, ldc);
-        if (nr is not (NR or WideNR))
+        if (nr is not (8 or 16 or 32))
         {
-            throw new ArgumentOutOfRangeException(nameof(nr), nr, "panel width is 16 or 32");
+            throw new ArgumentOutOfRangeException(nameof(nr), nr, "panel width is 8, 16 or 32");
         }
 
-        if (m == 0 || n == 0 || k == 0 || (nr == NR && !IsAccelerated))
+        if (m == 0 || n == 0 || k == 0)
         {
             GemmReference(m, n, k, a, aRow, aCol, b, bRow, bCol, c, ldc, accumulate, bias);
             return;
@@ -151,44 +176,53 @@ internal static unsafe class MatMul
         }
     }
 
-    private static void GemmCore(int m, int n, int k, float* a, int aRow, int aCol, float* b, int bRow, int bCol, float* c, int ldc, bool accumulate, float* bias, int nrPanel)
+    private static void GemmCore(int m, int n, int k, float* a, int aRow, int aCol, float* b, int bRow, int bCol, float* c, int ldc, bool accumulate, float* bias, int nr)
     {
         var pool = WorkerPool.Shared;
         var slivers = (m + MR - 1) / MR;
         var work = (long)m * n * k;
         var perChunk = work < 64L * 64 * 64 ? slivers : Math.Clamp((slivers + pool.Threads * 3 - 1) / (pool.Threads * 3), 1, MaxSliversPerChunk);
         var chunks = (slivers + perChunk - 1) / perChunk;
+        var kc = PanelBytes / sizeof(float) / nr;
         var job = Job;
         job.EnsureScratch(pool.Threads);
 
         for (var jc = 0; jc < n; jc += NC)
         {
             var nc = Math.Min(NC, n - jc);
-            var panels = (nc + nrPanel - 1) / nrPanel;
-            for (var pc = 0; pc < k; pc += KC)
+            var panels = (nc + nr - 1) / nr;
+
+            // All of K at once where B's block fits the budget, else as many KC blocks as fit.
+            var depth = (long)k * panels * nr <= PackBudget ? k : (int)Math.Max(kc, PackBudget / (panels * nr) / kc * kc);
+            for (var pd = 0; pd < k; pd += depth)
             {
-                var kc = Math.Min(KC, k - pc);
-                if (PackedB.Length < panels * nrPanel * kc)
+                var kd = Math.Min(depth, k - pd);
+                var blocks = (kd + kc - 1) / kc;
+                var need = (long)blocks * panels * nr * kc;
+                if (PackedB.Length < need)
                 {
-                    PackedB = GC.AllocateUninitializedArray<float>(panels * nrPanel * KC, pinned: true);
+                    PackedB = GC.AllocateUninitializedArray<float>((int)need, pinned: true);
                 }
 
                 fixed (float* bp = PackedB)
                 {
-                    var bBlock = b + (long)pc * bRow + (long)jc * bCol;
-                    if ((long)kc * nc >= 16384 && panels > 1)
+                    var bBlock = b + (long)pd * bRow + (long)jc * bCol;
+                    var packJob = PackWork;
+                    packJob.Set(kd, kc, nc, panels, bBlock, bRow, bCol, bp, nr);
+                    if ((long)kd * nc >= 16384 && blocks * panels > 1)
                     {
                         // Pack panels in parallel too: a serial pack would leave the other workers idle.
-                        var packJob = PackWork;
-                        packJob.Set(kc, nc, bBlock, bRow, bCol, bp, nrPanel);
-                        pool.Run(packJob, panels);
+                        pool.Run(packJob, blocks * panels);
                     }
                     else
                     {
-                        PackB(kc, nc, bBlock, bRow, bCol, bp, nrPanel);
+                        for (var i = 0; i < blocks * panels; i++)
+                        {
+                            packJob.Execute(i, 0);
+                        }
                     }
 
-                    job.Set(m, nc, kc, a + (long)pc * aCol, aRow, aCol, bp, c + jc, ldc, accumulate || pc > 0, perChunk, pc == 0 && bias != null ? bias + jc : null, nrPanel);
+                    job.Set(m, nc, kd, kc, panels, a + (long)pd * aCol, aRow, aCol, bp, c + jc, ldc, accumulate || pd > 0, perChunk, pd == 0 && bias != null ? bias + jc : null, nr);
                     if (chunks == 1)
                     {
                         job.Execute(0, 0);
@@ -202,45 +236,35 @@ internal static unsafe class MatMul
         }
     }
 
-    // Bp[p][kk][jj] = B(kk, p*NR + jj), zero past the last column.
-    private static void PackB(int kc, int nc, float* b, int bRow, int bCol, float* bp, int nrPanel)
+    // Bp[p][kk][jj] = B(kk, p*nr + jj) for one KC block, zero past the last column.
+    private static void PackPanel(int kc, int cols, float* b, int bRow, int bCol, float* dst, int nr)
     {
-        for (var j0 = 0; j0 < nc; j0 += nrPanel)
+        if (cols == nr && bCol == 1)
         {
-            var nr = Math.Min(nrPanel, nc - j0);
-            var dst = bp + (long)j0 * kc;
-            if (nr == nrPanel && bCol == 1)
-            {
-                for (var kk = 0; kk < kc; kk++)
-                {
-                    var src = b + (long)kk * bRow + j0;
-                    for (var q = 0; q < nrPanel; q += 8)
-                    {
-                        Vector256.Store(Vector256.Load(src + q), dst + q);
-                    }
-
-                    dst += nrPanel;
-                }
-
-                continue;
-            }
-
             for (var kk = 0; kk < kc; kk++)
             {
-                var src = b + (long)kk * bRow + (long)j0 * bCol;
-                var jj = 0;
-                for (; jj < nr; jj++)
-                {
-                    dst[jj] = src[(long)jj * bCol];
-                }
-
-                for (; jj < nrPanel; jj++)
-                {
-                    dst[jj] = 0;
-                }
-
-                dst += nrPanel;
+                Unsafe.CopyBlockUnaligned(dst, b + ((long)kk * bRow), (uint)(nr * sizeof(float)));
+                dst += nr;
             }
+
+            return;
+        }
+
+        for (var kk = 0; kk < kc; kk++)
+        {
+            var src = b + ((long)kk * bRow);
+            var jj = 0;
+            for (; jj < cols; jj++)
+            {
+                dst[jj] = src[(long)jj * bCol];
+            }
+
+            for (; jj < nr; jj++)
+            {
+                dst[jj] = 0;
+            }
+
+            dst += nr;
         }
     }
 
@@ -250,18 +274,32 @@ internal static unsafe class MatMul
         for (var i0 = 0; i0 < mc; i0 += MR)
         {
             var mr = Math.Min(MR, mc - i0);
-            var dst = ap + (long)i0 * kc;
+            var dst = ap + ((long)i0 * kc);
             if (mr == MR && aCol == 1)
             {
-                var r0 = a + (long)i0 * aRow;
+                var r0 = a + ((long)i0 * aRow);
                 for (var kk = 0; kk < kc; kk++)
                 {
                     dst[0] = r0[kk];
                     dst[1] = r0[aRow + kk];
-                    dst[2] = r0[2 * aRow + kk];
-                    dst[3] = r0[3 * aRow + kk];
-                    dst[4] = r0[4 * aRow + kk];
-                    dst[5] = r0[5 * aRow + kk];
+                    dst[2] = r0[(2 * aRow) + kk];
+                    dst[3] = r0[(3 * aRow) + kk];
+                    dst[4] = r0[(4 * aRow) + kk];
+                    dst[5] = r0[(5 * aRow) + kk];
+                    dst += MR;
+                }
+
+                continue;
+            }
+
+            if (mr == MR && aRow == 1)
+            {
+                // A transposed (the weight gradient's dY^T): each step of K is six neighbouring floats.
+                var src = a + i0;
+                for (var kk = 0; kk < kc; kk++)
+                {
+                    Unsafe.CopyBlockUnaligned(dst, src, MR * sizeof(float));
+                    src += aCol;
                     dst += MR;
                 }
 
@@ -270,7 +308,7 @@ internal static unsafe class MatMul
 
             for (var kk = 0; kk < kc; kk++)
             {
-                var src = a + (long)i0 * aRow + (long)kk * aCol;
+                var src = a + ((long)i0 * aRow) + ((long)kk * aCol);
                 var ii = 0;
                 for (; ii < mr; ii++)
                 {
@@ -287,41 +325,136 @@ internal static unsafe class MatMul
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel6x16(int kc, float* a, float* b, float* c, int ldc, bool accumulate, float* bias)
+    // Whether six rows of A, kc floats each at the given row stride, can be read in place without crowding
+    // one set of a 32 KiB 8-way L1 (64 sets of 64-byte lines) next to B's panel: row strides of a multiple of
+    // 1 KiB land the rows on the same sets (measured: K = 512 in place runs at 75% of packed on Vector256).
+    // Wider kernels do more work per element of A and tolerate more rows per set: 1, 2 and 4 for 8, 16, 32.
+    private static bool RowsFitL1(int rowStride, int kc, int nr)
     {
-        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
-        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        Span<int> perSet = stackalloc int[64];
+        var most = 0;
+        for (var r = 0; r < MR; r++)
+        {
+            var first = (long)r * rowStride * sizeof(float) / 64;
+            var last = (((long)r * rowStride) + kc - 1) * sizeof(float) / 64;
+            for (var line = first; line <= last && line < first + 64; line++)
+            {
+                most = Math.Max(most, ++perSet[(int)(line % 64)]);
+            }
+        }
+
+        return most <= nr / 8;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel6x8(int kc, float* a, long rs, long cs, float* b, float* c, int ldc, bool accumulate, float* bias)
+    {
+        // A(ii, p) is a[ii*rs + p*cs]: a packed sliver (rs 1, cs MR) or six rows read in place (rs = row stride, cs 1).
+        var a1 = a + rs;
+        var a2 = a + (2 * rs);
+        var a3 = a + (3 * rs);
+        var a4 = a + (4 * rs);
+        var a5 = a + (5 * rs);
+        Vector128<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector128<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        long o = 0;
         for (var p = 0; p < kc; p++)
         {
-            var b0 = Avx.LoadVector256(b);
-            var b1 = Avx.LoadVector256(b + 8);
-            var av = Vector256.Create(a[0]);
-            c00 = Fma.MultiplyAdd(av, b0, c00);
-            c01 = Fma.MultiplyAdd(av, b1, c01);
-            av = Vector256.Create(a[1]);
-            c10 = Fma.MultiplyAdd(av, b0, c10);
-            c11 = Fma.MultiplyAdd(av, b1, c11);
-            av = Vector256.Create(a[2]);
-            c20 = Fma.MultiplyAdd(av, b0, c20);
-            c21 = Fma.MultiplyAdd(av, b1, c21);
-            av = Vector256.Create(a[3]);
-            c30 = Fma.MultiplyAdd(av, b0, c30);
-            c31 = Fma.MultiplyAdd(av, b1, c31);
-            av = Vector256.Create(a[4]);
-            c40 = Fma.MultiplyAdd(av, b0, c40);
-            c41 = Fma.MultiplyAdd(av, b1, c41);
-            av = Vector256.Create(a[5]);
-            c50 = Fma.MultiplyAdd(av, b0, c50);
-            c51 = Fma.MultiplyAdd(av, b1, c51);
-            a += MR;
-            b += NR;
+            var b0 = Vector128.Load(b);
+            var b1 = Vector128.Load(b + 4);
+            var av = Vector128.Create(a[o]);
+            c00 = Vector128.MultiplyAddEstimate(av, b0, c00);
+            c01 = Vector128.MultiplyAddEstimate(av, b1, c01);
+            av = Vector128.Create(a1[o]);
+            c10 = Vector128.MultiplyAddEstimate(av, b0, c10);
+            c11 = Vector128.MultiplyAddEstimate(av, b1, c11);
+            av = Vector128.Create(a2[o]);
+            c20 = Vector128.MultiplyAddEstimate(av, b0, c20);
+            c21 = Vector128.MultiplyAddEstimate(av, b1, c21);
+            av = Vector128.Create(a3[o]);
+            c30 = Vector128.MultiplyAddEstimate(av, b0, c30);
+            c31 = Vector128.MultiplyAddEstimate(av, b1, c31);
+            av = Vector128.Create(a4[o]);
+            c40 = Vector128.MultiplyAddEstimate(av, b0, c40);
+            c41 = Vector128.MultiplyAddEstimate(av, b1, c41);
+            av = Vector128.Create(a5[o]);
+            c50 = Vector128.MultiplyAddEstimate(av, b0, c50);
+            c51 = Vector128.MultiplyAddEstimate(av, b1, c51);
+            o += cs;
+            b += 8;
         }
 
         if (bias != null)
         {
-            var bias0 = Avx.LoadVector256(bias);
-            var bias1 = Avx.LoadVector256(bias + 8);
+            var bias0 = Vector128.Load(bias);
+            var bias1 = Vector128.Load(bias + 4);
+            (c00, c01, c10, c11, c20, c21) = (c00 + bias0, c01 + bias1, c10 + bias0, c11 + bias1, c20 + bias0, c21 + bias1);
+            (c30, c31, c40, c41, c50, c51) = (c30 + bias0, c31 + bias1, c40 + bias0, c41 + bias1, c50 + bias0, c51 + bias1);
+        }
+
+        StoreNarrow(c, accumulate, c00, c01);
+        StoreNarrow(c + ldc, accumulate, c10, c11);
+        StoreNarrow(c + (2 * ldc), accumulate, c20, c21);
+        StoreNarrow(c + (3 * ldc), accumulate, c30, c31);
+        StoreNarrow(c + (4 * ldc), accumulate, c40, c41);
+        StoreNarrow(c + (5 * ldc), accumulate, c50, c51);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreNarrow(float* c, bool accumulate, Vector128<float> lo, Vector128<float> hi)
+    {
+        if (accumulate)
+        {
+            lo += Vector128.Load(c);
+            hi += Vector128.Load(c + 4);
+        }
+
+        Vector128.Store(lo, c);
+        Vector128.Store(hi, c + 4);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel6x16(int kc, float* a, long rs, long cs, float* b, float* c, int ldc, bool accumulate, float* bias)
+    {
+        // A(ii, p) is a[ii*rs + p*cs]: a packed sliver (rs 1, cs MR) or six rows read in place (rs = row stride, cs 1).
+        var a1 = a + rs;
+        var a2 = a + (2 * rs);
+        var a3 = a + (3 * rs);
+        var a4 = a + (4 * rs);
+        var a5 = a + (5 * rs);
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        long o = 0;
+        for (var p = 0; p < kc; p++)
+        {
+            var b0 = Vector256.Load(b);
+            var b1 = Vector256.Load(b + 8);
+            var av = Vector256.Create(a[o]);
+            c00 = Vector256.FusedMultiplyAdd(av, b0, c00);
+            c01 = Vector256.FusedMultiplyAdd(av, b1, c01);
+            av = Vector256.Create(a1[o]);
+            c10 = Vector256.FusedMultiplyAdd(av, b0, c10);
+            c11 = Vector256.FusedMultiplyAdd(av, b1, c11);
+            av = Vector256.Create(a2[o]);
+            c20 = Vector256.FusedMultiplyAdd(av, b0, c20);
+            c21 = Vector256.FusedMultiplyAdd(av, b1, c21);
+            av = Vector256.Create(a3[o]);
+            c30 = Vector256.FusedMultiplyAdd(av, b0, c30);
+            c31 = Vector256.FusedMultiplyAdd(av, b1, c31);
+            av = Vector256.Create(a4[o]);
+            c40 = Vector256.FusedMultiplyAdd(av, b0, c40);
+            c41 = Vector256.FusedMultiplyAdd(av, b1, c41);
+            av = Vector256.Create(a5[o]);
+            c50 = Vector256.FusedMultiplyAdd(av, b0, c50);
+            c51 = Vector256.FusedMultiplyAdd(av, b1, c51);
+            o += cs;
+            b += 16;
+        }
+
+        if (bias != null)
+        {
+            var bias0 = Vector256.Load(bias);
+            var bias1 = Vector256.Load(bias + 8);
             (c00, c01, c10, c11, c20, c21) = (c00 + bias0, c01 + bias1, c10 + bias0, c11 + bias1, c20 + bias0, c21 + bias1);
             (c30, c31, c40, c41, c50, c51) = (c30 + bias0, c31 + bias1, c40 + bias0, c41 + bias1, c50 + bias0, c51 + bias1);
         }
@@ -335,34 +468,41 @@ internal static unsafe class MatMul
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel6x32(int kc, float* a, float* b, float* c, int ldc, bool accumulate, float* bias)
+    private static void Kernel6x32(int kc, float* a, long rs, long cs, float* b, float* c, int ldc, bool accumulate, float* bias)
     {
+        // A(ii, p) is a[ii*rs + p*cs]: a packed sliver (rs 1, cs MR) or six rows read in place (rs = row stride, cs 1).
+        var a1 = a + rs;
+        var a2 = a + (2 * rs);
+        var a3 = a + (3 * rs);
+        var a4 = a + (4 * rs);
+        var a5 = a + (5 * rs);
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        long o = 0;
         for (var p = 0; p < kc; p++)
         {
             var b0 = Vector512.Load(b);
             var b1 = Vector512.Load(b + 16);
-            var av = Vector512.Create(a[0]);
+            var av = Vector512.Create(a[o]);
             c00 = Vector512.FusedMultiplyAdd(av, b0, c00);
             c01 = Vector512.FusedMultiplyAdd(av, b1, c01);
-            av = Vector512.Create(a[1]);
+            av = Vector512.Create(a1[o]);
             c10 = Vector512.FusedMultiplyAdd(av, b0, c10);
             c11 = Vector512.FusedMultiplyAdd(av, b1, c11);
-            av = Vector512.Create(a[2]);
+            av = Vector512.Create(a2[o]);
             c20 = Vector512.FusedMultiplyAdd(av, b0, c20);
             c21 = Vector512.FusedMultiplyAdd(av, b1, c21);
-            av = Vector512.Create(a[3]);
+            av = Vector512.Create(a3[o]);
             c30 = Vector512.FusedMultiplyAdd(av, b0, c30);
             c31 = Vector512.FusedMultiplyAdd(av, b1, c31);
-            av = Vector512.Create(a[4]);
+            av = Vector512.Create(a4[o]);
             c40 = Vector512.FusedMultiplyAdd(av, b0, c40);
             c41 = Vector512.FusedMultiplyAdd(av, b1, c41);
-            av = Vector512.Create(a[5]);
+            av = Vector512.Create(a5[o]);
             c50 = Vector512.FusedMultiplyAdd(av, b0, c50);
             c51 = Vector512.FusedMultiplyAdd(av, b1, c51);
-            a += MR;
-            b += WideNR;
+            o += cs;
+            b += 32;
         }
 
         if (bias != null)
@@ -399,31 +539,35 @@ internal static unsafe class MatMul
     {
         if (accumulate)
         {
-            lo = Avx.Add(lo, Avx.LoadVector256(c));
-            hi = Avx.Add(hi, Avx.LoadVector256(c + 8));
+            lo += Vector256.Load(c);
+            hi += Vector256.Load(c + 8);
         }
 
-        Avx.Store(c, lo);
-        Avx.Store(c + 8, hi);
+        Vector256.Store(lo, c);
+        Vector256.Store(hi, c + 8);
     }
 
-    // Packs panel `index` of a B block: the panel's columns only, so panels can be packed in any order.
+    // Packs panel `index % panels` of KC block `index / panels`: blocks and panels can be packed in any order.
     private sealed class PackJob : ParallelJob
     {
         private float* _b, _bp;
-        private int _kc, _nc, _bRow, _bCol, _nr;
+        private int _kd, _kc, _nc, _panels, _bRow, _bCol, _nr;
 
-        public void Set(int kc, int nc, float* b, int bRow, int bCol, float* bp, int nr)
+        public void Set(int kd, int kc, int nc, int panels, float* b, int bRow, int bCol, float* bp, int nr)
         {
-            (_kc, _nc, _bRow, _bCol, _nr) = (kc, nc, bRow, bCol, nr);
+            (_kd, _kc, _nc, _panels, _bRow, _bCol, _nr) = (kd, kc, nc, panels, bRow, bCol, nr);
             _b = b;
             _bp = bp;
         }
 
         public override void Execute(int index, int worker)
         {
-            var j0 = index * _nr;
-            PackB(_kc, Math.Min(_nr, _nc - j0), _b + ((long)j0 * _bCol), _bRow, _bCol, _bp + ((long)j0 * _kc), _nr);
+            var (block, panel) = Math.DivRem(index, _panels);
+            var p0 = block * _kc;
+            var kc = Math.Min(_kc, _kd - p0);
+            var j0 = panel * _nr;
+            var dst = _bp + ((long)block * _panels * _nr * _kc) + ((long)j0 * kc);
+            PackPanel(kc, Math.Min(_nr, _nc - j0), _b + ((long)p0 * _bRow) + ((long)j0 * _bCol), _bRow, _bCol, dst, _nr);
         }
     }
 
@@ -431,7 +575,7 @@ internal static unsafe class MatMul
     {
         private float[][] _packedA = [];
         private float[][] _tile = [];
-        private int _m, _nc, _kc, _aRow, _aCol, _ldc, _perChunk, _nr;
+        private int _m, _nc, _kd, _kc, _panels, _aRow, _aCol, _ldc, _perChunk, _nr;
         private float* _a, _bp, _c, _bias;
         private bool _accumulate;
 
@@ -446,63 +590,88 @@ internal static unsafe class MatMul
             _tile = new float[threads][];
             for (var i = 0; i < threads; i++)
             {
-                _packedA[i] = GC.AllocateUninitializedArray<float>(MaxSliversPerChunk * MR * KC, pinned: true);
-                _tile[i] = GC.AllocateUninitializedArray<float>(MR * WideNR, pinned: true);
+                _packedA[i] = GC.AllocateUninitializedArray<float>(MaxSliversPerChunk * MR * MaxKC, pinned: true);
+                _tile[i] = GC.AllocateUninitializedArray<float>(MR * 32, pinned: true);
             }
         }
 
-        public void Set(int m, int nc, int kc, float* a, int aRow, int aCol, float* bp, float* c, int ldc, bool accumulate, int perChunk, float* bias, int nr)
+        public void Set(int m, int nc, int kd, int kc, int panels, float* a, int aRow, int aCol, float* bp, float* c, int ldc, bool accumulate, int perChunk, float* bias, int nr)
         {
             _bias = bias;
             _nr = nr;
-            (_m, _nc, _kc, _aRow, _aCol, _ldc, _accumulate, _perChunk) = (m, nc, kc, aRow, aCol, ldc, accumulate, perChunk);
+            (_m, _nc, _kd, _kc, _panels, _aRow, _aCol, _ldc, _accumulate, _perChunk) = (m, nc, kd, kc, panels, aRow, aCol, ldc, accumulate, perChunk);
             _a = a;
             _bp = bp;
             _c = c;
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private void Kernel(int kc, float* a, float* b, float* c, int ldc, bool accumulate, float* bias)
+        private void Kernel(int kc, float* a, long rs, long cs, float* b, float* c, int ldc, bool accumulate, float* bias)
         {
-            if (_nr == WideNR)
+            switch (_nr)
             {
-                Kernel6x32(kc, a, b, c, ldc, accumulate, bias);
-            }
-            else
-            {
-                Kernel6x16(kc, a, b, c, ldc, accumulate, bias);
+                case 32:
+                    Kernel6x32(kc, a, rs, cs, b, c, ldc, accumulate, bias);
+                    break;
+                case 16:
+                    Kernel6x16(kc, a, rs, cs, b, c, ldc, accumulate, bias);
+                    break;
+                default:
+                    Kernel6x8(kc, a, rs, cs, b, c, ldc, accumulate, bias);
+                    break;
             }
         }
 
+        // One chunk of rows of C, over the whole depth: KC block by KC block, B's panel in L1 across the slivers.
+        // Where A's rows are contiguous (x, dY: aCol 1) the kernel reads six rows in place and only a last, partial
+        // sliver is packed (with zero rows); a transposed A (dY^T) is packed, six neighbouring floats per step.
         public override void Execute(int index, int worker)
         {
             var i0 = index * _perChunk * MR;
             var mc = Math.Min(_perChunk * MR, _m - i0);
             var ap = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_packedA[worker]));
             var tile = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_tile[worker]));
-            PackA(mc, _kc, _a + (long)i0 * _aRow, _aRow, _aCol, ap);
             var panel = _nr;
-            for (var j0 = 0; j0 < _nc; j0 += panel)
+            var inPlace = _aCol == 1 && !AlwaysPackA && RowsFitL1(_aRow, Math.Min(_kc, _kd), panel);
+            var full = inPlace ? mc / MR * MR : 0;
+            for (var p0 = 0; p0 < _kd; p0 += _kc)
             {
-                var nr = Math.Min(panel, _nc - j0);
-                var bp = _bp + (long)j0 * _kc;
-                for (var ii = 0; ii < mc; ii += MR)
+                var kc = Math.Min(_kc, _kd - p0);
+                var first = p0 == 0;
+                var accumulate = _accumulate || !first;
+                var bias = first ? _bias : null;
+                var a = _a + ((long)i0 * _aRow) + ((long)p0 * _aCol);
+                if (full < mc)
                 {
-                    var mr = Math.Min(MR, mc - ii);
-                    var c = _c + (long)(i0 + ii) * _ldc + j0;
-                    if (mr == MR && nr == panel)
-                    {
-                        Kernel(_kc, ap + (long)ii * _kc, bp, c, _ldc, _accumulate, _bias == null ? null : _bias + j0);
-                        continue;
-                    }
+                    PackA(mc - full, kc, a + ((long)full * _aRow), _aRow, _aCol, ap + ((long)full * kc));
+                }
 
-                    Kernel(_kc, ap + (long)ii * _kc, bp, tile, panel, accumulate: false, bias: null);
-                    for (var r = 0; r < mr; r++)
+                var block = _bp + ((long)(p0 / _kc) * _panels * panel * _kc);
+                for (var j0 = 0; j0 < _nc; j0 += panel)
+                {
+                    var nr = Math.Min(panel, _nc - j0);
+                    var bp = block + ((long)j0 * kc);
+                    for (var ii = 0; ii < mc; ii += MR)
                     {
-                        for (var j = 0; j < nr; j++)
+                        var mr = Math.Min(MR, mc - ii);
+                        var c = _c + ((long)(i0 + ii) * _ldc) + j0;
+                        var inRows = ii < full;
+                        var sliver = inRows ? a + ((long)ii * _aRow) : ap + ((long)ii * kc);
+                        var (rs, cs) = inRows ? ((long)_aRow, 1L) : (1L, (long)MR);
+                        if (mr == MR && nr == panel)
                         {
-                            var v = tile[r * panel + j] + (_bias == null ? 0 : _bias[j0 + j]);
-                            c[(long)r * _ldc + j] = _accumulate ? c[(long)r * _ldc + j] + v : v;
+                            Kernel(kc, sliver, rs, cs, bp, c, _ldc, accumulate, bias == null ? null : bias + j0);
+                            continue;
+                        }
+
+                        Kernel(kc, sliver, rs, cs, bp, tile, panel, accumulate: false, bias: null);
+                        for (var r = 0; r < mr; r++)
+                        {
+                            for (var j = 0; j < nr; j++)
+                            {
+                                var v = tile[(r * panel) + j] + (bias == null ? 0 : bias[j0 + j]);
+                                c[((long)r * _ldc) + j] = accumulate ? c[((long)r * _ldc) + j] + v : v;
+                            }
                         }
                     }
                 }
