@@ -63,3 +63,13 @@ fi
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet format --verify-no-changes AutoResearch.slnx
 dotnet test AutoResearch.slnx "$@"
+
+# 4. The kernels again in the narrower vector tiers, through the runtime's own switches: the 256-bit paths where
+# AVX-512 ran above, and the 128-bit paths (SSE here, NEON's width) everywhere. Seconds each; skipped when the
+# caller picks tests with arguments.
+if [ $# -eq 0 ]; then
+  for tier in DOTNET_EnableAVX512=0 DOTNET_EnableAVX2=0; do
+    echo "test.sh: AutoResearch.Nn.Tests again with $tier"
+    env "$tier" dotnet test tests/AutoResearch.Nn.Tests --no-build
+  done
+fi

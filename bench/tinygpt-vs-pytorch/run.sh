@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
 # The tiny GPT of templates/tinygpt, trained side by side in C# (AutoResearch.Nn) and PyTorch on this
-# machine for the same time budget, one after the other. Prints tokens/s, val_bpb, MFU, the C# per-op
-# breakdown, and as its last line `ratio: X` (C# tokens/s over PyTorch tokens/s).
+# machine for the same time budget, one after the other, in each vector tier the CPU has. Per tier: tokens/s,
+# val_bpb, the C# per-op breakdown, and the GEMMs of the linear layers against the tier's FMA peak measured
+# here (kernels/); then one table of every tier. The last line is `ratio: X` for the last tier run.
+#
+# Tiers: both sides are held to the same instructions. The .NET runtime switches instruction sets off
+# (DOTNET_EnableAVX512=0, DOTNET_EnableAVX2=0); PyTorch is held by ATEN_CPU_CAPABILITY and OpenBLAS's
+# OPENBLAS_CORETYPE (SkylakeX-class kernels, Haswell, Nehalem).
+#   avx512     everything the CPU has (only where it has AVX-512)
+#   avx2       256-bit vectors with FMA          (C#: DOTNET_EnableAVX512=0; PyTorch: avx2, Haswell)
+#   vector128  128-bit vectors, no FMA on x86    (C#: DOTNET_EnableAVX2=0;   PyTorch: default, Nehalem)
 #
 # Usage: bench/tinygpt-vs-pytorch/run.sh [SECONDS]        (default 60; needs python3-torch, libopenblas0-openmp)
-# Env:   DATA (default ../shared/data/tinyshakespeare/input.txt from the repository root), THREADS (default 2)
+# Env:   DATA (default ../shared/data/tinyshakespeare/input.txt from the repository root), THREADS (default 2),
+#        ISA (a space-separated list of tiers; default every tier this CPU has)
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -12,8 +21,6 @@ SECONDS_BUDGET="${1:-60}"
 THREADS="${THREADS:-2}"
 DATA="${DATA:-$ROOT/../shared/data/tinyshakespeare/input.txt}"
 OPENBLAS="/usr/lib/x86_64-linux-gnu/openblas-openmp"
-FLOP_PER_TOKEN=5.5e6     # forward + backward of this model, per token
-PEAK_FLOPS=180e9         # 2 cores, measured peak FMA throughput on this machine
 PY=/usr/bin/python3
 
 [[ -f "$DATA" ]] || { echo "error: no data at $DATA; set DATA=PATH to tiny shakespeare" >&2; exit 2; }
@@ -59,36 +66,62 @@ mkdir -p "$WORK/ws"
 for f in "$ROOT"/templates/tinygpt/*; do sed "s#{{AUTORESEARCH_LIB}}#$WORK/lib#g" "$f" > "$WORK/ws/$(basename "$f")"; done
 (cd "$WORK/ws" && dotnet build train.cs > "$WORK/build.log" 2>&1) || { cat "$WORK/build.log"; exit 1; }
 
-CS_BUSY=$(wait_quiet)
-echo "running C# (templates/tinygpt/train.cs) for $SECONDS_BUDGET s on $THREADS threads (machine $CS_BUSY% busy before)..."
-cs_run() { cd "$WORK/ws" && AUTORESEARCH_DATA="$DATA" AUTORESEARCH_TIME_BUDGET="$SECONDS_BUDGET" AUTORESEARCH_THREADS="$THREADS" AUTORESEARCH_PROFILE=1 dotnet run train.cs; }
-run_measured "$WORK/cs.log" cs_run; CS_OTHERS=$OTHERS
-grep -q '^val_bpb:' "$WORK/cs.log" || { cat "$WORK/cs.log"; exit 1; }
-PY_BUSY=$(wait_quiet)
-echo "running PyTorch (train_torch.py, OpenBLAS/OpenMP) for $SECONDS_BUDGET s on $THREADS threads (machine $PY_BUSY% busy before)..."
-py_run() { LD_LIBRARY_PATH="$OPENBLAS" AUTORESEARCH_THREADS="$THREADS" $PY -W ignore "$HERE/train_torch.py" "$DATA" "$SECONDS_BUDGET"; }
-run_measured "$WORK/py.log" py_run; PY_OTHERS=$OTHERS
-grep -q '^val_bpb:' "$WORK/py.log" || { cat "$WORK/py.log"; exit 1; }
+dotnet build "$HERE/kernels" -c Release -o "$WORK/kernels" --nologo -v quiet > "$WORK/kernels.log" 2>&1 || { cat "$WORK/kernels.log"; exit 1; }
 
+if [[ -z "${ISA:-}" ]]; then
+  ISA="vector128"
+  grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo && ISA="avx2 $ISA"
+  grep -qw avx512f /proc/cpuinfo && ISA="avx512 $ISA"
+fi
+
+cs_env() { case $1 in avx512) echo "X_TIER=avx512" ;; avx2) echo "DOTNET_EnableAVX512=0" ;; vector128) echo "DOTNET_EnableAVX2=0" ;; esac; }
+py_env() { case $1 in avx512) echo "X_TIER=avx512" ;; avx2) echo "ATEN_CPU_CAPABILITY=avx2 OPENBLAS_CORETYPE=Haswell" ;; vector128) echo "ATEN_CPU_CAPABILITY=default OPENBLAS_CORETYPE=Nehalem" ;; esac; }
 get() { sed -n "s/^$1: *//p" "$2" | tail -1; }
-CS_TPS=$(get tokens_per_sec "$WORK/cs.log"); PY_TPS=$(get tokens_per_sec "$WORK/py.log")
-CS_BPB=$(get val_bpb "$WORK/cs.log"); PY_BPB=$(get val_bpb "$WORK/py.log")
-CS_STEPS=$(get num_steps "$WORK/cs.log"); PY_STEPS=$(get num_steps "$WORK/py.log")
-CS_TOTAL=$(get total_seconds "$WORK/cs.log"); PY_TOTAL=$(get total_seconds "$WORK/py.log")
-mfu() { awk -v t="$1" -v f="$FLOP_PER_TOKEN" -v p="$PEAK_FLOPS" 'BEGIN { printf "%.1f%%", 100 * t * f / p }'; }
+median_tps() { sed -n 's/^profile: median step .* ms, \([0-9]*\) tokens.*/\1/p' "$1"; }
+SUMMARY="$WORK/summary.md"
+echo "| tier | C# tokens/s | PyTorch tokens/s | **ratio** | ratio at the median step | GEMM GFLOP/s | FMA peak GFLOP/s | GEMM % of peak | C# val_bpb | PyTorch val_bpb | other load C# / PyTorch |" > "$SUMMARY"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |" >> "$SUMMARY"
+
+for tier in $ISA; do
+  echo
+  echo "=== tier $tier: C# $(cs_env $tier | sed 's/X_TIER=avx512/(all instruction sets)/'); PyTorch $(py_env $tier | sed 's/X_TIER=avx512/(all instruction sets)/')"
+  wait_quiet > /dev/null
+  env $(cs_env $tier) "$WORK/kernels/KernelBench" "$THREADS" 0.5 > "$WORK/gemm-$tier.log" 2>&1 || { cat "$WORK/gemm-$tier.log"; exit 1; }
+  sed -n '/^tier:/p; /^peak/p; /^| product/,/^| \*\*all/p' "$WORK/gemm-$tier.log"
+  GEMM=$(sed -n 's/^gemm: \([0-9.]*\) GFLOP\/s, \([0-9]*\)% of the measured peak \([0-9.]*\)/\1 \2 \3/p' "$WORK/gemm-$tier.log")
+  read -r GEMM_GF GEMM_PCT PEAK_GF <<< "$GEMM"
+
+  CS_BUSY=$(wait_quiet)
+  echo "running C# (templates/tinygpt/train.cs) for $SECONDS_BUDGET s on $THREADS threads (machine $CS_BUSY% busy before)..."
+  cs_run() { cd "$WORK/ws" && env $(cs_env $tier) AUTORESEARCH_DATA="$DATA" AUTORESEARCH_TIME_BUDGET="$SECONDS_BUDGET" AUTORESEARCH_THREADS="$THREADS" AUTORESEARCH_PROFILE=1 dotnet run --no-build train.cs; }
+  run_measured "$WORK/cs-$tier.log" cs_run; CS_OTHERS=$OTHERS
+  grep -q '^val_bpb:' "$WORK/cs-$tier.log" || { cat "$WORK/cs-$tier.log"; exit 1; }
+  PY_BUSY=$(wait_quiet)
+  echo "running PyTorch (train_torch.py, OpenBLAS/OpenMP) for $SECONDS_BUDGET s on $THREADS threads (machine $PY_BUSY% busy before)..."
+  py_run() { env $(py_env $tier) LD_LIBRARY_PATH="$OPENBLAS" AUTORESEARCH_THREADS="$THREADS" $PY -W ignore "$HERE/train_torch.py" "$DATA" "$SECONDS_BUDGET"; }
+  run_measured "$WORK/py-$tier.log" py_run; PY_OTHERS=$OTHERS
+  grep -q '^val_bpb:' "$WORK/py-$tier.log" || { cat "$WORK/py-$tier.log"; exit 1; }
+
+  CS_TPS=$(get tokens_per_sec "$WORK/cs-$tier.log"); PY_TPS=$(get tokens_per_sec "$WORK/py-$tier.log")
+  CS_BPB=$(get val_bpb "$WORK/cs-$tier.log"); PY_BPB=$(get val_bpb "$WORK/py-$tier.log")
+  CS_STEPS=$(get num_steps "$WORK/cs-$tier.log"); PY_STEPS=$(get num_steps "$WORK/py-$tier.log")
+  CS_MED=$(median_tps "$WORK/cs-$tier.log"); PY_MED=$(median_tps "$WORK/py-$tier.log")
+  echo
+  echo "| trainer | tokens/s | steps | val_bpb | other load before / during |"
+  echo "| --- | ---: | ---: | ---: | ---: |"
+  echo "| C# AutoResearch.Nn | $CS_TPS | $CS_STEPS | $CS_BPB | $CS_BUSY% / $CS_OTHERS% |"
+  echo "| PyTorch $($PY -c 'import torch; print(torch.__version__)') + OpenBLAS | $PY_TPS | $PY_STEPS | $PY_BPB | $PY_BUSY% / $PY_OTHERS% |"
+  echo
+  echo "C# time per training step by op (ms, steady state):"
+  sed -n 's/^profile: //p' "$WORK/cs-$tier.log"
+  RATIO=$(awk -v c="$CS_TPS" -v p="$PY_TPS" 'BEGIN { printf "%.2f", c / p }')
+  MRATIO=$(awk -v c="$CS_MED" -v p="$PY_MED" 'BEGIN { printf "%.2f", c / p }')
+  echo "tokens/s at the median step (robust to other processes): C# $CS_MED, PyTorch $PY_MED, ratio $MRATIO"
+  echo "ratio ($tier): $RATIO"
+  echo "| $tier | $CS_TPS | $PY_TPS | **$RATIO** | $MRATIO | $GEMM_GF | $PEAK_GF | $GEMM_PCT% | $CS_BPB | $PY_BPB | $CS_OTHERS% / $PY_OTHERS% |" >> "$SUMMARY"
+done
 
 echo
-echo "| trainer | tokens/s | steps | val_bpb | MFU | total s | other load before / during |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
-echo "| C# AutoResearch.Nn | $CS_TPS | $CS_STEPS | $CS_BPB | $(mfu "$CS_TPS") | $CS_TOTAL | $CS_BUSY% / $CS_OTHERS% |"
-echo "| PyTorch $($PY -c 'import torch; print(torch.__version__)') + OpenBLAS | $PY_TPS | $PY_STEPS | $PY_BPB | $(mfu "$PY_TPS") | $PY_TOTAL | $PY_BUSY% / $PY_OTHERS% |"
-echo "(other load: the share of both cores used by other processes just before and during each run; a fair comparison needs both near 0%)"
-echo
-echo "C# time per training step by op (ms, steady state):"
-sed -n 's/^profile: //p' "$WORK/cs.log"
-echo
-CS_MED=$(sed -n 's/^profile: median step .* ms, \([0-9]*\) tokens.*/\1/p' "$WORK/cs.log")
-PY_MED=$(sed -n 's/^profile: median step .* ms, \([0-9]*\) tokens.*/\1/p' "$WORK/py.log")
-awk -v c="$CS_MED" -v p="$PY_MED" 'BEGIN { printf "tokens/s at the median step (robust to other processes): C# %d, PyTorch %d, ratio %.2f\n", c, p, c / p }'
-awk -v c="$CS_BPB" -v p="$PY_BPB" 'BEGIN { printf "val_bpb: C# %s vs PyTorch %s (%s)\n", c, p, (c < p ? "C# lower" : "PyTorch lower") }'
-awk -v c="$CS_TPS" -v p="$PY_TPS" 'BEGIN { printf "ratio: %.2f\n", c / p }'
+echo "(other load: the share of both cores used by other processes during each run; a fair comparison needs both near 0%)"
+cat "$SUMMARY"
+echo "ratio: $RATIO"

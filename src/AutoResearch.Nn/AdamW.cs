@@ -94,23 +94,47 @@ public sealed class AdamW
     {
         var (b1, b2, eps) = (Beta1, Beta2, Eps);
         var i = 0;
-        var vb1 = Vector256.Create(b1);
-        var vb1c = Vector256.Create(1 - b1);
-        var vb2 = Vector256.Create(b2);
-        var vb2c = Vector256.Create(1 - b2);
-        var vEps = Vector256.Create(eps);
-        var vInvRoot = Vector256.Create(1 / rootBc2);
-        var vStep = Vector256.Create(stepSize);
-        var vDecay = Vector256.Create(decay);
-        for (; i <= p.Length - 8; i += 8)
+        if (Vector256.IsHardwareAccelerated)
         {
-            var gi = Vector256.Create(g.Slice(i, 8));
-            var mi = (vb1 * Vector256.Create(m.Slice(i, 8))) + (vb1c * gi);
-            var vi = (vb2 * Vector256.Create(v.Slice(i, 8))) + (vb2c * gi * gi);
-            var pi = (Vector256.Create(p.Slice(i, 8)) * vDecay) - (vStep * mi / ((Vector256.Sqrt(vi) * vInvRoot) + vEps));
-            mi.CopyTo(m.Slice(i, 8));
-            vi.CopyTo(v.Slice(i, 8));
-            pi.CopyTo(p.Slice(i, 8));
+            var vb1 = Vector256.Create(b1);
+            var vb1c = Vector256.Create(1 - b1);
+            var vb2 = Vector256.Create(b2);
+            var vb2c = Vector256.Create(1 - b2);
+            var vEps = Vector256.Create(eps);
+            var vInvRoot = Vector256.Create(1 / rootBc2);
+            var vStep = Vector256.Create(stepSize);
+            var vDecay = Vector256.Create(decay);
+            for (; i <= p.Length - 8; i += 8)
+            {
+                var gi = Vector256.Create(g.Slice(i, 8));
+                var mi = (vb1 * Vector256.Create(m.Slice(i, 8))) + (vb1c * gi);
+                var vi = (vb2 * Vector256.Create(v.Slice(i, 8))) + (vb2c * gi * gi);
+                var pi = (Vector256.Create(p.Slice(i, 8)) * vDecay) - (vStep * mi / ((Vector256.Sqrt(vi) * vInvRoot) + vEps));
+                mi.CopyTo(m.Slice(i, 8));
+                vi.CopyTo(v.Slice(i, 8));
+                pi.CopyTo(p.Slice(i, 8));
+            }
+        }
+        else if (Vector128.IsHardwareAccelerated)
+        {
+            var vb1 = Vector128.Create(b1);
+            var vb1c = Vector128.Create(1 - b1);
+            var vb2 = Vector128.Create(b2);
+            var vb2c = Vector128.Create(1 - b2);
+            var vEps = Vector128.Create(eps);
+            var vInvRoot = Vector128.Create(1 / rootBc2);
+            var vStep = Vector128.Create(stepSize);
+            var vDecay = Vector128.Create(decay);
+            for (; i <= p.Length - 4; i += 4)
+            {
+                var gi = Vector128.Create(g.Slice(i, 4));
+                var mi = (vb1 * Vector128.Create(m.Slice(i, 4))) + (vb1c * gi);
+                var vi = (vb2 * Vector128.Create(v.Slice(i, 4))) + (vb2c * gi * gi);
+                var pi = (Vector128.Create(p.Slice(i, 4)) * vDecay) - (vStep * mi / ((Vector128.Sqrt(vi) * vInvRoot) + vEps));
+                mi.CopyTo(m.Slice(i, 4));
+                vi.CopyTo(v.Slice(i, 4));
+                pi.CopyTo(p.Slice(i, 4));
+            }
         }
 
         for (; i < p.Length; i++)

@@ -63,17 +63,35 @@ internal static unsafe class Activations
     private static void GeluForwardSerial(Span<float> y, Span<float> tanhOut, ReadOnlySpan<float> x)
     {
         var i = 0;
-        var k2 = Vector256.Create(2 * GeluK);
-        var c = Vector256.Create(GeluC);
-        var half = Vector256.Create(0.5f);
-        var two = Vector256.Create(2f);
-        for (; i <= x.Length - 8; i += 8)
+        if (Vector256.IsHardwareAccelerated)
         {
-            var v = Vector256.Create(x.Slice(i, 8));
-            var e = Vector256.Exp(k2 * (v + (c * v * v * v)));
-            var t = Vector256<float>.One - (two / (e + Vector256<float>.One));
-            t.CopyTo(tanhOut.Slice(i, 8));
-            (half * v * (Vector256<float>.One + t)).CopyTo(y.Slice(i, 8));
+            var k2 = Vector256.Create(2 * GeluK);
+            var c = Vector256.Create(GeluC);
+            var half = Vector256.Create(0.5f);
+            var two = Vector256.Create(2f);
+            for (; i <= x.Length - 8; i += 8)
+            {
+                var v = Vector256.Create(x.Slice(i, 8));
+                var e = Vector256.Exp(k2 * (v + (c * v * v * v)));
+                var t = Vector256<float>.One - (two / (e + Vector256<float>.One));
+                t.CopyTo(tanhOut.Slice(i, 8));
+                (half * v * (Vector256<float>.One + t)).CopyTo(y.Slice(i, 8));
+            }
+        }
+        else if (Vector128.IsHardwareAccelerated)
+        {
+            var k2 = Vector128.Create(2 * GeluK);
+            var c = Vector128.Create(GeluC);
+            var half = Vector128.Create(0.5f);
+            var two = Vector128.Create(2f);
+            for (; i <= x.Length - 4; i += 4)
+            {
+                var v = Vector128.Create(x.Slice(i, 4));
+                var e = Vector128.Exp(k2 * (v + (c * v * v * v)));
+                var t = Vector128<float>.One - (two / (e + Vector128<float>.One));
+                t.CopyTo(tanhOut.Slice(i, 4));
+                (half * v * (Vector128<float>.One + t)).CopyTo(y.Slice(i, 4));
+            }
         }
 
         for (; i < x.Length; i++)
@@ -87,16 +105,33 @@ internal static unsafe class Activations
     private static void GeluBackwardSerial(Span<float> dx, ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> tanhIn, bool overwrite)
     {
         var i = 0;
-        var half = Vector256.Create(0.5f);
-        var k = Vector256.Create(GeluK);
-        var c3 = Vector256.Create(3 * GeluC);
-        for (; i <= x.Length - 8; i += 8)
+        if (Vector256.IsHardwareAccelerated)
         {
-            var v = Vector256.Create(x.Slice(i, 8));
-            var t = Vector256.Create(tanhIn.Slice(i, 8));
-            var g = half * (Vector256<float>.One + t) + half * v * (Vector256<float>.One - t * t) * k * (Vector256<float>.One + c3 * v * v);
-            var d = Vector256.Create(dy.Slice(i, 8)) * g;
-            (overwrite ? d : Vector256.Create(dx.Slice(i, 8)) + d).CopyTo(dx.Slice(i, 8));
+            var half = Vector256.Create(0.5f);
+            var k = Vector256.Create(GeluK);
+            var c3 = Vector256.Create(3 * GeluC);
+            for (; i <= x.Length - 8; i += 8)
+            {
+                var v = Vector256.Create(x.Slice(i, 8));
+                var t = Vector256.Create(tanhIn.Slice(i, 8));
+                var g = half * (Vector256<float>.One + t) + half * v * (Vector256<float>.One - t * t) * k * (Vector256<float>.One + c3 * v * v);
+                var d = Vector256.Create(dy.Slice(i, 8)) * g;
+                (overwrite ? d : Vector256.Create(dx.Slice(i, 8)) + d).CopyTo(dx.Slice(i, 8));
+            }
+        }
+        else if (Vector128.IsHardwareAccelerated)
+        {
+            var half = Vector128.Create(0.5f);
+            var k = Vector128.Create(GeluK);
+            var c3 = Vector128.Create(3 * GeluC);
+            for (; i <= x.Length - 4; i += 4)
+            {
+                var v = Vector128.Create(x.Slice(i, 4));
+                var t = Vector128.Create(tanhIn.Slice(i, 4));
+                var g = half * (Vector128<float>.One + t) + half * v * (Vector128<float>.One - t * t) * k * (Vector128<float>.One + c3 * v * v);
+                var d = Vector128.Create(dy.Slice(i, 4)) * g;
+                (overwrite ? d : Vector128.Create(dx.Slice(i, 4)) + d).CopyTo(dx.Slice(i, 4));
+            }
         }
 
         for (; i < x.Length; i++)
@@ -124,10 +159,21 @@ internal static unsafe class Activations
     {
         CheckSameLength(dx.Length, dy.Length, x.Length);
         var i = 0;
-        for (; i <= x.Length - 8; i += 8)
+        if (Vector256.IsHardwareAccelerated)
         {
-            var mask = Vector256.GreaterThan(Vector256.Create(x.Slice(i, 8)), Vector256<float>.Zero);
-            (Vector256.Create(dx.Slice(i, 8)) + (Vector256.Create(dy.Slice(i, 8)) & mask)).CopyTo(dx.Slice(i, 8));
+            for (; i <= x.Length - 8; i += 8)
+            {
+                var mask = Vector256.GreaterThan(Vector256.Create(x.Slice(i, 8)), Vector256<float>.Zero);
+                (Vector256.Create(dx.Slice(i, 8)) + (Vector256.Create(dy.Slice(i, 8)) & mask)).CopyTo(dx.Slice(i, 8));
+            }
+        }
+        else if (Vector128.IsHardwareAccelerated)
+        {
+            for (; i <= x.Length - 4; i += 4)
+            {
+                var mask = Vector128.GreaterThan(Vector128.Create(x.Slice(i, 4)), Vector128<float>.Zero);
+                (Vector128.Create(dx.Slice(i, 4)) + (Vector128.Create(dy.Slice(i, 4)) & mask)).CopyTo(dx.Slice(i, 4));
+            }
         }
 
         for (; i < x.Length; i++)
@@ -148,11 +194,23 @@ internal static unsafe class Activations
     {
         CheckSameLength(dx.Length, dy.Length, x.Length);
         var i = 0;
-        var two = Vector256.Create(2f);
-        for (; i <= x.Length - 8; i += 8)
+        if (Vector256.IsHardwareAccelerated)
         {
-            var r = Vector256.Max(Vector256.Create(x.Slice(i, 8)), Vector256<float>.Zero);
-            (Vector256.Create(dx.Slice(i, 8)) + (two * r * Vector256.Create(dy.Slice(i, 8)))).CopyTo(dx.Slice(i, 8));
+            var two = Vector256.Create(2f);
+            for (; i <= x.Length - 8; i += 8)
+            {
+                var r = Vector256.Max(Vector256.Create(x.Slice(i, 8)), Vector256<float>.Zero);
+                (Vector256.Create(dx.Slice(i, 8)) + (two * r * Vector256.Create(dy.Slice(i, 8)))).CopyTo(dx.Slice(i, 8));
+            }
+        }
+        else if (Vector128.IsHardwareAccelerated)
+        {
+            var two = Vector128.Create(2f);
+            for (; i <= x.Length - 4; i += 4)
+            {
+                var r = Vector128.Max(Vector128.Create(x.Slice(i, 4)), Vector128<float>.Zero);
+                (Vector128.Create(dx.Slice(i, 4)) + (two * r * Vector128.Create(dy.Slice(i, 4)))).CopyTo(dx.Slice(i, 4));
+            }
         }
 
         for (; i < x.Length; i++)
@@ -184,12 +242,25 @@ internal static unsafe class Activations
 
         TensorPrimitives.Sigmoid(x, scratch);
         var i = 0;
-        for (; i <= x.Length - 8; i += 8)
+        if (Vector256.IsHardwareAccelerated)
         {
-            var s = Vector256.Create(scratch.Slice(i, 8));
-            var v = Vector256.Create(x.Slice(i, 8));
-            var g = s * (Vector256<float>.One + v * (Vector256<float>.One - s));
-            (Vector256.Create(dx.Slice(i, 8)) + Vector256.Create(dy.Slice(i, 8)) * g).CopyTo(dx.Slice(i, 8));
+            for (; i <= x.Length - 8; i += 8)
+            {
+                var s = Vector256.Create(scratch.Slice(i, 8));
+                var v = Vector256.Create(x.Slice(i, 8));
+                var g = s * (Vector256<float>.One + v * (Vector256<float>.One - s));
+                (Vector256.Create(dx.Slice(i, 8)) + Vector256.Create(dy.Slice(i, 8)) * g).CopyTo(dx.Slice(i, 8));
+            }
+        }
+        else if (Vector128.IsHardwareAccelerated)
+        {
+            for (; i <= x.Length - 4; i += 4)
+            {
+                var s = Vector128.Create(scratch.Slice(i, 4));
+                var v = Vector128.Create(x.Slice(i, 4));
+                var g = s * (Vector128<float>.One + v * (Vector128<float>.One - s));
+                (Vector128.Create(dx.Slice(i, 4)) + Vector128.Create(dy.Slice(i, 4)) * g).CopyTo(dx.Slice(i, 4));
+            }
         }
 
         for (; i < x.Length; i++)

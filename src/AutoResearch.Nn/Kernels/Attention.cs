@@ -143,16 +143,22 @@ internal static unsafe class Attention
         }
     }
 
+    // The row and column helpers below are inlined into the jobs; a job body that calls too many of them exhausts the
+    // JIT's inlining budget and the vector members are left as calls (twice the time), so the backward is split in two.
+    // The 256-bit loops where the CPU runs them natively (AVX2 with FMA, also under AVX-512), else 128-bit ones.
+    private static bool UseWide { get; } = Vector256.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Fma.IsSupported;
+
     private static int Pad8(int n) => (n + 7) & ~7;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Axpy(float a, float* x, float* y, int n)
+    private static void Axpy<TV>(float a, float* x, float* y, int n)
+        where TV : unmanaged, IFloatVector<TV>
     {
-        var av = Vector256.Create(a);
+        var av = TV.Create(a);
         var i = 0;
-        for (; i <= n - 8; i += 8)
+        for (; i <= n - TV.Count; i += TV.Count)
         {
-            Vector256.Store(Vector256.FusedMultiplyAdd(av, Vector256.Load(x + i), Vector256.Load(y + i)), y + i);
+            TV.Store(TV.MultiplyAdd(av, TV.Load(x + i), TV.Load(y + i)), y + i);
         }
 
         for (; i < n; i++)
@@ -163,58 +169,59 @@ internal static unsafe class Attention
 
     // dst[0..d) = sum_{i<count} coef[i*coefStride] * rows[i*rowStride + 0..d), accumulated in registers.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Combine(float* coef, long coefStride, int count, float* rows, long rowStride, float* dst, int d)
+    private static void Combine<TV>(float* coef, long coefStride, int count, float* rows, long rowStride, float* dst, int d)
+        where TV : unmanaged, IFloatVector<TV>
     {
         var e = 0;
-        for (; e + 32 <= d; e += 32)
+        for (; e + (4 * TV.Count) <= d; e += 4 * TV.Count)
         {
-            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-            Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
+            TV a0 = default, a1 = default, a2 = default, a3 = default;
+            TV b0 = default, b1 = default, b2 = default, b3 = default;
             var r = rows + e;
             var c = coef;
             var i = 0;
             for (; i + 2 <= count; i += 2)
             {
-                var w = Vector256.Create(*c);
-                a0 = Vector256.FusedMultiplyAdd(w, Vector256.Load(r), a0);
-                a1 = Vector256.FusedMultiplyAdd(w, Vector256.Load(r + 8), a1);
-                a2 = Vector256.FusedMultiplyAdd(w, Vector256.Load(r + 16), a2);
-                a3 = Vector256.FusedMultiplyAdd(w, Vector256.Load(r + 24), a3);
+                var w = TV.Create(*c);
+                a0 = TV.MultiplyAdd(w, TV.Load(r), a0);
+                a1 = TV.MultiplyAdd(w, TV.Load(r + TV.Count), a1);
+                a2 = TV.MultiplyAdd(w, TV.Load(r + (2 * TV.Count)), a2);
+                a3 = TV.MultiplyAdd(w, TV.Load(r + (3 * TV.Count)), a3);
                 r += rowStride;
                 c += coefStride;
-                w = Vector256.Create(*c);
-                b0 = Vector256.FusedMultiplyAdd(w, Vector256.Load(r), b0);
-                b1 = Vector256.FusedMultiplyAdd(w, Vector256.Load(r + 8), b1);
-                b2 = Vector256.FusedMultiplyAdd(w, Vector256.Load(r + 16), b2);
-                b3 = Vector256.FusedMultiplyAdd(w, Vector256.Load(r + 24), b3);
+                w = TV.Create(*c);
+                b0 = TV.MultiplyAdd(w, TV.Load(r), b0);
+                b1 = TV.MultiplyAdd(w, TV.Load(r + TV.Count), b1);
+                b2 = TV.MultiplyAdd(w, TV.Load(r + (2 * TV.Count)), b2);
+                b3 = TV.MultiplyAdd(w, TV.Load(r + (3 * TV.Count)), b3);
                 r += rowStride;
                 c += coefStride;
             }
 
             if (i < count)
             {
-                var w = Vector256.Create(*c);
-                a0 = Vector256.FusedMultiplyAdd(w, Vector256.Load(r), a0);
-                a1 = Vector256.FusedMultiplyAdd(w, Vector256.Load(r + 8), a1);
-                a2 = Vector256.FusedMultiplyAdd(w, Vector256.Load(r + 16), a2);
-                a3 = Vector256.FusedMultiplyAdd(w, Vector256.Load(r + 24), a3);
+                var w = TV.Create(*c);
+                a0 = TV.MultiplyAdd(w, TV.Load(r), a0);
+                a1 = TV.MultiplyAdd(w, TV.Load(r + TV.Count), a1);
+                a2 = TV.MultiplyAdd(w, TV.Load(r + (2 * TV.Count)), a2);
+                a3 = TV.MultiplyAdd(w, TV.Load(r + (3 * TV.Count)), a3);
             }
 
-            Vector256.Store(a0 + b0, dst + e);
-            Vector256.Store(a1 + b1, dst + e + 8);
-            Vector256.Store(a2 + b2, dst + e + 16);
-            Vector256.Store(a3 + b3, dst + e + 24);
+            TV.Store(a0 + b0, dst + e);
+            TV.Store(a1 + b1, dst + e + TV.Count);
+            TV.Store(a2 + b2, dst + e + (2 * TV.Count));
+            TV.Store(a3 + b3, dst + e + (3 * TV.Count));
         }
 
-        for (; e + 8 <= d; e += 8)
+        for (; e + TV.Count <= d; e += TV.Count)
         {
-            var a0 = Vector256<float>.Zero;
+            var a0 = TV.Zero;
             for (var i = 0; i < count; i++)
             {
-                a0 = Vector256.FusedMultiplyAdd(Vector256.Create(coef[i * coefStride]), Vector256.Load(rows + (i * rowStride) + e), a0);
+                a0 = TV.MultiplyAdd(TV.Create(coef[i * coefStride]), TV.Load(rows + (i * rowStride) + e), a0);
             }
 
-            Vector256.Store(a0, dst + e);
+            TV.Store(a0, dst + e);
         }
 
         for (; e < d; e++)
@@ -232,41 +239,42 @@ internal static unsafe class Attention
     // Two combinations over the same rows: dst0 = sum_i c0[i*cs] rows[i], dst1 = sum_i c1[i*cs] rows[i].
     // Sharing the row loads halves the memory traffic of the single-row form.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Combine2(float* c0, float* c1, long coefStride, int count, float* rows, long rowStride, float* dst0, float* dst1, int d)
+    private static void Combine2<TV>(float* c0, float* c1, long coefStride, int count, float* rows, long rowStride, float* dst0, float* dst1, int d)
+        where TV : unmanaged, IFloatVector<TV>
     {
         var e = 0;
-        for (; e + 32 <= d; e += 32)
+        for (; e + (4 * TV.Count) <= d; e += 4 * TV.Count)
         {
-            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-            Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
+            TV a0 = default, a1 = default, a2 = default, a3 = default;
+            TV b0 = default, b1 = default, b2 = default, b3 = default;
             var r = rows + e;
             for (var i = 0; i < count; i++)
             {
-                var v0 = Vector256.Load(r);
-                var v1 = Vector256.Load(r + 8);
-                var v2 = Vector256.Load(r + 16);
-                var v3 = Vector256.Load(r + 24);
-                var w = Vector256.Create(c0[i * coefStride]);
-                a0 = Vector256.FusedMultiplyAdd(w, v0, a0);
-                a1 = Vector256.FusedMultiplyAdd(w, v1, a1);
-                a2 = Vector256.FusedMultiplyAdd(w, v2, a2);
-                a3 = Vector256.FusedMultiplyAdd(w, v3, a3);
-                w = Vector256.Create(c1[i * coefStride]);
-                b0 = Vector256.FusedMultiplyAdd(w, v0, b0);
-                b1 = Vector256.FusedMultiplyAdd(w, v1, b1);
-                b2 = Vector256.FusedMultiplyAdd(w, v2, b2);
-                b3 = Vector256.FusedMultiplyAdd(w, v3, b3);
+                var v0 = TV.Load(r);
+                var v1 = TV.Load(r + TV.Count);
+                var v2 = TV.Load(r + (2 * TV.Count));
+                var v3 = TV.Load(r + (3 * TV.Count));
+                var w = TV.Create(c0[i * coefStride]);
+                a0 = TV.MultiplyAdd(w, v0, a0);
+                a1 = TV.MultiplyAdd(w, v1, a1);
+                a2 = TV.MultiplyAdd(w, v2, a2);
+                a3 = TV.MultiplyAdd(w, v3, a3);
+                w = TV.Create(c1[i * coefStride]);
+                b0 = TV.MultiplyAdd(w, v0, b0);
+                b1 = TV.MultiplyAdd(w, v1, b1);
+                b2 = TV.MultiplyAdd(w, v2, b2);
+                b3 = TV.MultiplyAdd(w, v3, b3);
                 r += rowStride;
             }
 
-            Vector256.Store(a0, dst0 + e);
-            Vector256.Store(a1, dst0 + e + 8);
-            Vector256.Store(a2, dst0 + e + 16);
-            Vector256.Store(a3, dst0 + e + 24);
-            Vector256.Store(b0, dst1 + e);
-            Vector256.Store(b1, dst1 + e + 8);
-            Vector256.Store(b2, dst1 + e + 16);
-            Vector256.Store(b3, dst1 + e + 24);
+            TV.Store(a0, dst0 + e);
+            TV.Store(a1, dst0 + e + TV.Count);
+            TV.Store(a2, dst0 + e + (2 * TV.Count));
+            TV.Store(a3, dst0 + e + (3 * TV.Count));
+            TV.Store(b0, dst1 + e);
+            TV.Store(b1, dst1 + e + TV.Count);
+            TV.Store(b2, dst1 + e + (2 * TV.Count));
+            TV.Store(b3, dst1 + e + (3 * TV.Count));
         }
 
         for (; e < d; e++)
@@ -286,124 +294,127 @@ internal static unsafe class Attention
 
     // s0, s1 [0..Pad8(n)) = q0 · kt, q1 · kt for two query rows sharing the key loads.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RowsTimesTransposed2(float* s0, float* s1, float* q0, float* q1, float* kt, int stride, int n, int d)
+    private static void RowsTimesTransposed2<TV>(float* s0, float* s1, float* q0, float* q1, float* kt, int stride, int n, int d)
+        where TV : unmanaged, IFloatVector<TV>
     {
         var j = 0;
         var end = Pad8(n);
-        for (; j + 32 <= end; j += 32)
+        for (; j + (4 * TV.Count) <= end; j += 4 * TV.Count)
         {
-            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-            Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
+            TV a0 = default, a1 = default, a2 = default, a3 = default;
+            TV b0 = default, b1 = default, b2 = default, b3 = default;
             for (var e = 0; e < d; e++)
             {
                 var row = kt + ((long)e * stride) + j;
-                var k0 = Vector256.Load(row);
-                var k1 = Vector256.Load(row + 8);
-                var k2 = Vector256.Load(row + 16);
-                var k3 = Vector256.Load(row + 24);
-                var w = Vector256.Create(q0[e]);
-                a0 = Vector256.FusedMultiplyAdd(w, k0, a0);
-                a1 = Vector256.FusedMultiplyAdd(w, k1, a1);
-                a2 = Vector256.FusedMultiplyAdd(w, k2, a2);
-                a3 = Vector256.FusedMultiplyAdd(w, k3, a3);
-                w = Vector256.Create(q1[e]);
-                b0 = Vector256.FusedMultiplyAdd(w, k0, b0);
-                b1 = Vector256.FusedMultiplyAdd(w, k1, b1);
-                b2 = Vector256.FusedMultiplyAdd(w, k2, b2);
-                b3 = Vector256.FusedMultiplyAdd(w, k3, b3);
+                var k0 = TV.Load(row);
+                var k1 = TV.Load(row + TV.Count);
+                var k2 = TV.Load(row + (2 * TV.Count));
+                var k3 = TV.Load(row + (3 * TV.Count));
+                var w = TV.Create(q0[e]);
+                a0 = TV.MultiplyAdd(w, k0, a0);
+                a1 = TV.MultiplyAdd(w, k1, a1);
+                a2 = TV.MultiplyAdd(w, k2, a2);
+                a3 = TV.MultiplyAdd(w, k3, a3);
+                w = TV.Create(q1[e]);
+                b0 = TV.MultiplyAdd(w, k0, b0);
+                b1 = TV.MultiplyAdd(w, k1, b1);
+                b2 = TV.MultiplyAdd(w, k2, b2);
+                b3 = TV.MultiplyAdd(w, k3, b3);
             }
 
-            Vector256.Store(a0, s0 + j);
-            Vector256.Store(a1, s0 + j + 8);
-            Vector256.Store(a2, s0 + j + 16);
-            Vector256.Store(a3, s0 + j + 24);
-            Vector256.Store(b0, s1 + j);
-            Vector256.Store(b1, s1 + j + 8);
-            Vector256.Store(b2, s1 + j + 16);
-            Vector256.Store(b3, s1 + j + 24);
+            TV.Store(a0, s0 + j);
+            TV.Store(a1, s0 + j + TV.Count);
+            TV.Store(a2, s0 + j + (2 * TV.Count));
+            TV.Store(a3, s0 + j + (3 * TV.Count));
+            TV.Store(b0, s1 + j);
+            TV.Store(b1, s1 + j + TV.Count);
+            TV.Store(b2, s1 + j + (2 * TV.Count));
+            TV.Store(b3, s1 + j + (3 * TV.Count));
         }
 
-        for (; j < end; j += 8)
+        for (; j < end; j += TV.Count)
         {
-            Vector256<float> a0 = default, b0 = default;
+            TV a0 = default, b0 = default;
             for (var e = 0; e < d; e++)
             {
-                var k0 = Vector256.Load(kt + ((long)e * stride) + j);
-                a0 = Vector256.FusedMultiplyAdd(Vector256.Create(q0[e]), k0, a0);
-                b0 = Vector256.FusedMultiplyAdd(Vector256.Create(q1[e]), k0, b0);
+                var k0 = TV.Load(kt + ((long)e * stride) + j);
+                a0 = TV.MultiplyAdd(TV.Create(q0[e]), k0, a0);
+                b0 = TV.MultiplyAdd(TV.Create(q1[e]), k0, b0);
             }
 
-            Vector256.Store(a0, s0 + j);
-            Vector256.Store(b0, s1 + j);
+            TV.Store(a0, s0 + j);
+            TV.Store(b0, s1 + j);
         }
     }
 
     // s[0..Pad8(n)) = sum_e q[e] * kt[e*stride + j] (kt is zero-padded to stride; entries past n are junk).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RowTimesTransposed(float* s, float* q, float* kt, int stride, int n, int d)
+    private static void RowTimesTransposed<TV>(float* s, float* q, float* kt, int stride, int n, int d)
+        where TV : unmanaged, IFloatVector<TV>
     {
         var j = 0;
         var end = Pad8(n);
-        for (; j + 32 <= end; j += 32)
+        for (; j + (4 * TV.Count) <= end; j += 4 * TV.Count)
         {
-            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-            Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
+            TV a0 = default, a1 = default, a2 = default, a3 = default;
+            TV b0 = default, b1 = default, b2 = default, b3 = default;
             var e = 0;
             for (; e + 2 <= d; e += 2)
             {
                 var row = kt + ((long)e * stride) + j;
-                var qe = Vector256.Create(q[e]);
-                a0 = Vector256.FusedMultiplyAdd(qe, Vector256.Load(row), a0);
-                a1 = Vector256.FusedMultiplyAdd(qe, Vector256.Load(row + 8), a1);
-                a2 = Vector256.FusedMultiplyAdd(qe, Vector256.Load(row + 16), a2);
-                a3 = Vector256.FusedMultiplyAdd(qe, Vector256.Load(row + 24), a3);
+                var qe = TV.Create(q[e]);
+                a0 = TV.MultiplyAdd(qe, TV.Load(row), a0);
+                a1 = TV.MultiplyAdd(qe, TV.Load(row + TV.Count), a1);
+                a2 = TV.MultiplyAdd(qe, TV.Load(row + (2 * TV.Count)), a2);
+                a3 = TV.MultiplyAdd(qe, TV.Load(row + (3 * TV.Count)), a3);
                 row += stride;
-                qe = Vector256.Create(q[e + 1]);
-                b0 = Vector256.FusedMultiplyAdd(qe, Vector256.Load(row), b0);
-                b1 = Vector256.FusedMultiplyAdd(qe, Vector256.Load(row + 8), b1);
-                b2 = Vector256.FusedMultiplyAdd(qe, Vector256.Load(row + 16), b2);
-                b3 = Vector256.FusedMultiplyAdd(qe, Vector256.Load(row + 24), b3);
+                qe = TV.Create(q[e + 1]);
+                b0 = TV.MultiplyAdd(qe, TV.Load(row), b0);
+                b1 = TV.MultiplyAdd(qe, TV.Load(row + TV.Count), b1);
+                b2 = TV.MultiplyAdd(qe, TV.Load(row + (2 * TV.Count)), b2);
+                b3 = TV.MultiplyAdd(qe, TV.Load(row + (3 * TV.Count)), b3);
             }
 
             for (; e < d; e++)
             {
                 var row = kt + ((long)e * stride) + j;
-                var qe = Vector256.Create(q[e]);
-                a0 = Vector256.FusedMultiplyAdd(qe, Vector256.Load(row), a0);
-                a1 = Vector256.FusedMultiplyAdd(qe, Vector256.Load(row + 8), a1);
-                a2 = Vector256.FusedMultiplyAdd(qe, Vector256.Load(row + 16), a2);
-                a3 = Vector256.FusedMultiplyAdd(qe, Vector256.Load(row + 24), a3);
+                var qe = TV.Create(q[e]);
+                a0 = TV.MultiplyAdd(qe, TV.Load(row), a0);
+                a1 = TV.MultiplyAdd(qe, TV.Load(row + TV.Count), a1);
+                a2 = TV.MultiplyAdd(qe, TV.Load(row + (2 * TV.Count)), a2);
+                a3 = TV.MultiplyAdd(qe, TV.Load(row + (3 * TV.Count)), a3);
             }
 
-            Vector256.Store(a0 + b0, s + j);
-            Vector256.Store(a1 + b1, s + j + 8);
-            Vector256.Store(a2 + b2, s + j + 16);
-            Vector256.Store(a3 + b3, s + j + 24);
+            TV.Store(a0 + b0, s + j);
+            TV.Store(a1 + b1, s + j + TV.Count);
+            TV.Store(a2 + b2, s + j + (2 * TV.Count));
+            TV.Store(a3 + b3, s + j + (3 * TV.Count));
         }
 
-        for (; j < end; j += 8)
+        for (; j < end; j += TV.Count)
         {
-            Vector256<float> a0 = default, a1 = default;
+            TV a0 = default, a1 = default;
             var e = 0;
             for (; e + 2 <= d; e += 2)
             {
                 var row = kt + ((long)e * stride) + j;
-                a0 = Vector256.FusedMultiplyAdd(Vector256.Create(q[e]), Vector256.Load(row), a0);
-                a1 = Vector256.FusedMultiplyAdd(Vector256.Create(q[e + 1]), Vector256.Load(row + stride), a1);
+                a0 = TV.MultiplyAdd(TV.Create(q[e]), TV.Load(row), a0);
+                a1 = TV.MultiplyAdd(TV.Create(q[e + 1]), TV.Load(row + stride), a1);
             }
 
             for (; e < d; e++)
             {
-                a0 = Vector256.FusedMultiplyAdd(Vector256.Create(q[e]), Vector256.Load(kt + ((long)e * stride) + j), a0);
+                a0 = TV.MultiplyAdd(TV.Create(q[e]), TV.Load(kt + ((long)e * stride) + j), a0);
             }
 
-            Vector256.Store(a0 + a1, s + j);
+            TV.Store(a0 + a1, s + j);
         }
     }
 
     // In place over s[0..n): s = exp(s - max) / sum, also copied to p[0..n). s must hold Pad8(n) floats.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void SoftmaxRow(float* s, float* p, int n)
+    private static void SoftmaxRow<TV>(float* s, float* p, int n)
+        where TV : unmanaged, IFloatVector<TV>
     {
         var end = Pad8(n);
         for (var j = n; j < end; j++)
@@ -411,66 +422,60 @@ internal static unsafe class Attention
             s[j] = float.NegativeInfinity;
         }
 
-        var vmax = Vector256.Create(float.NegativeInfinity);
-        for (var j = 0; j < end; j += 8)
+        var vmax = TV.Create(float.NegativeInfinity);
+        for (var j = 0; j < end; j += TV.Count)
         {
-            vmax = Vector256.Max(vmax, Vector256.Load(s + j));
+            vmax = TV.Max(vmax, TV.Load(s + j));
         }
 
-        var max = Vector256.Create(HorizontalMax(vmax));
-        var vsum = Vector256<float>.Zero;
-        for (var j = 0; j < end; j += 8)
+        var max = TV.Create(TV.MaxAcross(vmax));
+        var vsum = TV.Zero;
+        for (var j = 0; j < end; j += TV.Count)
         {
-            var e = Vector256.Exp(Vector256.Load(s + j) - max);
-            Vector256.Store(e, s + j);
+            var e = TV.Exp(TV.Load(s + j) - max);
+            TV.Store(e, s + j);
             vsum += e;
         }
 
-        var inv = Vector256.Create(1f / Vector256.Sum(vsum));
+        var invSum = 1f / TV.Sum(vsum);
+        var inv = TV.Create(invSum);
         var full = n & ~7;
-        for (var j = 0; j < full; j += 8)
+        for (var j = 0; j < full; j += TV.Count)
         {
-            var v = Vector256.Load(s + j) * inv;
-            Vector256.Store(v, s + j);
-            Vector256.Store(v, p + j);
+            var v = TV.Load(s + j) * inv;
+            TV.Store(v, s + j);
+            TV.Store(v, p + j);
         }
 
         for (var j = full; j < n; j++)
         {
-            s[j] *= inv[0];
+            s[j] *= invSum;
             p[j] = s[j];
         }
     }
 
-    private static float HorizontalMax(Vector256<float> v)
-    {
-        var m = Vector128.Max(v.GetLower(), v.GetUpper());
-        m = Vector128.Max(m, Vector128.Shuffle(m, Vector128.Create(2, 3, 0, 1)));
-        m = Vector128.Max(m, Vector128.Shuffle(m, Vector128.Create(1, 0, 3, 2)));
-        return m.ToScalar();
-    }
-
     // ds[0..n) = p * (dp - sum(p dp)), in place over dp (= ds).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void SoftmaxBackwardRow(float* ds, float* p, int n)
+    private static void SoftmaxBackwardRow<TV>(float* ds, float* p, int n)
+        where TV : unmanaged, IFloatVector<TV>
     {
         var full = n & ~7;
-        var vdot = Vector256<float>.Zero;
-        for (var j = 0; j < full; j += 8)
+        var vdot = TV.Zero;
+        for (var j = 0; j < full; j += TV.Count)
         {
-            vdot = Vector256.FusedMultiplyAdd(Vector256.Load(p + j), Vector256.Load(ds + j), vdot);
+            vdot = TV.MultiplyAdd(TV.Load(p + j), TV.Load(ds + j), vdot);
         }
 
-        var dot = Vector256.Sum(vdot);
+        var dot = TV.Sum(vdot);
         for (var j = full; j < n; j++)
         {
             dot += p[j] * ds[j];
         }
 
-        var vd = Vector256.Create(dot);
-        for (var j = 0; j < full; j += 8)
+        var vd = TV.Create(dot);
+        for (var j = 0; j < full; j += TV.Count)
         {
-            Vector256.Store(Vector256.Load(p + j) * (Vector256.Load(ds + j) - vd), ds + j);
+            TV.Store(TV.Load(p + j) * (TV.Load(ds + j) - vd), ds + j);
         }
 
         for (var j = full; j < n; j++)
@@ -565,6 +570,19 @@ internal static unsafe class Attention
     {
         public override void Execute(int index, int worker)
         {
+            if (UseWide)
+            {
+                Run<Wide>(index, worker);
+            }
+            else
+            {
+                Run<Narrow>(index, worker);
+            }
+        }
+
+        private void Run<TV>(int index, int worker)
+        where TV : unmanaged, IFloatVector<TV>
+        {
             var b = index / H;
             var h = index % H;
             var s = Scratch(worker);
@@ -585,22 +603,22 @@ internal static unsafe class Attention
                 // Rows t and t+1 together: they share every key and value load.
                 var p0 = Probs + ((((long)b * H) + h) * T * T) + ((long)t * T);
                 var p1 = p0 + T;
-                RowsTimesTransposed2(scores, scores1, q + ((long)t * D), q + ((long)(t + 1) * D), kt, Stride, t + 2, D);
-                SoftmaxRow(scores, p0, t + 1);
-                SoftmaxRow(scores1, p1, t + 2);
+                RowsTimesTransposed2<TV>(scores, scores1, q + ((long)t * D), q + ((long)(t + 1) * D), kt, Stride, t + 2, D);
+                SoftmaxRow<TV>(scores, p0, t + 1);
+                SoftmaxRow<TV>(scores1, p1, t + 2);
                 var o0 = Out + ((long)(b * T + t) * C) + (h * D);
                 var o1 = o0 + C;
-                Combine2(scores, scores1, 1, t + 1, v, D, o0, o1, D);
-                Axpy(scores1[t + 1], v + ((long)(t + 1) * D), o1, D);
+                Combine2<TV>(scores, scores1, 1, t + 1, v, D, o0, o1, D);
+                Axpy<TV>(scores1[t + 1], v + ((long)(t + 1) * D), o1, D);
             }
 
             for (; t < T; t++)
             {
                 var n = t + 1;
-                RowTimesTransposed(scores, q + ((long)t * D), kt, Stride, n, D);
+                RowTimesTransposed<TV>(scores, q + ((long)t * D), kt, Stride, n, D);
                 var p = Probs + ((((long)b * H) + h) * T * T) + ((long)t * T);
-                SoftmaxRow(scores, p, n);
-                Combine(scores, 1, n, v, D, Out + ((long)(b * T + t) * C) + (h * D), D);
+                SoftmaxRow<TV>(scores, p, n);
+                Combine<TV>(scores, 1, n, v, D, Out + ((long)(b * T + t) * C) + (h * D), D);
             }
         }
     }
@@ -611,43 +629,61 @@ internal static unsafe class Attention
 
         public override void Execute(int index, int worker)
         {
+            if (UseWide)
+            {
+                Run<Wide>(index, worker);
+            }
+            else
+            {
+                Run<Narrow>(index, worker);
+            }
+        }
+
+        // The two phases are compiled apart so that each has the JIT's whole inlining budget for its helpers.
+        private void Run<TV>(int index, int worker)
+        where TV : unmanaged, IFloatVector<TV>
+        {
             var b = index / H;
             var h = index % H;
-            var s = Scratch(worker);
-            var q = s;
+            var q = Scratch(worker);
             var k = q + (T * D);
             var v = k + (T * D);
             var vt = v + (T * D);
             var ds = vt + (D * Stride);
-            var row = ds + ((long)T * Stride);
-            var tmp = row + D;
             var scale = 1f / MathF.Sqrt(D);
             LoadRows(q, b, h, 0, scale);
             LoadRows(k, b, h, C, 1f);
             LoadValues(v, b, h);
             Transpose(vt, v);
+            Rows<TV>(b, h, k, vt, ds, scale);
+            Columns<TV>(b, h, q, ds);
+        }
+
+        // dP = dO V^T, dS = P (dP - rowsum(P dP)), dQ = dS K (times the scale folded into q), two rows at a time
+        // (they share the value and key loads; row t+1 has one more term). Leaves dS in ds for the columns.
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private void Rows<TV>(int b, int h, float* k, float* vt, float* ds, float scale)
+            where TV : unmanaged, IFloatVector<TV>
+        {
+            var row = ds + ((long)T * Stride);
+            var tmp = row + D;
+            var rowB = tmp + D;
             var probs = Probs + ((((long)b * H) + h) * T * T);
             var dout = Out + ((long)b * T * C) + (h * D);
-            var cos = new ReadOnlySpan<float>(Cos, Cos == null ? 0 : T * D / 2);
-            var sin = new ReadOnlySpan<float>(Sin, Sin == null ? 0 : T * D / 2);
-
-            // Rows: dP = dO V^T, dS = P (dP - rowsum(P dP)), dQ = dS K (times the scale folded into q),
-            // two rows at a time (they share the value and key loads; row t+1 has one more term).
-            var rowB = tmp + D;
             var t = 0;
             for (; t + 1 < T; t += 2)
             {
                 var p0 = probs + ((long)t * T);
                 var ds0 = ds + ((long)t * Stride);
                 var ds1 = ds0 + Stride;
-                RowsTimesTransposed2(ds0, ds1, dout + ((long)t * C), dout + ((long)(t + 1) * C), vt, Stride, t + 2, D);
-                SoftmaxBackwardRow(ds0, p0, t + 1);
-                SoftmaxBackwardRow(ds1, p0 + T, t + 2);
-                Combine2(ds0, ds1, 1, t + 1, k, D, row, rowB, D);
-                Axpy(ds1[t + 1], k + ((long)(t + 1) * D), rowB, D);
+                RowsTimesTransposed2<TV>(ds0, ds1, dout + ((long)t * C), dout + ((long)(t + 1) * C), vt, Stride, t + 2, D);
+                SoftmaxBackwardRow<TV>(ds0, p0, t + 1);
+                SoftmaxBackwardRow<TV>(ds1, p0 + T, t + 2);
+                Combine2<TV>(ds0, ds1, 1, t + 1, k, D, row, rowB, D);
+                Axpy<TV>(ds1[t + 1], k + ((long)(t + 1) * D), rowB, D);
                 var dq0 = Dqkv + ((long)(b * T + t) * 3 * C) + (h * D);
-                Accumulate(dq0, row, scale, tmp, cos, sin, t);
-                Accumulate(dq0 + (3 * C), rowB, scale, tmp, cos, sin, t + 1);
+                Accumulate<TV>(dq0, row, scale, tmp, t);
+                Accumulate<TV>(dq0 + (3 * C), rowB, scale, tmp, t + 1);
             }
 
             for (; t < T; t++)
@@ -655,46 +691,60 @@ internal static unsafe class Attention
                 var n = t + 1;
                 var p = probs + ((long)t * T);
                 var dst = ds + ((long)t * Stride);
-                RowTimesTransposed(dst, dout + ((long)t * C), vt, Stride, n, D);
-                SoftmaxBackwardRow(dst, p, n);
-                Combine(dst, 1, n, k, D, row, D);
-                Accumulate(Dqkv + ((long)(b * T + t) * 3 * C) + (h * D), row, scale, tmp, cos, sin, t);
+                RowTimesTransposed<TV>(dst, dout + ((long)t * C), vt, Stride, n, D);
+                SoftmaxBackwardRow<TV>(dst, p, n);
+                Combine<TV>(dst, 1, n, k, D, row, D);
+                Accumulate<TV>(Dqkv + ((long)(b * T + t) * 3 * C) + (h * D), row, scale, tmp, t);
             }
+        }
 
-            // Columns: dK[j] = sum_{t>=j} dS[t,j] q_t, dV[j] = sum_{t>=j} P[t,j] dO_t, two columns at a time
-            // (they share the rows t >= j+1; column j adds its diagonal term t = j).
-            var row1 = rowB;
+        // dK[j] = sum_{t>=j} dS[t,j] q_t, dV[j] = sum_{t>=j} P[t,j] dO_t, two columns at a time (they share the
+        // rows t >= j+1; column j adds its diagonal term t = j).
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private void Columns<TV>(int b, int h, float* q, float* ds)
+            where TV : unmanaged, IFloatVector<TV>
+        {
+            var row = ds + ((long)T * Stride);
+            var tmp = row + D;
+            var row1 = tmp + D;
+            var probs = Probs + ((((long)b * H) + h) * T * T);
+            var dout = Out + ((long)b * T * C) + (h * D);
             var jj = 0;
             for (; jj + 1 < T; jj += 2)
             {
                 var baseRow = Dqkv + ((long)(b * T + jj) * 3 * C) + (h * D);
                 var dsDiag = ds + ((long)jj * Stride) + jj;
-                Combine2(dsDiag + Stride, dsDiag + Stride + 1, Stride, T - jj - 1, q + ((long)(jj + 1) * D), D, row, row1, D);
-                Axpy(*dsDiag, q + ((long)jj * D), row, D);
-                Accumulate(baseRow + C, row, 1f, tmp, cos, sin, jj);
-                Accumulate(baseRow + (3 * C) + C, row1, 1f, tmp, cos, sin, jj + 1);
+                Combine2<TV>(dsDiag + Stride, dsDiag + Stride + 1, Stride, T - jj - 1, q + ((long)(jj + 1) * D), D, row, row1, D);
+                Axpy<TV>(*dsDiag, q + ((long)jj * D), row, D);
+                Accumulate<TV>(baseRow + C, row, 1f, tmp, jj);
+                Accumulate<TV>(baseRow + (3 * C) + C, row1, 1f, tmp, jj + 1);
                 var pDiag = probs + ((long)jj * T) + jj;
-                Combine2(pDiag + T, pDiag + T + 1, T, T - jj - 1, dout + ((long)(jj + 1) * C), C, row, row1, D);
-                Axpy(*pDiag, dout + ((long)jj * C), row, D);
-                Accumulate(baseRow + (2 * C), row, 1f, null, default, default, jj);
-                Accumulate(baseRow + (3 * C) + (2 * C), row1, 1f, null, default, default, jj + 1);
+                Combine2<TV>(pDiag + T, pDiag + T + 1, T, T - jj - 1, dout + ((long)(jj + 1) * C), C, row, row1, D);
+                Axpy<TV>(*pDiag, dout + ((long)jj * C), row, D);
+                Accumulate<TV>(baseRow + (2 * C), row, 1f, null, jj);
+                Accumulate<TV>(baseRow + (3 * C) + (2 * C), row1, 1f, null, jj + 1);
             }
 
             for (; jj < T; jj++)
             {
                 var baseRow = Dqkv + ((long)(b * T + jj) * 3 * C) + (h * D);
-                Combine(ds + ((long)jj * Stride) + jj, Stride, T - jj, q + ((long)jj * D), D, row, D);
-                Accumulate(baseRow + C, row, 1f, tmp, cos, sin, jj);
-                Combine(probs + ((long)jj * T) + jj, T, T - jj, dout + ((long)jj * C), C, row, D);
-                Accumulate(baseRow + (2 * C), row, 1f, null, default, default, jj);
+                Combine<TV>(ds + ((long)jj * Stride) + jj, Stride, T - jj, q + ((long)jj * D), D, row, D);
+                Accumulate<TV>(baseRow + C, row, 1f, tmp, jj);
+                Combine<TV>(probs + ((long)jj * T) + jj, T, T - jj, dout + ((long)jj * C), C, row, D);
+                Accumulate<TV>(baseRow + (2 * C), row, 1f, null, jj);
             }
         }
 
-        private void Accumulate(float* dst, float* src, float scale, float* tmp, ReadOnlySpan<float> cos, ReadOnlySpan<float> sin, int t)
+        // dst += scale * src (or dst = scale * src when overwriting), src rotated back first where tmp is given and
+        // the model is rotary.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private void Accumulate<TV>(float* dst, float* src, float scale, float* tmp, int t)
+            where TV : unmanaged, IFloatVector<TV>
         {
-            if (tmp != null && !cos.IsEmpty)
+            if (tmp != null && Cos != null)
             {
-                Rotary.Rotate(new Span<float>(tmp, D), new ReadOnlySpan<float>(src, D), cos, sin, t, inverse: true);
+                Rotary.Rotate(new Span<float>(tmp, D), new ReadOnlySpan<float>(src, D), new ReadOnlySpan<float>(Cos, T * D / 2),
+                    new ReadOnlySpan<float>(Sin, T * D / 2), t, inverse: true);
                 src = tmp;
             }
 
@@ -707,7 +757,7 @@ internal static unsafe class Attention
             }
             else
             {
-                Axpy(scale, src, dst, D);
+                Axpy<TV>(scale, src, dst, D);
             }
         }
     }

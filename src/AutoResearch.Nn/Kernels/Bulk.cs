@@ -80,9 +80,19 @@ internal static unsafe class Bulk
             var j = i % m;
             var len = Math.Min(end - i, m - j);
             var k = 0;
-            for (; k + 8 <= len; k += 8)
+            if (Vector256.IsHardwareAccelerated)
             {
-                Vector256.Store(Vector256.Load(a + i + k) + Vector256.Load(b + j + k), y + i + k);
+                for (; k + 8 <= len; k += 8)
+                {
+                    Vector256.Store(Vector256.Load(a + i + k) + Vector256.Load(b + j + k), y + i + k);
+                }
+            }
+            else if (Vector128.IsHardwareAccelerated)
+            {
+                for (; k + 4 <= len; k += 4)
+                {
+                    Vector128.Store(Vector128.Load(a + i + k) + Vector128.Load(b + j + k), y + i + k);
+                }
             }
 
             for (; k < len; k++)

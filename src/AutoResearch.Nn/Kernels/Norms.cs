@@ -107,28 +107,59 @@ internal static unsafe class Norms
                 var xr = px + ((long)r * c);
                 var yr = py + ((long)r * c);
                 var m = Sum(xr, c) / c;
-                var vm = Vector256.Create(m);
-                var vs = Vector256<float>.Zero;
+                var v = 0f;
                 var j = 0;
-                for (; j + 8 <= c; j += 8)
+                if (Vector256.IsHardwareAccelerated)
                 {
-                    var d = Vector256.Load(xr + j) - vm;
-                    vs = Vector256.FusedMultiplyAdd(d, d, vs);
+                    var vm = Vector256.Create(m);
+                    var vs = Vector256<float>.Zero;
+                    for (; j + 8 <= c; j += 8)
+                    {
+                        var d = Vector256.Load(xr + j) - vm;
+                        vs = Vector256.FusedMultiplyAdd(d, d, vs);
+                    }
+
+                    v = Vector256.Sum(vs);
+                }
+                else if (Vector128.IsHardwareAccelerated)
+                {
+                    var vm = Vector128.Create(m);
+                    var vs = Vector128<float>.Zero;
+                    for (; j + 4 <= c; j += 4)
+                    {
+                        var d = Vector128.Load(xr + j) - vm;
+                        vs = Vector128.MultiplyAddEstimate(d, d, vs);
+                    }
+
+                    v = Vector128.Sum(vs);
                 }
 
-                var v = Vector256.Sum(vs);
                 for (; j < c; j++)
                 {
                     v += (xr[j] - m) * (xr[j] - m);
                 }
 
                 var s = 1f / MathF.Sqrt((v / c) + eps);
-                var vsc = Vector256.Create(s);
                 j = 0;
-                for (; j + 8 <= c; j += 8)
+                if (Vector256.IsHardwareAccelerated)
                 {
-                    var h = (Vector256.Load(xr + j) - vm) * vsc * Vector256.Load(pw + j);
-                    Vector256.Store(bias.IsEmpty ? h : h + Vector256.Load(pb + j), yr + j);
+                    var vm = Vector256.Create(m);
+                    var vsc = Vector256.Create(s);
+                    for (; j + 8 <= c; j += 8)
+                    {
+                        var h = (Vector256.Load(xr + j) - vm) * vsc * Vector256.Load(pw + j);
+                        Vector256.Store(bias.IsEmpty ? h : h + Vector256.Load(pb + j), yr + j);
+                    }
+                }
+                else if (Vector128.IsHardwareAccelerated)
+                {
+                    var vm = Vector128.Create(m);
+                    var vsc = Vector128.Create(s);
+                    for (; j + 4 <= c; j += 4)
+                    {
+                        var h = (Vector128.Load(xr + j) - vm) * vsc * Vector128.Load(pw + j);
+                        Vector128.Store(bias.IsEmpty ? h : h + Vector128.Load(pb + j), yr + j);
+                    }
                 }
 
                 for (; j < c; j++)
@@ -159,23 +190,47 @@ internal static unsafe class Norms
                 var dyr = pdy + ((long)r * c);
                 var m = mean[r];
                 var s = rstd[r];
-                var vm = Vector256.Create(m);
-                var vs = Vector256.Create(s);
-                Vector256<float> sumG = default, sumGx = default;
+                float sg = 0, sgx = 0;
                 var j = 0;
-                for (; j + 8 <= c; j += 8)
+                if (Vector256.IsHardwareAccelerated)
                 {
-                    var xhat = (Vector256.Load(xr + j) - vm) * vs;
-                    var d = Vector256.Load(dyr + j);
-                    var g = Vector256.Load(pw + j) * d;
-                    Vector256.Store(Vector256.FusedMultiplyAdd(d, xhat, Vector256.Load(pdw + j)), pdw + j);
-                    Vector256.Store(Vector256.Load(pdb + j) + d, pdb + j);
-                    sumG += g;
-                    sumGx = Vector256.FusedMultiplyAdd(g, xhat, sumGx);
+                    var vm = Vector256.Create(m);
+                    var vs = Vector256.Create(s);
+                    Vector256<float> sumG = default, sumGx = default;
+                    for (; j + 8 <= c; j += 8)
+                    {
+                        var xhat = (Vector256.Load(xr + j) - vm) * vs;
+                        var d = Vector256.Load(dyr + j);
+                        var g = Vector256.Load(pw + j) * d;
+                        Vector256.Store(Vector256.FusedMultiplyAdd(d, xhat, Vector256.Load(pdw + j)), pdw + j);
+                        Vector256.Store(Vector256.Load(pdb + j) + d, pdb + j);
+                        sumG += g;
+                        sumGx = Vector256.FusedMultiplyAdd(g, xhat, sumGx);
+                    }
+
+                    sg = Vector256.Sum(sumG);
+                    sgx = Vector256.Sum(sumGx);
+                }
+                else if (Vector128.IsHardwareAccelerated)
+                {
+                    var vm = Vector128.Create(m);
+                    var vs = Vector128.Create(s);
+                    Vector128<float> sumG = default, sumGx = default;
+                    for (; j + 4 <= c; j += 4)
+                    {
+                        var xhat = (Vector128.Load(xr + j) - vm) * vs;
+                        var d = Vector128.Load(dyr + j);
+                        var g = Vector128.Load(pw + j) * d;
+                        Vector128.Store(Vector128.MultiplyAddEstimate(d, xhat, Vector128.Load(pdw + j)), pdw + j);
+                        Vector128.Store(Vector128.Load(pdb + j) + d, pdb + j);
+                        sumG += g;
+                        sumGx = Vector128.MultiplyAddEstimate(g, xhat, sumGx);
+                    }
+
+                    sg = Vector128.Sum(sumG);
+                    sgx = Vector128.Sum(sumGx);
                 }
 
-                var sg = Vector256.Sum(sumG);
-                var sgx = Vector256.Sum(sumGx);
                 for (; j < c; j++)
                 {
                     var xhat = (xr[j] - m) * s;
@@ -193,16 +248,35 @@ internal static unsafe class Norms
 
                 var meanG = sg / c;
                 var meanGx = sgx / c;
-                var vmg = Vector256.Create(meanG);
-                var vmgx = Vector256.Create(meanGx);
                 var dxr = pdx + ((long)r * c);
                 j = 0;
-                for (; j + 8 <= c; j += 8)
+                if (Vector256.IsHardwareAccelerated)
                 {
-                    var xhat = (Vector256.Load(xr + j) - vm) * vs;
-                    var g = Vector256.Load(pw + j) * Vector256.Load(dyr + j);
-                    var d = vs * (g - vmg - (xhat * vmgx));
-                    Vector256.Store(overwrite ? d : d + Vector256.Load(dxr + j), dxr + j);
+                    var vm = Vector256.Create(m);
+                    var vs = Vector256.Create(s);
+                    var vmg = Vector256.Create(meanG);
+                    var vmgx = Vector256.Create(meanGx);
+                    for (; j + 8 <= c; j += 8)
+                    {
+                        var xhat = (Vector256.Load(xr + j) - vm) * vs;
+                        var g = Vector256.Load(pw + j) * Vector256.Load(dyr + j);
+                        var d = vs * (g - vmg - (xhat * vmgx));
+                        Vector256.Store(overwrite ? d : d + Vector256.Load(dxr + j), dxr + j);
+                    }
+                }
+                else if (Vector128.IsHardwareAccelerated)
+                {
+                    var vm = Vector128.Create(m);
+                    var vs = Vector128.Create(s);
+                    var vmg = Vector128.Create(meanG);
+                    var vmgx = Vector128.Create(meanGx);
+                    for (; j + 4 <= c; j += 4)
+                    {
+                        var xhat = (Vector128.Load(xr + j) - vm) * vs;
+                        var g = Vector128.Load(pw + j) * Vector128.Load(dyr + j);
+                        var d = vs * (g - vmg - (xhat * vmgx));
+                        Vector128.Store(overwrite ? d : d + Vector128.Load(dxr + j), dxr + j);
+                    }
                 }
 
                 for (; j < c; j++)
@@ -217,14 +291,29 @@ internal static unsafe class Norms
 
     private static float Sum(float* x, int n)
     {
-        var acc = Vector256<float>.Zero;
+        var sum = 0f;
         var j = 0;
-        for (; j + 8 <= n; j += 8)
+        if (Vector256.IsHardwareAccelerated)
         {
-            acc += Vector256.Load(x + j);
+            var acc = Vector256<float>.Zero;
+            for (; j + 8 <= n; j += 8)
+            {
+                acc += Vector256.Load(x + j);
+            }
+
+            sum = Vector256.Sum(acc);
+        }
+        else if (Vector128.IsHardwareAccelerated)
+        {
+            var acc = Vector128<float>.Zero;
+            for (; j + 4 <= n; j += 4)
+            {
+                acc += Vector128.Load(x + j);
+            }
+
+            sum = Vector128.Sum(acc);
         }
 
-        var sum = Vector256.Sum(acc);
         for (; j < n; j++)
         {
             sum += x[j];

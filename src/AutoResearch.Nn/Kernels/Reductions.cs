@@ -15,36 +15,73 @@ internal static class Reductions
 
         var rows = x.Length / c;
         var j = 0;
-        for (; j + 32 <= c; j += 32)
+        if (Vector256.IsHardwareAccelerated)
         {
-            var a0 = Vector256.Create(sums.Slice(j, 8));
-            var a1 = Vector256.Create(sums.Slice(j + 8, 8));
-            var a2 = Vector256.Create(sums.Slice(j + 16, 8));
-            var a3 = Vector256.Create(sums.Slice(j + 24, 8));
-            for (var r = 0; r < rows; r++)
+            for (; j + 32 <= c; j += 32)
             {
-                var row = x.Slice((r * c) + j, 32);
-                a0 += Vector256.Create(row[..8]);
-                a1 += Vector256.Create(row.Slice(8, 8));
-                a2 += Vector256.Create(row.Slice(16, 8));
-                a3 += Vector256.Create(row.Slice(24, 8));
+                var a0 = Vector256.Create(sums.Slice(j, 8));
+                var a1 = Vector256.Create(sums.Slice(j + 8, 8));
+                var a2 = Vector256.Create(sums.Slice(j + 16, 8));
+                var a3 = Vector256.Create(sums.Slice(j + 24, 8));
+                for (var r = 0; r < rows; r++)
+                {
+                    var row = x.Slice((r * c) + j, 32);
+                    a0 += Vector256.Create(row[..8]);
+                    a1 += Vector256.Create(row.Slice(8, 8));
+                    a2 += Vector256.Create(row.Slice(16, 8));
+                    a3 += Vector256.Create(row.Slice(24, 8));
+                }
+
+                a0.CopyTo(sums.Slice(j, 8));
+                a1.CopyTo(sums.Slice(j + 8, 8));
+                a2.CopyTo(sums.Slice(j + 16, 8));
+                a3.CopyTo(sums.Slice(j + 24, 8));
             }
 
-            a0.CopyTo(sums.Slice(j, 8));
-            a1.CopyTo(sums.Slice(j + 8, 8));
-            a2.CopyTo(sums.Slice(j + 16, 8));
-            a3.CopyTo(sums.Slice(j + 24, 8));
+            for (; j + 8 <= c; j += 8)
+            {
+                var acc = Vector256.Create(sums.Slice(j, 8));
+                for (var r = 0; r < rows; r++)
+                {
+                    acc += Vector256.Create(x.Slice((r * c) + j, 8));
+                }
+
+                acc.CopyTo(sums.Slice(j, 8));
+            }
         }
-
-        for (; j + 8 <= c; j += 8)
+        else if (Vector128.IsHardwareAccelerated)
         {
-            var acc = Vector256.Create(sums.Slice(j, 8));
-            for (var r = 0; r < rows; r++)
+            for (; j + 16 <= c; j += 16)
             {
-                acc += Vector256.Create(x.Slice((r * c) + j, 8));
+                var a0 = Vector128.Create(sums.Slice(j, 4));
+                var a1 = Vector128.Create(sums.Slice(j + 4, 4));
+                var a2 = Vector128.Create(sums.Slice(j + 8, 4));
+                var a3 = Vector128.Create(sums.Slice(j + 12, 4));
+                for (var r = 0; r < rows; r++)
+                {
+                    var row = x.Slice((r * c) + j, 16);
+                    a0 += Vector128.Create(row[..4]);
+                    a1 += Vector128.Create(row.Slice(4, 4));
+                    a2 += Vector128.Create(row.Slice(8, 4));
+                    a3 += Vector128.Create(row.Slice(12, 4));
+                }
+
+                a0.CopyTo(sums.Slice(j, 4));
+                a1.CopyTo(sums.Slice(j + 4, 4));
+                a2.CopyTo(sums.Slice(j + 8, 4));
+                a3.CopyTo(sums.Slice(j + 12, 4));
             }
 
-            acc.CopyTo(sums.Slice(j, 8));
+            for (; j + 4 <= c; j += 4)
+            {
+                var acc = Vector128.Create(sums.Slice(j, 4));
+                for (var r = 0; r < rows; r++)
+                {
+                    acc += Vector128.Create(x.Slice((r * c) + j, 4));
+                }
+
+                acc.CopyTo(sums.Slice(j, 4));
+            }
         }
 
         for (; j < c; j++)
