@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -150,7 +151,7 @@ internal static unsafe class Attention
 
     private static int Pad8(int n) => (n + 7) & ~7;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Axpy<TV>(float a, float* x, float* y, int n)
         where TV : unmanaged, IFloatVector<TV>
     {
@@ -168,7 +169,7 @@ internal static unsafe class Attention
     }
 
     // dst[0..d) = sum_{i<count} coef[i*coefStride] * rows[i*rowStride + 0..d), accumulated in registers.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Combine<TV>(float* coef, long coefStride, int count, float* rows, long rowStride, float* dst, int d)
         where TV : unmanaged, IFloatVector<TV>
     {
@@ -238,7 +239,7 @@ internal static unsafe class Attention
 
     // Two combinations over the same rows: dst0 = sum_i c0[i*cs] rows[i], dst1 = sum_i c1[i*cs] rows[i].
     // Sharing the row loads halves the memory traffic of the single-row form.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Combine2<TV>(float* c0, float* c1, long coefStride, int count, float* rows, long rowStride, float* dst0, float* dst1, int d)
         where TV : unmanaged, IFloatVector<TV>
     {
@@ -293,7 +294,7 @@ internal static unsafe class Attention
     }
 
     // s0, s1 [0..Pad8(n)) = q0 · kt, q1 · kt for two query rows sharing the key loads.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void RowsTimesTransposed2<TV>(float* s0, float* s1, float* q0, float* q1, float* kt, int stride, int n, int d)
         where TV : unmanaged, IFloatVector<TV>
     {
@@ -332,23 +333,88 @@ internal static unsafe class Attention
             TV.Store(b3, s1 + j + (3 * TV.Count));
         }
 
+        // The last one to three vectors of columns: the depth split in two (and then in four) so that eight sums are in
+        // flight, as in the blocks above; two chains alone would wait on the multiply-add's latency.
+        for (; j + (2 * TV.Count) <= end; j += 2 * TV.Count)
+        {
+            TV a0 = default, a1 = default, b0 = default, b1 = default;
+            TV c0 = default, c1 = default, d0 = default, d1 = default;
+            var e = 0;
+            for (; e + 2 <= d; e += 2)
+            {
+                var row = kt + ((long)e * stride) + j;
+                var k0 = TV.Load(row);
+                var k1 = TV.Load(row + TV.Count);
+                var w0 = TV.Create(q0[e]);
+                var w1 = TV.Create(q1[e]);
+                a0 = TV.MultiplyAdd(w0, k0, a0);
+                a1 = TV.MultiplyAdd(w0, k1, a1);
+                b0 = TV.MultiplyAdd(w1, k0, b0);
+                b1 = TV.MultiplyAdd(w1, k1, b1);
+                row += stride;
+                k0 = TV.Load(row);
+                k1 = TV.Load(row + TV.Count);
+                w0 = TV.Create(q0[e + 1]);
+                w1 = TV.Create(q1[e + 1]);
+                c0 = TV.MultiplyAdd(w0, k0, c0);
+                c1 = TV.MultiplyAdd(w0, k1, c1);
+                d0 = TV.MultiplyAdd(w1, k0, d0);
+                d1 = TV.MultiplyAdd(w1, k1, d1);
+            }
+
+            for (; e < d; e++)
+            {
+                var row = kt + ((long)e * stride) + j;
+                var k0 = TV.Load(row);
+                var k1 = TV.Load(row + TV.Count);
+                a0 = TV.MultiplyAdd(TV.Create(q0[e]), k0, a0);
+                a1 = TV.MultiplyAdd(TV.Create(q0[e]), k1, a1);
+                b0 = TV.MultiplyAdd(TV.Create(q1[e]), k0, b0);
+                b1 = TV.MultiplyAdd(TV.Create(q1[e]), k1, b1);
+            }
+
+            TV.Store(a0 + c0, s0 + j);
+            TV.Store(a1 + c1, s0 + j + TV.Count);
+            TV.Store(b0 + d0, s1 + j);
+            TV.Store(b1 + d1, s1 + j + TV.Count);
+        }
+
         for (; j < end; j += TV.Count)
         {
-            TV a0 = default, b0 = default;
-            for (var e = 0; e < d; e++)
+            TV a0 = default, a1 = default, a2 = default, a3 = default;
+            TV b0 = default, b1 = default, b2 = default, b3 = default;
+            var e = 0;
+            for (; e + 4 <= d; e += 4)
+            {
+                var row = kt + ((long)e * stride) + j;
+                var k0 = TV.Load(row);
+                var k1 = TV.Load(row + stride);
+                var k2 = TV.Load(row + (2L * stride));
+                var k3 = TV.Load(row + (3L * stride));
+                a0 = TV.MultiplyAdd(TV.Create(q0[e]), k0, a0);
+                a1 = TV.MultiplyAdd(TV.Create(q0[e + 1]), k1, a1);
+                a2 = TV.MultiplyAdd(TV.Create(q0[e + 2]), k2, a2);
+                a3 = TV.MultiplyAdd(TV.Create(q0[e + 3]), k3, a3);
+                b0 = TV.MultiplyAdd(TV.Create(q1[e]), k0, b0);
+                b1 = TV.MultiplyAdd(TV.Create(q1[e + 1]), k1, b1);
+                b2 = TV.MultiplyAdd(TV.Create(q1[e + 2]), k2, b2);
+                b3 = TV.MultiplyAdd(TV.Create(q1[e + 3]), k3, b3);
+            }
+
+            for (; e < d; e++)
             {
                 var k0 = TV.Load(kt + ((long)e * stride) + j);
                 a0 = TV.MultiplyAdd(TV.Create(q0[e]), k0, a0);
                 b0 = TV.MultiplyAdd(TV.Create(q1[e]), k0, b0);
             }
 
-            TV.Store(a0, s0 + j);
-            TV.Store(b0, s1 + j);
+            TV.Store((a0 + a1) + (a2 + a3), s0 + j);
+            TV.Store((b0 + b1) + (b2 + b3), s1 + j);
         }
     }
 
     // s[0..Pad8(n)) = sum_e q[e] * kt[e*stride + j] (kt is zero-padded to stride; entries past n are junk).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void RowTimesTransposed<TV>(float* s, float* q, float* kt, int stride, int n, int d)
         where TV : unmanaged, IFloatVector<TV>
     {
@@ -412,7 +478,7 @@ internal static unsafe class Attention
     }
 
     // In place over s[0..n): s = exp(s - max) / sum, also copied to p[0..n). s must hold Pad8(n) floats.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void SoftmaxRow<TV>(float* s, float* p, int n)
         where TV : unmanaged, IFloatVector<TV>
     {
@@ -455,7 +521,7 @@ internal static unsafe class Attention
     }
 
     // ds[0..n) = p * (dp - sum(p dp)), in place over dp (= ds).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void SoftmaxBackwardRow<TV>(float* ds, float* p, int n)
         where TV : unmanaged, IFloatVector<TV>
     {
@@ -499,7 +565,7 @@ internal static unsafe class Attention
             Dqkv = dqkv;
             Cos = cos;
             Sin = sin;
-            var need = (3 * T * D) + (D * Stride) + (T * Stride) + (2 * Stride) + (4 * D) + 16;
+            var need = (2 * T * D) + (D * Stride) + (T * Stride) + (2 * Stride) + (4 * D) + 16;
             var threads = WorkerPool.Shared.Threads;
             if (_scratch.Length < threads || _scratch[0].Length < need)
             {
@@ -520,34 +586,29 @@ internal static unsafe class Attention
             {
                 var src = Qkv + ((long)(b * T + t) * 3 * C) + offset + (h * D);
                 var row = dst + ((long)t * D);
+                // Vector loads: they let the core run many rows ahead, so the rows' cache misses overlap.
                 if (Cos == null)
                 {
-                    for (var e = 0; e < D; e++)
-                    {
-                        row[e] = src[e] * scale;
-                    }
+                    TensorPrimitives.Multiply(new ReadOnlySpan<float>(src, D), scale, new Span<float>(row, D));
                 }
                 else
                 {
                     Rotary.Rotate(new Span<float>(row, D), new ReadOnlySpan<float>(src, D), new ReadOnlySpan<float>(Cos, T * D / 2),
                         new ReadOnlySpan<float>(Sin, T * D / 2), t, inverse: false);
-                    for (var e = 0; e < D; e++)
-                    {
-                        row[e] *= scale;
-                    }
+                    TensorPrimitives.Multiply(new ReadOnlySpan<float>(row, D), scale, new Span<float>(row, D));
                 }
             }
         }
 
-        // dst[e*Stride + t] = rows[t*D + e], zero-padded to Stride.
-        protected void Transpose(float* dst, float* rows)
+        // dst[e*Stride + t] = rows[t*rowStride + e], zero-padded to Stride.
+        protected void Transpose(float* dst, float* rows, long rowStride)
         {
             for (var e = 0; e < D; e++)
             {
                 var line = dst + ((long)e * Stride);
                 for (var t = 0; t < T; t++)
                 {
-                    line[t] = rows[(t * D) + e];
+                    line[t] = rows[(t * rowStride) + e];
                 }
 
                 for (var t = T; t < Stride; t++)
@@ -557,12 +618,21 @@ internal static unsafe class Attention
             }
         }
 
-        protected void LoadValues(float* dst, int b, int h)
+        // The values of (b, h) are read where they lie: row t at Values(b, h) + t * 3C.
+        protected float* Values(int b, int h) => Qkv + ((long)b * T * 3 * C) + (2 * C) + (h * D);
+
+        // The keys of (b, h): where they lie (row stride 3C) without rotary embeddings, else rotated into dst (stride D).
+        protected float* Keys(float* dst, int b, int h, out long stride)
         {
-            for (var t = 0; t < T; t++)
+            if (Cos == null)
             {
-                Buffer.MemoryCopy(Qkv + ((long)(b * T + t) * 3 * C) + (2 * C) + (h * D), dst + ((long)t * D), D * 4L, D * 4L);
+                stride = 3 * C;
+                return Qkv + ((long)b * T * 3 * C) + C + (h * D);
             }
+
+            LoadRows(dst, b, h, C, 1f);
+            stride = D;
+            return dst;
         }
     }
 
@@ -580,22 +650,23 @@ internal static unsafe class Attention
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Run<TV>(int index, int worker)
-        where TV : unmanaged, IFloatVector<TV>
+            where TV : unmanaged, IFloatVector<TV>
         {
             var b = index / H;
             var h = index % H;
             var s = Scratch(worker);
             var q = s;
             var k = q + (T * D);
-            var v = k + (T * D);
-            var kt = v + (T * D);
+            var kt = k + (T * D);
             var scores = kt + (D * Stride);
             var scale = 1f / MathF.Sqrt(D);
+            var v = Values(b, h);
+            long vs = 3 * C;
             LoadRows(q, b, h, 0, scale);
-            LoadRows(k, b, h, C, 1f);
-            LoadValues(v, b, h);
-            Transpose(kt, k);
+            var keys = Keys(k, b, h, out var ks);
+            Transpose(kt, keys, ks);
             var scores1 = scores + Stride;
             var t = 0;
             for (; t + 1 < T; t += 2)
@@ -608,8 +679,8 @@ internal static unsafe class Attention
                 SoftmaxRow<TV>(scores1, p1, t + 2);
                 var o0 = Out + ((long)(b * T + t) * C) + (h * D);
                 var o1 = o0 + C;
-                Combine2<TV>(scores, scores1, 1, t + 1, v, D, o0, o1, D);
-                Axpy<TV>(scores1[t + 1], v + ((long)(t + 1) * D), o1, D);
+                Combine2<TV>(scores, scores1, 1, t + 1, v, vs, o0, o1, D);
+                Axpy<TV>(scores1[t + 1], v + ((t + 1) * vs), o1, D);
             }
 
             for (; t < T; t++)
@@ -618,7 +689,7 @@ internal static unsafe class Attention
                 RowTimesTransposed<TV>(scores, q + ((long)t * D), kt, Stride, n, D);
                 var p = Probs + ((((long)b * H) + h) * T * T) + ((long)t * T);
                 SoftmaxRow<TV>(scores, p, n);
-                Combine<TV>(scores, 1, n, v, D, Out + ((long)(b * T + t) * C) + (h * D), D);
+                Combine<TV>(scores, 1, n, v, vs, Out + ((long)(b * T + t) * C) + (h * D), D);
             }
         }
     }
@@ -640,29 +711,28 @@ internal static unsafe class Attention
         }
 
         // The two phases are compiled apart so that each has the JIT's whole inlining budget for its helpers.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Run<TV>(int index, int worker)
-        where TV : unmanaged, IFloatVector<TV>
+            where TV : unmanaged, IFloatVector<TV>
         {
             var b = index / H;
             var h = index % H;
             var q = Scratch(worker);
             var k = q + (T * D);
-            var v = k + (T * D);
-            var vt = v + (T * D);
+            var vt = k + (T * D);
             var ds = vt + (D * Stride);
             var scale = 1f / MathF.Sqrt(D);
             LoadRows(q, b, h, 0, scale);
-            LoadRows(k, b, h, C, 1f);
-            LoadValues(v, b, h);
-            Transpose(vt, v);
-            Rows<TV>(b, h, k, vt, ds, scale);
+            var keys = Keys(k, b, h, out var ks);
+            Transpose(vt, Values(b, h), 3 * C);
+            Rows<TV>(b, h, keys, ks, vt, ds, scale);
             Columns<TV>(b, h, q, ds);
         }
 
         // dP = dO V^T, dS = P (dP - rowsum(P dP)), dQ = dS K (times the scale folded into q), two rows at a time
         // (they share the value and key loads; row t+1 has one more term). Leaves dS in ds for the columns.
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-        private void Rows<TV>(int b, int h, float* k, float* vt, float* ds, float scale)
+        private void Rows<TV>(int b, int h, float* k, long ks, float* vt, float* ds, float scale)
             where TV : unmanaged, IFloatVector<TV>
         {
             var row = ds + ((long)T * Stride);
@@ -679,8 +749,8 @@ internal static unsafe class Attention
                 RowsTimesTransposed2<TV>(ds0, ds1, dout + ((long)t * C), dout + ((long)(t + 1) * C), vt, Stride, t + 2, D);
                 SoftmaxBackwardRow<TV>(ds0, p0, t + 1);
                 SoftmaxBackwardRow<TV>(ds1, p0 + T, t + 2);
-                Combine2<TV>(ds0, ds1, 1, t + 1, k, D, row, rowB, D);
-                Axpy<TV>(ds1[t + 1], k + ((long)(t + 1) * D), rowB, D);
+                Combine2<TV>(ds0, ds1, 1, t + 1, k, ks, row, rowB, D);
+                Axpy<TV>(ds1[t + 1], k + ((t + 1) * ks), rowB, D);
                 var dq0 = Dqkv + ((long)(b * T + t) * 3 * C) + (h * D);
                 Accumulate<TV>(dq0, row, scale, tmp, t);
                 Accumulate<TV>(dq0 + (3 * C), rowB, scale, tmp, t + 1);
@@ -693,7 +763,7 @@ internal static unsafe class Attention
                 var dst = ds + ((long)t * Stride);
                 RowTimesTransposed<TV>(dst, dout + ((long)t * C), vt, Stride, n, D);
                 SoftmaxBackwardRow<TV>(dst, p, n);
-                Combine<TV>(dst, 1, n, k, D, row, D);
+                Combine<TV>(dst, 1, n, k, ks, row, D);
                 Accumulate<TV>(Dqkv + ((long)(b * T + t) * 3 * C) + (h * D), row, scale, tmp, t);
             }
         }
