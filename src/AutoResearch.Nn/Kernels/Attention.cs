@@ -577,6 +577,22 @@ internal static unsafe class Attention
             }
         }
 
+        // The 256-bit loops where the CPU runs them natively, else the 128-bit ones.
+        public sealed override void Execute(int index, int worker)
+        {
+            if (UseWide)
+            {
+                Run<Wide>(index, worker);
+            }
+            else
+            {
+                Run<Narrow>(index, worker);
+            }
+        }
+
+        protected abstract void Run<TV>(int index, int worker)
+            where TV : unmanaged, IFloatVector<TV>;
+
         protected float* Scratch(int worker) => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_scratch[worker]));
 
         // Copies head rows of q (offset 0) or k (offset C) for (b, h), rotated when tables are given, times scale.
@@ -638,21 +654,8 @@ internal static unsafe class Attention
 
     private sealed class ForwardJob : HeadJob
     {
-        public override void Execute(int index, int worker)
-        {
-            if (UseWide)
-            {
-                Run<Wide>(index, worker);
-            }
-            else
-            {
-                Run<Narrow>(index, worker);
-            }
-        }
-
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void Run<TV>(int index, int worker)
-            where TV : unmanaged, IFloatVector<TV>
+        protected override void Run<TV>(int index, int worker)
         {
             var b = index / H;
             var h = index % H;
@@ -698,22 +701,9 @@ internal static unsafe class Attention
     {
         public bool Overwrite { get; set; }
 
-        public override void Execute(int index, int worker)
-        {
-            if (UseWide)
-            {
-                Run<Wide>(index, worker);
-            }
-            else
-            {
-                Run<Narrow>(index, worker);
-            }
-        }
-
         // The two phases are compiled apart so that each has the JIT's whole inlining budget for its helpers.
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void Run<TV>(int index, int worker)
-            where TV : unmanaged, IFloatVector<TV>
+        protected override void Run<TV>(int index, int worker)
         {
             var b = index / H;
             var h = index % H;
