@@ -217,13 +217,14 @@ internal static class Peak
             {
                 "avx512" => Chains512(Iterations),
                 "avx2" => Chains256(Iterations),
-                _ => Chains128(Iterations),
+                "vector128" => Chains128(Iterations),
+                _ => ChainsScalar(Iterations),
             };
             rounds++;
         }
 
         GC.KeepAlive(sink);
-        var lanes = MatMul.Tier switch { "avx512" => 16, "avx2" => 8, _ => 4 };
+        var lanes = MatMul.Tier switch { "avx512" => 16, "avx2" => 8, "vector128" => 4, _ => 1 };
         return rounds * (double)Iterations * 12 * lanes * 2 / sw.Elapsed.TotalSeconds;
     }
 
@@ -275,6 +276,31 @@ internal static class Peak
         }
 
         return Vector256.Sum(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11);
+    }
+
+    // No vector accelerated (DOTNET_EnableHWIntrinsic=0): the GEMM runs its plain loop, a float multiply and add.
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static float ChainsScalar(int n)
+    {
+        const float x = 0.999f, y = 1e-7f;
+        float a0 = x, a1 = x, a2 = x, a3 = x, a4 = x, a5 = x, a6 = x, a7 = x, a8 = x, a9 = x, a10 = x, a11 = x;
+        for (var i = 0; i < n; i++)
+        {
+            a0 = (a0 * x) + y;
+            a1 = (a1 * x) + y;
+            a2 = (a2 * x) + y;
+            a3 = (a3 * x) + y;
+            a4 = (a4 * x) + y;
+            a5 = (a5 * x) + y;
+            a6 = (a6 * x) + y;
+            a7 = (a7 * x) + y;
+            a8 = (a8 * x) + y;
+            a9 = (a9 * x) + y;
+            a10 = (a10 * x) + y;
+            a11 = (a11 * x) + y;
+        }
+
+        return a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11;
     }
 
     // The 128-bit tier's kernel multiplies and adds with MultiplyAddEstimate: one fused instruction where the
