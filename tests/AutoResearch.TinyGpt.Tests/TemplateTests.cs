@@ -33,8 +33,7 @@ public sealed class TemplateTests : IDisposable
         var first = Run();
         var second = Run();
 
-        var losses = first.Split('\n').Where(l => l.StartsWith("progress: ", StringComparison.Ordinal))
-            .Select(l => double.Parse(l[(l.IndexOf("loss: ", StringComparison.Ordinal) + 6)..], CultureInfo.InvariantCulture)).ToList();
+        var losses = Losses(first);
         Assert.True(losses.Count >= 20, first);
         Assert.True(losses[^1] < losses[0] - 1.0, $"loss went from {losses[0]} to {losses[^1]}");
         var bpb = ValBpb(first);
@@ -43,10 +42,35 @@ public sealed class TemplateTests : IDisposable
         Assert.Contains("num_steps:        20", first, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Every_vector_tier_trains_to_the_same_numbers_within_tolerance()
+    {
+        // The runtime's own switches: AVX-512 off leaves the 256-bit kernels, AVX2 off the 128-bit ones (SSE here,
+        // NEON's width). Each tier has its own GEMM micro-kernel and attention loops, so sums round differently;
+        // the model's numbers must still agree closely, and a tier that computed something else would not.
+        var widest = Run();
+        foreach (var tier in new[] { "DOTNET_EnableAVX512", "DOTNET_EnableAVX2" })
+        {
+            var narrower = Run((tier, "0"));
+            var (a, b) = (ValBpb(widest), ValBpb(narrower));
+            Assert.True(Math.Abs(a - b) <= 1e-4 * a, $"{tier}=0: val_bpb {b} against {a}");
+            var (la, lb) = (Losses(widest), Losses(narrower));
+            Assert.Equal(la.Count, lb.Count);
+            for (var i = 0; i < la.Count; i++)
+            {
+                Assert.True(Math.Abs(la[i] - lb[i]) <= 1e-3 * la[i] + 1e-4, $"{tier}=0: loss {lb[i]} against {la[i]} at progress line {i}");
+            }
+        }
+    }
+
+    private static List<double> Losses(string output) =>
+        [.. output.Split('\n').Where(l => l.StartsWith("progress: ", StringComparison.Ordinal))
+            .Select(l => double.Parse(l[(l.IndexOf("loss: ", StringComparison.Ordinal) + 6)..], CultureInfo.InvariantCulture))];
+
     private static double ValBpb(string output) =>
         double.Parse(output.Split('\n').Single(l => l.StartsWith("val_bpb:", StringComparison.Ordinal))[8..].Trim(), CultureInfo.InvariantCulture);
 
-    private string Run()
+    private string Run(params (string Name, string Value)[] environment)
     {
         var start = new ProcessStartInfo("dotnet", ["run", "train.cs"])
         {
@@ -60,6 +84,11 @@ public sealed class TemplateTests : IDisposable
         start.Environment["AUTORESEARCH_THREADS"] = "2";
         start.Environment.Remove("AUTORESEARCH_TIME_BUDGET");
         start.Environment.Remove("AUTORESEARCH_LIB");
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
         using var process = Process.Start(start)!;
         var stderr = process.StandardError.ReadToEndAsync();
         var stdout = process.StandardOutput.ReadToEnd();
