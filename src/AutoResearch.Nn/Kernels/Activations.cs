@@ -62,83 +62,86 @@ internal static unsafe class Activations
     // One pass: tanh(u) = 1 - 2 / (exp(2u) + 1), which saturates correctly at both ends.
     private static void GeluForwardSerial(Span<float> y, Span<float> tanhOut, ReadOnlySpan<float> x)
     {
-        var i = 0;
-        if (Vector256.IsHardwareAccelerated)
+        fixed (float* py = y)
+        fixed (float* pt = tanhOut)
+        fixed (float* px = x)
         {
-            var k2 = Vector256.Create(2 * GeluK);
-            var c = Vector256.Create(GeluC);
-            var half = Vector256.Create(0.5f);
-            var two = Vector256.Create(2f);
-            for (; i <= x.Length - 8; i += 8)
+            var i = FloatVectors.Width switch
             {
-                var v = Vector256.Create(x.Slice(i, 8));
-                var e = Vector256.Exp(k2 * (v + (c * v * v * v)));
-                var t = Vector256<float>.One - (two / (e + Vector256<float>.One));
-                t.CopyTo(tanhOut.Slice(i, 8));
-                (half * v * (Vector256<float>.One + t)).CopyTo(y.Slice(i, 8));
+                8 => GeluForwardVectors<Wide>(py, pt, px, x.Length),
+                4 => GeluForwardVectors<Narrow>(py, pt, px, x.Length),
+                _ => 0,
+            };
+            for (; i < x.Length; i++)
+            {
+                var t = MathF.Tanh(GeluK * (x[i] + (GeluC * x[i] * x[i] * x[i])));
+                tanhOut[i] = t;
+                y[i] = 0.5f * x[i] * (1 + t);
             }
         }
-        else if (Vector128.IsHardwareAccelerated)
+    }
+
+    // The whole vectors of [0, n); returns where the scalar tail starts.
+    private static int GeluForwardVectors<TV>(float* y, float* tanhOut, float* x, int n)
+        where TV : unmanaged, IFloatVector<TV>
+    {
+        var k2 = TV.Create(2 * GeluK);
+        var c = TV.Create(GeluC);
+        var half = TV.Create(0.5f);
+        var one = TV.Create(1f);
+        var two = TV.Create(2f);
+        var i = 0;
+        for (; i <= n - TV.Count; i += TV.Count)
         {
-            var k2 = Vector128.Create(2 * GeluK);
-            var c = Vector128.Create(GeluC);
-            var half = Vector128.Create(0.5f);
-            var two = Vector128.Create(2f);
-            for (; i <= x.Length - 4; i += 4)
-            {
-                var v = Vector128.Create(x.Slice(i, 4));
-                var e = Vector128.Exp(k2 * (v + (c * v * v * v)));
-                var t = Vector128<float>.One - (two / (e + Vector128<float>.One));
-                t.CopyTo(tanhOut.Slice(i, 4));
-                (half * v * (Vector128<float>.One + t)).CopyTo(y.Slice(i, 4));
-            }
+            var v = TV.Load(x + i);
+            var e = TV.Exp(k2 * (v + (c * v * v * v)));
+            var t = one - (two / (e + one));
+            TV.Store(t, tanhOut + i);
+            TV.Store(half * v * (one + t), y + i);
         }
 
-        for (; i < x.Length; i++)
-        {
-            var t = MathF.Tanh(GeluK * (x[i] + (GeluC * x[i] * x[i] * x[i])));
-            tanhOut[i] = t;
-            y[i] = 0.5f * x[i] * (1 + t);
-        }
+        return i;
     }
 
     private static void GeluBackwardSerial(Span<float> dx, ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> tanhIn, bool overwrite)
     {
-        var i = 0;
-        if (Vector256.IsHardwareAccelerated)
+        fixed (float* pdx = dx)
+        fixed (float* pdy = dy)
+        fixed (float* px = x)
+        fixed (float* pt = tanhIn)
         {
-            var half = Vector256.Create(0.5f);
-            var k = Vector256.Create(GeluK);
-            var c3 = Vector256.Create(3 * GeluC);
-            for (; i <= x.Length - 8; i += 8)
+            var i = FloatVectors.Width switch
             {
-                var v = Vector256.Create(x.Slice(i, 8));
-                var t = Vector256.Create(tanhIn.Slice(i, 8));
-                var g = half * (Vector256<float>.One + t) + half * v * (Vector256<float>.One - t * t) * k * (Vector256<float>.One + c3 * v * v);
-                var d = Vector256.Create(dy.Slice(i, 8)) * g;
-                (overwrite ? d : Vector256.Create(dx.Slice(i, 8)) + d).CopyTo(dx.Slice(i, 8));
+                8 => GeluBackwardVectors<Wide>(pdx, pdy, px, pt, x.Length, overwrite),
+                4 => GeluBackwardVectors<Narrow>(pdx, pdy, px, pt, x.Length, overwrite),
+                _ => 0,
+            };
+            for (; i < x.Length; i++)
+            {
+                var d = dy[i] * GeluGrad(x[i], tanhIn[i]);
+                dx[i] = overwrite ? d : dx[i] + d;
             }
         }
-        else if (Vector128.IsHardwareAccelerated)
+    }
+
+    private static int GeluBackwardVectors<TV>(float* dx, float* dy, float* x, float* tanhIn, int n, bool overwrite)
+        where TV : unmanaged, IFloatVector<TV>
+    {
+        var half = TV.Create(0.5f);
+        var one = TV.Create(1f);
+        var k = TV.Create(GeluK);
+        var c3 = TV.Create(3 * GeluC);
+        var i = 0;
+        for (; i <= n - TV.Count; i += TV.Count)
         {
-            var half = Vector128.Create(0.5f);
-            var k = Vector128.Create(GeluK);
-            var c3 = Vector128.Create(3 * GeluC);
-            for (; i <= x.Length - 4; i += 4)
-            {
-                var v = Vector128.Create(x.Slice(i, 4));
-                var t = Vector128.Create(tanhIn.Slice(i, 4));
-                var g = half * (Vector128<float>.One + t) + half * v * (Vector128<float>.One - t * t) * k * (Vector128<float>.One + c3 * v * v);
-                var d = Vector128.Create(dy.Slice(i, 4)) * g;
-                (overwrite ? d : Vector128.Create(dx.Slice(i, 4)) + d).CopyTo(dx.Slice(i, 4));
-            }
+            var v = TV.Load(x + i);
+            var t = TV.Load(tanhIn + i);
+            var g = (half * (one + t)) + (half * v * (one - (t * t)) * k * (one + (c3 * v * v)));
+            var d = TV.Load(dy + i) * g;
+            TV.Store(overwrite ? d : TV.Load(dx + i) + d, dx + i);
         }
 
-        for (; i < x.Length; i++)
-        {
-            var d = dy[i] * GeluGrad(x[i], tanhIn[i]);
-            dx[i] = overwrite ? d : dx[i] + d;
-        }
+        return i;
     }
 
     /// <summary>Scalar GELU, the reference for the vector kernel.</summary>
@@ -158,24 +161,7 @@ internal static unsafe class Activations
     public static void ReluBackward(Span<float> dx, ReadOnlySpan<float> dy, ReadOnlySpan<float> x)
     {
         CheckSameLength(dx.Length, dy.Length, x.Length);
-        var i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            for (; i <= x.Length - 8; i += 8)
-            {
-                var mask = Vector256.GreaterThan(Vector256.Create(x.Slice(i, 8)), Vector256<float>.Zero);
-                (Vector256.Create(dx.Slice(i, 8)) + (Vector256.Create(dy.Slice(i, 8)) & mask)).CopyTo(dx.Slice(i, 8));
-            }
-        }
-        else if (Vector128.IsHardwareAccelerated)
-        {
-            for (; i <= x.Length - 4; i += 4)
-            {
-                var mask = Vector128.GreaterThan(Vector128.Create(x.Slice(i, 4)), Vector128<float>.Zero);
-                (Vector128.Create(dx.Slice(i, 4)) + (Vector128.Create(dy.Slice(i, 4)) & mask)).CopyTo(dx.Slice(i, 4));
-            }
-        }
-
+        var i = Pointwise(dx, dy, x, x, PointwiseGrad.Relu);
         for (; i < x.Length; i++)
         {
             dx[i] += x[i] > 0 ? dy[i] : 0;
@@ -193,26 +179,7 @@ internal static unsafe class Activations
     public static void ReluSquaredBackward(Span<float> dx, ReadOnlySpan<float> dy, ReadOnlySpan<float> x)
     {
         CheckSameLength(dx.Length, dy.Length, x.Length);
-        var i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            var two = Vector256.Create(2f);
-            for (; i <= x.Length - 8; i += 8)
-            {
-                var r = Vector256.Max(Vector256.Create(x.Slice(i, 8)), Vector256<float>.Zero);
-                (Vector256.Create(dx.Slice(i, 8)) + (two * r * Vector256.Create(dy.Slice(i, 8)))).CopyTo(dx.Slice(i, 8));
-            }
-        }
-        else if (Vector128.IsHardwareAccelerated)
-        {
-            var two = Vector128.Create(2f);
-            for (; i <= x.Length - 4; i += 4)
-            {
-                var r = Vector128.Max(Vector128.Create(x.Slice(i, 4)), Vector128<float>.Zero);
-                (Vector128.Create(dx.Slice(i, 4)) + (two * r * Vector128.Create(dy.Slice(i, 4)))).CopyTo(dx.Slice(i, 4));
-            }
-        }
-
+        var i = Pointwise(dx, dy, x, x, PointwiseGrad.ReluSquared);
         for (; i < x.Length; i++)
         {
             dx[i] += 2 * MathF.Max(x[i], 0) * dy[i];
@@ -241,33 +208,58 @@ internal static unsafe class Activations
         }
 
         TensorPrimitives.Sigmoid(x, scratch);
-        var i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            for (; i <= x.Length - 8; i += 8)
-            {
-                var s = Vector256.Create(scratch.Slice(i, 8));
-                var v = Vector256.Create(x.Slice(i, 8));
-                var g = s * (Vector256<float>.One + v * (Vector256<float>.One - s));
-                (Vector256.Create(dx.Slice(i, 8)) + Vector256.Create(dy.Slice(i, 8)) * g).CopyTo(dx.Slice(i, 8));
-            }
-        }
-        else if (Vector128.IsHardwareAccelerated)
-        {
-            for (; i <= x.Length - 4; i += 4)
-            {
-                var s = Vector128.Create(scratch.Slice(i, 4));
-                var v = Vector128.Create(x.Slice(i, 4));
-                var g = s * (Vector128<float>.One + v * (Vector128<float>.One - s));
-                (Vector128.Create(dx.Slice(i, 4)) + Vector128.Create(dy.Slice(i, 4)) * g).CopyTo(dx.Slice(i, 4));
-            }
-        }
-
+        var i = Pointwise(dx, dy, x, scratch, PointwiseGrad.Silu);
         for (; i < x.Length; i++)
         {
             var s = scratch[i];
             dx[i] += dy[i] * s * (1 + x[i] * (1 - s));
         }
+    }
+
+    private enum PointwiseGrad
+    {
+        Relu,
+        ReluSquared,
+        Silu,
+    }
+
+    // dx += dy * f'(x) over the whole vectors (aux: the sigmoid of x for SiLU); returns where the scalar tail starts.
+    private static int Pointwise(Span<float> dx, ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> aux, PointwiseGrad f)
+    {
+        fixed (float* pdx = dx)
+        fixed (float* pdy = dy)
+        fixed (float* px = x)
+        fixed (float* pa = aux)
+        {
+            return FloatVectors.Width switch
+            {
+                8 => PointwiseVectors<Wide>(pdx, pdy, px, pa, x.Length, f),
+                4 => PointwiseVectors<Narrow>(pdx, pdy, px, pa, x.Length, f),
+                _ => 0,
+            };
+        }
+    }
+
+    private static int PointwiseVectors<TV>(float* dx, float* dy, float* x, float* aux, int n, PointwiseGrad f)
+        where TV : unmanaged, IFloatVector<TV>
+    {
+        var one = TV.Create(1f);
+        var two = TV.Create(2f);
+        var i = 0;
+        for (; i <= n - TV.Count; i += TV.Count)
+        {
+            var v = TV.Load(x + i);
+            var d = TV.Load(dy + i);
+            var grad = f switch
+            {
+                PointwiseGrad.Relu => TV.IfPositive(v, d),
+                PointwiseGrad.ReluSquared => two * TV.Max(v, TV.Zero) * d,
+                _ => d * TV.Load(aux + i) * (one + (v * (one - TV.Load(aux + i)))),
+            };
+            TV.Store(TV.Load(dx + i) + grad, dx + i);
+        }
+
+        return i;
     }
 
     private static float GeluGrad(float x, float t) => (0.5f * (1 + t)) + (0.5f * x * (1 - (t * t)) * GeluK * (1 + (3 * GeluC * x * x)));

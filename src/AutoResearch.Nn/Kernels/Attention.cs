@@ -146,8 +146,7 @@ internal static unsafe class Attention
 
     // The row and column helpers below are inlined into the jobs; a job body that calls too many of them exhausts the
     // JIT's inlining budget and the vector members are left as calls (twice the time), so the backward is split in two.
-    // The 256-bit loops where the CPU runs them natively (AVX2 with FMA, also under AVX-512), else 128-bit ones.
-    private static bool UseWide { get; } = Vector256.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Fma.IsSupported;
+    // The jobs run them in the widest form of IFloatVector this machine accelerates (FloatVectors.Width).
 
     private static int Pad8(int n) => (n + 7) & ~7;
 
@@ -577,16 +576,19 @@ internal static unsafe class Attention
             }
         }
 
-        // The 256-bit loops where the CPU runs them natively, else the 128-bit ones.
         public sealed override void Execute(int index, int worker)
         {
-            if (UseWide)
+            switch (FloatVectors.Width)
             {
-                Run<Wide>(index, worker);
-            }
-            else
-            {
-                Run<Narrow>(index, worker);
+                case 8:
+                    Run<Wide>(index, worker);
+                    break;
+                case 4:
+                    Run<Narrow>(index, worker);
+                    break;
+                default:
+                    Run<Lane>(index, worker);
+                    break;
             }
         }
 

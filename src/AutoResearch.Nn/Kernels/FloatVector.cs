@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace AutoResearch.Nn.Kernels;
 
@@ -10,7 +11,8 @@ namespace AutoResearch.Nn.Kernels;
 /// <remarks>
 /// <see cref="Wide"/> is the 256-bit form (AVX2 with FMA); <see cref="Narrow"/> the 128-bit form (SSE, NEON), whose
 /// multiply-add is one fused instruction where the hardware has it and a multiply and an add where it does not
-/// (a fused multiply-add emulated in software would cost ten times the loop).
+/// (a fused multiply-add emulated in software would cost ten times the loop); <see cref="Lane"/> one float, for
+/// machines where .NET accelerates no vector. <see cref="FloatVectors.Width"/> says which one runs here.
 /// </remarks>
 internal unsafe interface IFloatVector<TSelf>
     where TSelf : unmanaged, IFloatVector<TSelf>
@@ -42,6 +44,22 @@ internal unsafe interface IFloatVector<TSelf>
     static abstract TSelf operator -(TSelf a, TSelf b);
 
     static abstract TSelf operator *(TSelf a, TSelf b);
+
+    static abstract TSelf operator /(TSelf a, TSelf b);
+
+    /// <summary><paramref name="v"/> where <paramref name="x"/> &gt; 0, else 0, lane by lane.</summary>
+    static abstract TSelf IfPositive(TSelf x, TSelf v);
+}
+
+/// <summary>Which form of <see cref="IFloatVector{TSelf}"/> the kernels run on this machine.</summary>
+internal static class FloatVectors
+{
+    /// <summary>
+    /// 8 where 256-bit vectors with fused multiply-add run natively (AVX2 with FMA, also under AVX-512: the wider
+    /// vectors are left to the GEMM), 4 where 128-bit vectors do, else 1.
+    /// </summary>
+    public static int Width { get; } =
+        Vector256.IsHardwareAccelerated && Fma.IsSupported ? 8 : Vector128.IsHardwareAccelerated ? 4 : 1;
 }
 
 /// <summary>Eight floats: Vector256 with fused multiply-add.</summary>
@@ -87,6 +105,12 @@ internal readonly unsafe struct Wide : IFloatVector<Wide>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Wide operator *(Wide a, Wide b) => new(a._v * b._v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Wide operator /(Wide a, Wide b) => new(a._v / b._v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Wide IfPositive(Wide x, Wide v) => new(Vector256.GreaterThan(x._v, Vector256<float>.Zero) & v._v);
 }
 
 /// <summary>Four floats: Vector128, multiply-add fused where the hardware has it.</summary>
@@ -134,10 +158,67 @@ internal readonly unsafe struct Narrow : IFloatVector<Narrow>
     public static Narrow operator *(Narrow a, Narrow b) => new(a._v * b._v);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Narrow operator /(Narrow a, Narrow b) => new(a._v / b._v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Narrow IfPositive(Narrow x, Narrow v) => new(Vector128.GreaterThan(x._v, Vector128<float>.Zero) & v._v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static float MaxAcross(Vector128<float> m)
     {
         m = Vector128.Max(m, Vector128.Shuffle(m, Vector128.Create(2, 3, 0, 1)));
         m = Vector128.Max(m, Vector128.Shuffle(m, Vector128.Create(1, 0, 3, 2)));
         return m.ToScalar();
     }
+}
+
+/// <summary>One float: the form where no vector is accelerated (the loops stay plain scalar code).</summary>
+internal readonly unsafe struct Lane : IFloatVector<Lane>
+{
+    private readonly float _v;
+
+    private Lane(float v) => _v = v;
+
+    public static int Count => 1;
+
+    public static Lane Zero => default;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lane Load(float* p) => new(*p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Lane v, float* p) => *p = v._v;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lane Create(float x) => new(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lane MultiplyAdd(Lane a, Lane b, Lane c) => new((a._v * b._v) + c._v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lane Max(Lane a, Lane b) => new(MathF.Max(a._v, b._v));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lane Exp(Lane v) => new(MathF.Exp(v._v));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Lane v) => v._v;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float MaxAcross(Lane v) => v._v;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lane operator +(Lane a, Lane b) => new(a._v + b._v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lane operator -(Lane a, Lane b) => new(a._v - b._v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lane operator *(Lane a, Lane b) => new(a._v * b._v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lane operator /(Lane a, Lane b) => new(a._v / b._v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lane IfPositive(Lane x, Lane v) => new(x._v > 0 ? v._v : 0);
 }

@@ -97,6 +97,26 @@ internal static unsafe class Norms
     private static void LayerNormForwardRows(Span<float> y, Span<float> mean, Span<float> rstd, ReadOnlySpan<float> x,
         ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int c, float eps, int r0, int r1)
     {
+        switch (FloatVectors.Width)
+        {
+            case 8:
+                LayerNormForwardRows<Wide>(y, mean, rstd, x, weight, bias, c, eps, r0, r1);
+                break;
+            case 4:
+                LayerNormForwardRows<Narrow>(y, mean, rstd, x, weight, bias, c, eps, r0, r1);
+                break;
+            default:
+                LayerNormForwardRows<Lane>(y, mean, rstd, x, weight, bias, c, eps, r0, r1);
+                break;
+        }
+    }
+
+    private static void LayerNormForwardRows<TV>(Span<float> y, Span<float> mean, Span<float> rstd, ReadOnlySpan<float> x,
+        ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int c, float eps, int r0, int r1)
+        where TV : unmanaged, IFloatVector<TV>
+    {
+        var w = TV.Count;
+        var hasBias = !bias.IsEmpty;
         fixed (float* py = y)
         fixed (float* px = x)
         fixed (float* pw = weight)
@@ -106,65 +126,33 @@ internal static unsafe class Norms
             {
                 var xr = px + ((long)r * c);
                 var yr = py + ((long)r * c);
-                var m = Sum(xr, c) / c;
-                var v = 0f;
+                var m = Sum<TV>(xr, c) / c;
+                var vm = TV.Create(m);
+                var vs = TV.Zero;
                 var j = 0;
-                if (Vector256.IsHardwareAccelerated)
+                for (; j + w <= c; j += w)
                 {
-                    var vm = Vector256.Create(m);
-                    var vs = Vector256<float>.Zero;
-                    for (; j + 8 <= c; j += 8)
-                    {
-                        var d = Vector256.Load(xr + j) - vm;
-                        vs = Vector256.FusedMultiplyAdd(d, d, vs);
-                    }
-
-                    v = Vector256.Sum(vs);
-                }
-                else if (Vector128.IsHardwareAccelerated)
-                {
-                    var vm = Vector128.Create(m);
-                    var vs = Vector128<float>.Zero;
-                    for (; j + 4 <= c; j += 4)
-                    {
-                        var d = Vector128.Load(xr + j) - vm;
-                        vs = Vector128.MultiplyAddEstimate(d, d, vs);
-                    }
-
-                    v = Vector128.Sum(vs);
+                    var d = TV.Load(xr + j) - vm;
+                    vs = TV.MultiplyAdd(d, d, vs);
                 }
 
+                var v = TV.Sum(vs);
                 for (; j < c; j++)
                 {
                     v += (xr[j] - m) * (xr[j] - m);
                 }
 
                 var s = 1f / MathF.Sqrt((v / c) + eps);
-                j = 0;
-                if (Vector256.IsHardwareAccelerated)
+                var vsc = TV.Create(s);
+                for (j = 0; j + w <= c; j += w)
                 {
-                    var vm = Vector256.Create(m);
-                    var vsc = Vector256.Create(s);
-                    for (; j + 8 <= c; j += 8)
-                    {
-                        var h = (Vector256.Load(xr + j) - vm) * vsc * Vector256.Load(pw + j);
-                        Vector256.Store(bias.IsEmpty ? h : h + Vector256.Load(pb + j), yr + j);
-                    }
-                }
-                else if (Vector128.IsHardwareAccelerated)
-                {
-                    var vm = Vector128.Create(m);
-                    var vsc = Vector128.Create(s);
-                    for (; j + 4 <= c; j += 4)
-                    {
-                        var h = (Vector128.Load(xr + j) - vm) * vsc * Vector128.Load(pw + j);
-                        Vector128.Store(bias.IsEmpty ? h : h + Vector128.Load(pb + j), yr + j);
-                    }
+                    var h = (TV.Load(xr + j) - vm) * vsc * TV.Load(pw + j);
+                    TV.Store(hasBias ? h + TV.Load(pb + j) : h, yr + j);
                 }
 
                 for (; j < c; j++)
                 {
-                    yr[j] = ((xr[j] - m) * s * pw[j]) + (bias.IsEmpty ? 0 : pb[j]);
+                    yr[j] = ((xr[j] - m) * s * pw[j]) + (hasBias ? pb[j] : 0);
                 }
 
                 mean[r] = m;
@@ -177,6 +165,25 @@ internal static unsafe class Norms
     private static void LayerNormBackwardRows(Span<float> dx, Span<float> dw, Span<float> db, ReadOnlySpan<float> dy,
         ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> mean, ReadOnlySpan<float> rstd, int c, int r0, int r1, bool overwrite)
     {
+        switch (FloatVectors.Width)
+        {
+            case 8:
+                LayerNormBackwardRows<Wide>(dx, dw, db, dy, x, weight, mean, rstd, c, r0, r1, overwrite);
+                break;
+            case 4:
+                LayerNormBackwardRows<Narrow>(dx, dw, db, dy, x, weight, mean, rstd, c, r0, r1, overwrite);
+                break;
+            default:
+                LayerNormBackwardRows<Lane>(dx, dw, db, dy, x, weight, mean, rstd, c, r0, r1, overwrite);
+                break;
+        }
+    }
+
+    private static void LayerNormBackwardRows<TV>(Span<float> dx, Span<float> dw, Span<float> db, ReadOnlySpan<float> dy,
+        ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> mean, ReadOnlySpan<float> rstd, int c, int r0, int r1, bool overwrite)
+        where TV : unmanaged, IFloatVector<TV>
+    {
+        var w = TV.Count;
         fixed (float* pdx = dx)
         fixed (float* pdw = dw)
         fixed (float* pdb = db)
@@ -190,47 +197,23 @@ internal static unsafe class Norms
                 var dyr = pdy + ((long)r * c);
                 var m = mean[r];
                 var s = rstd[r];
-                float sg = 0, sgx = 0;
+                var vm = TV.Create(m);
+                var vs = TV.Create(s);
+                TV sumG = TV.Zero, sumGx = TV.Zero;
                 var j = 0;
-                if (Vector256.IsHardwareAccelerated)
+                for (; j + w <= c; j += w)
                 {
-                    var vm = Vector256.Create(m);
-                    var vs = Vector256.Create(s);
-                    Vector256<float> sumG = default, sumGx = default;
-                    for (; j + 8 <= c; j += 8)
-                    {
-                        var xhat = (Vector256.Load(xr + j) - vm) * vs;
-                        var d = Vector256.Load(dyr + j);
-                        var g = Vector256.Load(pw + j) * d;
-                        Vector256.Store(Vector256.FusedMultiplyAdd(d, xhat, Vector256.Load(pdw + j)), pdw + j);
-                        Vector256.Store(Vector256.Load(pdb + j) + d, pdb + j);
-                        sumG += g;
-                        sumGx = Vector256.FusedMultiplyAdd(g, xhat, sumGx);
-                    }
-
-                    sg = Vector256.Sum(sumG);
-                    sgx = Vector256.Sum(sumGx);
-                }
-                else if (Vector128.IsHardwareAccelerated)
-                {
-                    var vm = Vector128.Create(m);
-                    var vs = Vector128.Create(s);
-                    Vector128<float> sumG = default, sumGx = default;
-                    for (; j + 4 <= c; j += 4)
-                    {
-                        var xhat = (Vector128.Load(xr + j) - vm) * vs;
-                        var d = Vector128.Load(dyr + j);
-                        var g = Vector128.Load(pw + j) * d;
-                        Vector128.Store(Vector128.MultiplyAddEstimate(d, xhat, Vector128.Load(pdw + j)), pdw + j);
-                        Vector128.Store(Vector128.Load(pdb + j) + d, pdb + j);
-                        sumG += g;
-                        sumGx = Vector128.MultiplyAddEstimate(g, xhat, sumGx);
-                    }
-
-                    sg = Vector128.Sum(sumG);
-                    sgx = Vector128.Sum(sumGx);
+                    var xhat = (TV.Load(xr + j) - vm) * vs;
+                    var d = TV.Load(dyr + j);
+                    var g = TV.Load(pw + j) * d;
+                    TV.Store(TV.MultiplyAdd(d, xhat, TV.Load(pdw + j)), pdw + j);
+                    TV.Store(TV.Load(pdb + j) + d, pdb + j);
+                    sumG += g;
+                    sumGx = TV.MultiplyAdd(g, xhat, sumGx);
                 }
 
+                var sg = TV.Sum(sumG);
+                var sgx = TV.Sum(sumGx);
                 for (; j < c; j++)
                 {
                     var xhat = (xr[j] - m) * s;
@@ -248,35 +231,15 @@ internal static unsafe class Norms
 
                 var meanG = sg / c;
                 var meanGx = sgx / c;
+                var vmg = TV.Create(meanG);
+                var vmgx = TV.Create(meanGx);
                 var dxr = pdx + ((long)r * c);
-                j = 0;
-                if (Vector256.IsHardwareAccelerated)
+                for (j = 0; j + w <= c; j += w)
                 {
-                    var vm = Vector256.Create(m);
-                    var vs = Vector256.Create(s);
-                    var vmg = Vector256.Create(meanG);
-                    var vmgx = Vector256.Create(meanGx);
-                    for (; j + 8 <= c; j += 8)
-                    {
-                        var xhat = (Vector256.Load(xr + j) - vm) * vs;
-                        var g = Vector256.Load(pw + j) * Vector256.Load(dyr + j);
-                        var d = vs * (g - vmg - (xhat * vmgx));
-                        Vector256.Store(overwrite ? d : d + Vector256.Load(dxr + j), dxr + j);
-                    }
-                }
-                else if (Vector128.IsHardwareAccelerated)
-                {
-                    var vm = Vector128.Create(m);
-                    var vs = Vector128.Create(s);
-                    var vmg = Vector128.Create(meanG);
-                    var vmgx = Vector128.Create(meanGx);
-                    for (; j + 4 <= c; j += 4)
-                    {
-                        var xhat = (Vector128.Load(xr + j) - vm) * vs;
-                        var g = Vector128.Load(pw + j) * Vector128.Load(dyr + j);
-                        var d = vs * (g - vmg - (xhat * vmgx));
-                        Vector128.Store(overwrite ? d : d + Vector128.Load(dxr + j), dxr + j);
-                    }
+                    var xhat = (TV.Load(xr + j) - vm) * vs;
+                    var g = TV.Load(pw + j) * TV.Load(dyr + j);
+                    var d = vs * (g - vmg - (xhat * vmgx));
+                    TV.Store(overwrite ? d : d + TV.Load(dxr + j), dxr + j);
                 }
 
                 for (; j < c; j++)
@@ -289,31 +252,17 @@ internal static unsafe class Norms
         }
     }
 
-    private static float Sum(float* x, int n)
+    private static float Sum<TV>(float* x, int n)
+        where TV : unmanaged, IFloatVector<TV>
     {
-        var sum = 0f;
+        var acc = TV.Zero;
         var j = 0;
-        if (Vector256.IsHardwareAccelerated)
+        for (; j + TV.Count <= n; j += TV.Count)
         {
-            var acc = Vector256<float>.Zero;
-            for (; j + 8 <= n; j += 8)
-            {
-                acc += Vector256.Load(x + j);
-            }
-
-            sum = Vector256.Sum(acc);
-        }
-        else if (Vector128.IsHardwareAccelerated)
-        {
-            var acc = Vector128<float>.Zero;
-            for (; j + 4 <= n; j += 4)
-            {
-                acc += Vector128.Load(x + j);
-            }
-
-            sum = Vector128.Sum(acc);
+            acc += TV.Load(x + j);
         }
 
+        var sum = TV.Sum(acc);
         for (; j < n; j++)
         {
             sum += x[j];

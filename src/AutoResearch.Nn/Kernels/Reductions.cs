@@ -1,9 +1,7 @@
-using System.Runtime.Intrinsics;
-
 namespace AutoResearch.Nn.Kernels;
 
 /// <summary>Reductions over rows. Shapes: <c>x [N, C]</c>, <c>sums [C]</c>.</summary>
-internal static class Reductions
+internal static unsafe class Reductions
 {
     /// <summary><c>sums[j] += sum_r x[r, j]</c>, rows added in order.</summary>
     public static void AddColumnSums(Span<float> sums, ReadOnlySpan<float> x, int c)
@@ -14,85 +12,66 @@ internal static class Reductions
         }
 
         var rows = x.Length / c;
+        fixed (float* ps = sums)
+        fixed (float* px = x)
+        {
+            var j = FloatVectors.Width switch
+            {
+                8 => AddColumnSumVectors<Wide>(ps, px, rows, c),
+                4 => AddColumnSumVectors<Narrow>(ps, px, rows, c),
+                _ => 0,
+            };
+            for (; j < c; j++)
+            {
+                var acc = ps[j];
+                for (var r = 0; r < rows; r++)
+                {
+                    acc += px[((long)r * c) + j];
+                }
+
+                ps[j] = acc;
+            }
+        }
+    }
+
+    // Four vectors of columns at a time down all rows, then one; returns the first column left for the scalar tail.
+    private static int AddColumnSumVectors<TV>(float* sums, float* x, int rows, int c)
+        where TV : unmanaged, IFloatVector<TV>
+    {
+        var w = TV.Count;
         var j = 0;
-        if (Vector256.IsHardwareAccelerated)
+        for (; j + (4 * w) <= c; j += 4 * w)
         {
-            for (; j + 32 <= c; j += 32)
-            {
-                var a0 = Vector256.Create(sums.Slice(j, 8));
-                var a1 = Vector256.Create(sums.Slice(j + 8, 8));
-                var a2 = Vector256.Create(sums.Slice(j + 16, 8));
-                var a3 = Vector256.Create(sums.Slice(j + 24, 8));
-                for (var r = 0; r < rows; r++)
-                {
-                    var row = x.Slice((r * c) + j, 32);
-                    a0 += Vector256.Create(row[..8]);
-                    a1 += Vector256.Create(row.Slice(8, 8));
-                    a2 += Vector256.Create(row.Slice(16, 8));
-                    a3 += Vector256.Create(row.Slice(24, 8));
-                }
-
-                a0.CopyTo(sums.Slice(j, 8));
-                a1.CopyTo(sums.Slice(j + 8, 8));
-                a2.CopyTo(sums.Slice(j + 16, 8));
-                a3.CopyTo(sums.Slice(j + 24, 8));
-            }
-
-            for (; j + 8 <= c; j += 8)
-            {
-                var acc = Vector256.Create(sums.Slice(j, 8));
-                for (var r = 0; r < rows; r++)
-                {
-                    acc += Vector256.Create(x.Slice((r * c) + j, 8));
-                }
-
-                acc.CopyTo(sums.Slice(j, 8));
-            }
-        }
-        else if (Vector128.IsHardwareAccelerated)
-        {
-            for (; j + 16 <= c; j += 16)
-            {
-                var a0 = Vector128.Create(sums.Slice(j, 4));
-                var a1 = Vector128.Create(sums.Slice(j + 4, 4));
-                var a2 = Vector128.Create(sums.Slice(j + 8, 4));
-                var a3 = Vector128.Create(sums.Slice(j + 12, 4));
-                for (var r = 0; r < rows; r++)
-                {
-                    var row = x.Slice((r * c) + j, 16);
-                    a0 += Vector128.Create(row[..4]);
-                    a1 += Vector128.Create(row.Slice(4, 4));
-                    a2 += Vector128.Create(row.Slice(8, 4));
-                    a3 += Vector128.Create(row.Slice(12, 4));
-                }
-
-                a0.CopyTo(sums.Slice(j, 4));
-                a1.CopyTo(sums.Slice(j + 4, 4));
-                a2.CopyTo(sums.Slice(j + 8, 4));
-                a3.CopyTo(sums.Slice(j + 12, 4));
-            }
-
-            for (; j + 4 <= c; j += 4)
-            {
-                var acc = Vector128.Create(sums.Slice(j, 4));
-                for (var r = 0; r < rows; r++)
-                {
-                    acc += Vector128.Create(x.Slice((r * c) + j, 4));
-                }
-
-                acc.CopyTo(sums.Slice(j, 4));
-            }
-        }
-
-        for (; j < c; j++)
-        {
-            var acc = sums[j];
+            var a0 = TV.Load(sums + j);
+            var a1 = TV.Load(sums + j + w);
+            var a2 = TV.Load(sums + j + (2 * w));
+            var a3 = TV.Load(sums + j + (3 * w));
             for (var r = 0; r < rows; r++)
             {
-                acc += x[(r * c) + j];
+                var row = x + ((long)r * c) + j;
+                a0 += TV.Load(row);
+                a1 += TV.Load(row + w);
+                a2 += TV.Load(row + (2 * w));
+                a3 += TV.Load(row + (3 * w));
             }
 
-            sums[j] = acc;
+            TV.Store(a0, sums + j);
+            TV.Store(a1, sums + j + w);
+            TV.Store(a2, sums + j + (2 * w));
+            TV.Store(a3, sums + j + (3 * w));
         }
+
+        for (; j + w <= c; j += w)
+        {
+            var acc = TV.Load(sums + j);
+            for (var r = 0; r < rows; r++)
+            {
+                acc += TV.Load(x + ((long)r * c) + j);
+            }
+
+            TV.Store(acc, sums + j);
+        }
+
+        return j;
     }
 }
