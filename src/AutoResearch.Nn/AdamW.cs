@@ -1,4 +1,4 @@
-using System.Runtime.Intrinsics;
+using AutoResearch.Nn.Kernels;
 
 namespace AutoResearch.Nn;
 
@@ -90,51 +90,21 @@ public sealed class AdamW
     }
 
     // p = p*decay - stepSize * m / (sqrt(v)/rootBc2 + eps)
-    private void Update(Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v, float decay, float stepSize, float rootBc2)
+    private unsafe void Update(Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v, float decay, float stepSize, float rootBc2)
     {
         var (b1, b2, eps) = (Beta1, Beta2, Eps);
-        var i = 0;
-        if (Vector256.IsHardwareAccelerated)
+        int i;
+        fixed (float* pp = p)
+        fixed (float* pg = g)
+        fixed (float* pm = m)
+        fixed (float* pv = v)
         {
-            var vb1 = Vector256.Create(b1);
-            var vb1c = Vector256.Create(1 - b1);
-            var vb2 = Vector256.Create(b2);
-            var vb2c = Vector256.Create(1 - b2);
-            var vEps = Vector256.Create(eps);
-            var vInvRoot = Vector256.Create(1 / rootBc2);
-            var vStep = Vector256.Create(stepSize);
-            var vDecay = Vector256.Create(decay);
-            for (; i <= p.Length - 8; i += 8)
+            i = FloatVectors.Width switch
             {
-                var gi = Vector256.Create(g.Slice(i, 8));
-                var mi = (vb1 * Vector256.Create(m.Slice(i, 8))) + (vb1c * gi);
-                var vi = (vb2 * Vector256.Create(v.Slice(i, 8))) + (vb2c * gi * gi);
-                var pi = (Vector256.Create(p.Slice(i, 8)) * vDecay) - (vStep * mi / ((Vector256.Sqrt(vi) * vInvRoot) + vEps));
-                mi.CopyTo(m.Slice(i, 8));
-                vi.CopyTo(v.Slice(i, 8));
-                pi.CopyTo(p.Slice(i, 8));
-            }
-        }
-        else if (Vector128.IsHardwareAccelerated)
-        {
-            var vb1 = Vector128.Create(b1);
-            var vb1c = Vector128.Create(1 - b1);
-            var vb2 = Vector128.Create(b2);
-            var vb2c = Vector128.Create(1 - b2);
-            var vEps = Vector128.Create(eps);
-            var vInvRoot = Vector128.Create(1 / rootBc2);
-            var vStep = Vector128.Create(stepSize);
-            var vDecay = Vector128.Create(decay);
-            for (; i <= p.Length - 4; i += 4)
-            {
-                var gi = Vector128.Create(g.Slice(i, 4));
-                var mi = (vb1 * Vector128.Create(m.Slice(i, 4))) + (vb1c * gi);
-                var vi = (vb2 * Vector128.Create(v.Slice(i, 4))) + (vb2c * gi * gi);
-                var pi = (Vector128.Create(p.Slice(i, 4)) * vDecay) - (vStep * mi / ((Vector128.Sqrt(vi) * vInvRoot) + vEps));
-                mi.CopyTo(m.Slice(i, 4));
-                vi.CopyTo(v.Slice(i, 4));
-                pi.CopyTo(p.Slice(i, 4));
-            }
+                8 => UpdateVectors<Wide>(pp, pg, pm, pv, p.Length, decay, stepSize, rootBc2),
+                4 => UpdateVectors<Narrow>(pp, pg, pm, pv, p.Length, decay, stepSize, rootBc2),
+                _ => 0,
+            };
         }
 
         for (; i < p.Length; i++)
@@ -143,5 +113,32 @@ public sealed class AdamW
             v[i] = (b2 * v[i]) + ((1 - b2) * g[i] * g[i]);
             p[i] = (p[i] * decay) - (stepSize * m[i] / ((MathF.Sqrt(v[i]) / rootBc2) + eps));
         }
+    }
+
+    // The whole vectors of the update above; returns where the scalar tail starts.
+    private unsafe int UpdateVectors<TV>(float* p, float* g, float* m, float* v, int n, float decay, float stepSize, float rootBc2)
+        where TV : unmanaged, IFloatVector<TV>
+    {
+        var vb1 = TV.Create(Beta1);
+        var vb1c = TV.Create(1 - Beta1);
+        var vb2 = TV.Create(Beta2);
+        var vb2c = TV.Create(1 - Beta2);
+        var vEps = TV.Create(Eps);
+        var vInvRoot = TV.Create(1 / rootBc2);
+        var vStep = TV.Create(stepSize);
+        var vDecay = TV.Create(decay);
+        var i = 0;
+        for (; i <= n - TV.Count; i += TV.Count)
+        {
+            var gi = TV.Load(g + i);
+            var mi = (vb1 * TV.Load(m + i)) + (vb1c * gi);
+            var vi = (vb2 * TV.Load(v + i)) + (vb2c * gi * gi);
+            var pi = (TV.Load(p + i) * vDecay) - (vStep * mi / ((TV.Sqrt(vi) * vInvRoot) + vEps));
+            TV.Store(mi, m + i);
+            TV.Store(vi, v + i);
+            TV.Store(pi, p + i);
+        }
+
+        return i;
     }
 }

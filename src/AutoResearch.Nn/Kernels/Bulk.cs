@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 
 namespace AutoResearch.Nn.Kernels;
 
@@ -79,21 +78,12 @@ internal static unsafe class Bulk
         {
             var j = i % m;
             var len = Math.Min(end - i, m - j);
-            var k = 0;
-            if (Vector256.IsHardwareAccelerated)
+            var k = FloatVectors.Width switch
             {
-                for (; k + 8 <= len; k += 8)
-                {
-                    Vector256.Store(Vector256.Load(a + i + k) + Vector256.Load(b + j + k), y + i + k);
-                }
-            }
-            else if (Vector128.IsHardwareAccelerated)
-            {
-                for (; k + 4 <= len; k += 4)
-                {
-                    Vector128.Store(Vector128.Load(a + i + k) + Vector128.Load(b + j + k), y + i + k);
-                }
-            }
+                8 => AddVectors<Wide>(y + i, a + i, b + j, len),
+                4 => AddVectors<Narrow>(y + i, a + i, b + j, len),
+                _ => 0,
+            };
 
             for (; k < len; k++)
             {
@@ -102,6 +92,19 @@ internal static unsafe class Bulk
 
             i += len;
         }
+    }
+
+    // y = a + b over the whole vectors of [0, n); returns where the scalar tail starts.
+    private static int AddVectors<TV>(float* y, float* a, float* b, int n)
+        where TV : unmanaged, IFloatVector<TV>
+    {
+        var k = 0;
+        for (; k + TV.Count <= n; k += TV.Count)
+        {
+            TV.Store(TV.Load(a + k) + TV.Load(b + k), y + k);
+        }
+
+        return k;
     }
 
     private sealed class ClearJob : ParallelJob

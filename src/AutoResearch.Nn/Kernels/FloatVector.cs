@@ -35,6 +35,8 @@ internal unsafe interface IFloatVector<TSelf>
 
     static abstract TSelf Exp(TSelf v);
 
+    static abstract TSelf Sqrt(TSelf v);
+
     static abstract float Sum(TSelf v);
 
     static abstract float MaxAcross(TSelf v);
@@ -92,6 +94,9 @@ internal readonly unsafe struct Wide : IFloatVector<Wide>
     public static Wide Exp(Wide v) => new(Vector256.Exp(v._v));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Wide Sqrt(Wide v) => new(Vector256.Sqrt(v._v));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Wide v) => Vector256.Sum(v._v);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -141,6 +146,9 @@ internal readonly unsafe struct Narrow : IFloatVector<Narrow>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Narrow Exp(Narrow v) => new(Vector128.Exp(v._v));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Narrow Sqrt(Narrow v) => new(Vector128.Sqrt(v._v));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Narrow v) => Vector128.Sum(v._v);
@@ -200,6 +208,9 @@ internal readonly unsafe struct Lane : IFloatVector<Lane>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane Exp(Lane v) => new(MathF.Exp(v._v));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lane Sqrt(Lane v) => new(MathF.Sqrt(v._v));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Lane v) => v._v;
