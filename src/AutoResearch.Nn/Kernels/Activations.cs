@@ -249,11 +249,12 @@ internal static unsafe class Activations
         {
             var v = TV.Load(x + i);
             var d = TV.Load(dy + i);
+            var s = TV.Load(aux + i);
             var grad = f switch
             {
                 PointwiseGrad.Relu => TV.IfPositive(v, d),
                 PointwiseGrad.ReluSquared => two * TV.Max(v, TV.Zero) * d,
-                _ => d * TV.Load(aux + i) * (one + (v * (one - TV.Load(aux + i)))),
+                _ => d * s * (one + (v * (one - s))),
             };
             TV.Store(TV.Load(dx + i) + grad, dx + i);
         }
