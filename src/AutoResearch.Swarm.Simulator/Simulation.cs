@@ -132,6 +132,7 @@ public sealed class Simulation(SimulationOptions options, TextWriter output)
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         stop.CancelAfter(options.Duration);
         var clock = Stopwatch.StartNew();
+        var (pauseBefore, gen2Before) = (GC.GetTotalPauseDuration(), GC.CollectionCount(2));
         recorder.Table.Restart();
         server.Restart();
         // Workers join over the first tenth of the run (at most 10 s), as machines do, not in one burst.
@@ -168,6 +169,8 @@ public sealed class Simulation(SimulationOptions options, TextWriter output)
         var steadyFrom = joining.TotalSeconds + 5;
         var report = await ReportAsync(http, reader, objective, workers, tallies, recorder.Table, server, steadyFrom, baseLoss, elapsed).ConfigureAwait(false);
         report = report with { PatchReads = host.PatchReads };
+        output.WriteLine(string.Create(_inv,
+            $"garbage collection in this process (coordinator and simulated workers): {(GC.GetTotalPauseDuration() - pauseBefore).TotalMilliseconds:0} ms paused in {elapsed:0} s, {GC.CollectionCount(2) - gen2Before} full collections, server GC {System.Runtime.GCSettings.IsServerGC}"));
         Print(report, workers, report.ExploreRuns, report.VerifyRuns, elapsed);
         return report;
     }
