@@ -12,7 +12,8 @@ public sealed class AdamW
     private readonly Tensor[] _parameters;
     private readonly float[][] _m;
     private readonly float[][] _v;
-    private readonly bool[] _decay;
+    private readonly float[] _weightDecay;
+    private readonly float[] _lrScale;
 
     /// <summary>Creates the optimizer over <paramref name="parameters"/>, which must all require gradients.</summary>
     /// <param name="parameters">The tensors to update.</param>
@@ -37,8 +38,44 @@ public sealed class AdamW
         _m = [.. _parameters.Select(p => new float[p.Length])];
         _v = [.. _parameters.Select(p => new float[p.Length])];
         decays ??= p => p.Rank >= 2;
-        _decay = [.. _parameters.Select(decays)];
+        _weightDecay = [.. _parameters.Select(p => decays(p) ? weightDecay : 0f)];
+        _lrScale = [.. _parameters.Select(_ => 1f)];
         (Beta1, Beta2, Eps, WeightDecay) = (beta1, beta2, eps, weightDecay);
+    }
+
+    /// <summary>
+    /// Creates the optimizer over parameter groups, each with its own weight decay and learning-rate scale (nanoGPT's
+    /// param groups): e.g. embeddings, value embeddings, matrices and gains, each decayed differently.
+    /// </summary>
+    /// <param name="groups">The groups; a tensor may appear in one group only.</param>
+    /// <param name="beta1">First-moment decay; default 0.9.</param>
+    /// <param name="beta2">Second-moment decay; default 0.95.</param>
+    /// <param name="eps">Added to the root of the second moment; default 1e-8.</param>
+    /// <exception cref="ArgumentException">A tensor is in two groups, or does not require a gradient.</exception>
+    public AdamW(IEnumerable<ParameterGroup> groups, float beta1 = 0.9f, float beta2 = 0.95f, float eps = 1e-8f)
+    {
+        ArgumentNullException.ThrowIfNull(groups);
+        var list = groups.ToList();
+        _parameters = [.. list.SelectMany(g => g.Parameters)];
+        var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        foreach (var p in _parameters)
+        {
+            if (!p.RequiresGrad)
+            {
+                throw new ArgumentException($"parameter {p} does not require a gradient", nameof(groups));
+            }
+
+            if (!seen.Add(p))
+            {
+                throw new ArgumentException($"parameter {p} is in more than one group", nameof(groups));
+            }
+        }
+
+        _m = [.. _parameters.Select(p => new float[p.Length])];
+        _v = [.. _parameters.Select(p => new float[p.Length])];
+        _weightDecay = [.. list.SelectMany(g => g.Parameters.Select(_ => g.WeightDecay))];
+        _lrScale = [.. list.SelectMany(g => g.Parameters.Select(_ => g.LearningRateScale))];
+        (Beta1, Beta2, Eps, WeightDecay) = (beta1, beta2, eps, list.Count == 0 ? 0f : list.Max(g => g.WeightDecay));
     }
 
     /// <summary>First-moment decay.</summary>
@@ -50,7 +87,7 @@ public sealed class AdamW
     /// <summary>Added to the root of the second moment.</summary>
     public float Eps { get; }
 
-    /// <summary>Decoupled weight decay per unit learning rate.</summary>
+    /// <summary>Decoupled weight decay per unit learning rate (with groups: the largest of theirs).</summary>
     public float WeightDecay { get; }
 
     /// <summary>Number of steps taken.</summary>
@@ -78,12 +115,12 @@ public sealed class AdamW
         StepCount++;
         var bc1 = 1 - Math.Pow(Beta1, StepCount);
         var bc2 = 1 - Math.Pow(Beta2, StepCount);
-        var stepSize = (float)(lr / bc1);
         var rootBc2 = (float)Math.Sqrt(bc2);
         for (var i = 0; i < _parameters.Length; i++)
         {
-            var decay = _decay[i] ? 1 - (lr * WeightDecay) : 1f;
-            Update(_parameters[i].Data, _parameters[i].Grad, _m[i], _v[i], decay, stepSize, rootBc2);
+            var groupLr = lr * _lrScale[i];
+            var decay = 1 - (groupLr * _weightDecay[i]);
+            Update(_parameters[i].Data, _parameters[i].Grad, _m[i], _v[i], decay, (float)(groupLr / bc1), rootBc2);
         }
 
         Profiler.EndBackward(Op.OptimizerStep, t0);

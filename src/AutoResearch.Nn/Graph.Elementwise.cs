@@ -59,6 +59,32 @@ public sealed partial class Graph
     public Tensor Silu(Tensor x) => Unary(Op.Silu, x);
 
     /// <summary>
+    /// Soft-capping, <c>cap tanh(x / cap)</c>: smooth, close to x for |x| well under <paramref name="cap"/>, never
+    /// beyond it (Gemma 2 and the nanoGPT speedrun cap their logits so).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">cap is not positive and finite.</exception>
+    public Tensor Softcap(Tensor x, float cap)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (!(cap > 0) || !float.IsFinite(cap))
+        {
+            throw new ArgumentOutOfRangeException(nameof(cap), cap, "the cap must be positive and finite");
+        }
+
+        var t0 = Begin();
+        var needs = NeedsGrad(x);
+        var y = NewTensor(x.Shape, needs);
+        Activations.SoftcapForward(y.Data, x.Data, cap);
+        if (needs)
+        {
+            Record(new Node { Op = Op.Softcap, Out = y, A = x, F0 = cap });
+        }
+
+        End(Op.Softcap, t0);
+        return y;
+    }
+
+    /// <summary>
     /// Inverted dropout: each element is zeroed with probability <paramref name="p"/> and the rest scaled
     /// by <c>1/(1-p)</c>. The mask is a hash of (graph seed, step, position in the tape, element index), so
     /// it is reproducible and needs no storage. The identity when not recording gradients or when p is 0.
@@ -112,6 +138,41 @@ public sealed partial class Graph
         }
 
         End(Op.Slice, t0);
+        return y;
+    }
+
+    /// <summary>
+    /// <paramref name="a"/> and <paramref name="b"/> side by side along the last dimension, copied: the inverse of
+    /// <see cref="Slice"/>. Every other dimension must agree.
+    /// </summary>
+    public Tensor Concat(Tensor a, Tensor b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        if (a.Rank != b.Rank || a.Rows != b.Rows || !a.Shape[..^1].SequenceEqual(b.Shape[..^1]))
+        {
+            throw new ArgumentException($"cannot concatenate {a} and {b}: all but the last dimension must agree");
+        }
+
+        var t0 = Begin();
+        Span<int> shape = stackalloc int[a.Rank];
+        a.Shape.CopyTo(shape);
+        var (ca, cb) = (a.Columns, b.Columns);
+        shape[^1] = ca + cb;
+        var needs = NeedsGrad(a, b);
+        var y = NewTensor(shape, needs);
+        for (var r = 0; r < a.Rows; r++)
+        {
+            a.Data.AsSpan(r * ca, ca).CopyTo(y.Data.AsSpan(r * (ca + cb), ca));
+            b.Data.AsSpan(r * cb, cb).CopyTo(y.Data.AsSpan((r * (ca + cb)) + ca, cb));
+        }
+
+        if (needs)
+        {
+            Record(new Node { Op = Op.Concat, Out = y, A = a, B = b });
+        }
+
+        End(Op.Concat, t0);
         return y;
     }
 
@@ -271,6 +332,12 @@ public sealed partial class Graph
     private void ElementwiseBackward(ref Node node)
     {
         var (y, x) = (node.Out, node.A!);
+        if (node.Op == Op.Concat)
+        {
+            ConcatBackward(y, x, node.B!);
+            return;
+        }
+
         if (x.GradBuffer is not { } dx)
         {
             return;
@@ -310,8 +377,30 @@ public sealed partial class Graph
             case Op.Sum:
                 TensorPrimitives.Add(dx, dy[0], dx);
                 break;
+            case Op.Softcap:
+                Activations.SoftcapBackward(dx, dy, y.Data, node.F0);
+                break;
             default:
                 throw new InvalidOperationException($"no elementwise backward for {node.Op}");
+        }
+    }
+
+    private static void ConcatBackward(Tensor y, Tensor a, Tensor b)
+    {
+        var dy = y.GradBuffer!;
+        var (ca, cb) = (a.Columns, b.Columns);
+        for (var r = 0; r < a.Rows; r++)
+        {
+            var row = dy.AsSpan(r * (ca + cb), ca + cb);
+            if (a.GradBuffer is { } da)
+            {
+                TensorPrimitives.Add(da.AsSpan(r * ca, ca), row[..ca], da.AsSpan(r * ca, ca));
+            }
+
+            if (b.GradBuffer is { } db)
+            {
+                TensorPrimitives.Add(db.AsSpan(r * cb, cb), row[ca..], db.AsSpan(r * cb, cb));
+            }
         }
     }
 }

@@ -39,6 +39,9 @@ public enum Op
     /// <summary>SiLU (swish).</summary>
     Silu,
 
+    /// <summary>Soft-capping, <c>cap tanh(x / cap)</c>.</summary>
+    Softcap,
+
     /// <summary>Row softmax.</summary>
     Softmax,
 
@@ -56,6 +59,9 @@ public enum Op
 
     /// <summary>A column range of the last dimension (a copy).</summary>
     Slice,
+
+    /// <summary>Two tensors side by side along the last dimension (a copy).</summary>
+    Concat,
 
     /// <summary>Sum of all elements.</summary>
     Sum,

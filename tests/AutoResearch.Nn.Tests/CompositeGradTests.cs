@@ -16,11 +16,24 @@ public sealed class CompositeGradTests
     {
         var rng = new Rng(99);
         Tensor P(params int[] shape) => Tensor.Normal(shape, 0.5f, rng, requiresGrad: true);
-        Tensor[] ps = [P(V, C), P(C), P(C), P(3 * C, C), P(C, C), P(2 * C, C), P(C, 2 * C), P(C)];
-        var g = new Graph(seed: 1);
+        Check([P(V, C), P(C), P(C), P(3 * C, C), P(C, C), P(2 * C, C), P(C, 2 * C), P(C)], Loss);
+    }
 
-        var first = Gradients(g, ps);
-        var second = Gradients(g, ps); // same buffers, reused: fresh ones must be fully overwritten
+    [Fact]
+    public void Modern_block_backward_matches_finite_differences_on_every_step()
+    {
+        // RMSNorm without a gain, QK-norm, value embeddings mixed into the values, a SwiGLU MLP, an untied head and
+        // soft-capped logits: the choices of the tinygpt template, composed the way it composes them.
+        var rng = new Rng(7);
+        Tensor P(params int[] shape) => Tensor.Normal(shape, 0.5f, rng, requiresGrad: true);
+        Check([P(V, C), P(3 * C, C), P(C, C), P(4 * C, C), P(C, 2 * C), P(V, C), P(V, C)], ModernLoss);
+    }
+
+    private static void Check(Tensor[] ps, Func<Graph, Tensor[], Tensor> loss)
+    {
+        var g = new Graph(seed: 1);
+        var first = Gradients(g, ps, loss);
+        var second = Gradients(g, ps, loss); // same buffers, reused: fresh ones must be fully overwritten
         for (var i = 0; i < ps.Length; i++)
         {
             Assert.Equal(first[i], second[i]);
@@ -35,9 +48,9 @@ public sealed class CompositeGradTests
                 var keep = x.Data[j];
                 const float h = 1e-2f;
                 x.Data[j] = keep + h;
-                var up = Loss(new Graph(recordGradients: false), ps).Item;
+                var up = loss(new Graph(recordGradients: false), ps).Item;
                 x.Data[j] = keep - h;
-                var down = Loss(new Graph(recordGradients: false), ps).Item;
+                var down = loss(new Graph(recordGradients: false), ps).Item;
                 x.Data[j] = keep;
                 numeric[j] = (up - down) / (2 * h);
             }
@@ -46,7 +59,7 @@ public sealed class CompositeGradTests
         }
     }
 
-    private static float[][] Gradients(Graph g, Tensor[] ps)
+    private static float[][] Gradients(Graph g, Tensor[] ps, Func<Graph, Tensor[], Tensor> loss)
     {
         foreach (var p in ps)
         {
@@ -54,7 +67,7 @@ public sealed class CompositeGradTests
         }
 
         g.Reset();
-        g.Backward(Loss(g, ps));
+        g.Backward(loss(g, ps));
         return [.. ps.Select(p => (float[])p.Grad.Clone())];
     }
 
@@ -70,5 +83,21 @@ public sealed class CompositeGradTests
         var z = g.Linear(f, p[6], p[7]);                                       // f: one Linear
         var logits = g.Linear(g.Add(x2, z), p[0]);                             // x2 again: two consumers
         return g.CrossEntropy(logits, Targets);                               // logits: cross-entropy
+    }
+
+    private static Tensor ModernLoss(Graph g, Tensor[] p)
+    {
+        var x = g.Embedding(p[0], Ids);                                        // [B*T, C]
+        var h = g.RmsNorm(x);
+        var qkv = g.Linear(h, p[1]);                                           // [B*T, 3C]
+        var qk = g.Reshape(g.RmsNorm(g.Reshape(g.Slice(qkv, 0, 2 * C), B * T * 4, C / 2)), B * T, 2 * C); // per head
+        var v = g.Add(g.Slice(qkv, 2 * C, C), g.Embedding(p[5], Ids));        // value embeddings
+        var att = g.CausalSelfAttention(g.Reshape(g.Concat(qk, v), B, T, 3 * C), 2, rotary: true);
+        x = g.Add(x, g.Linear(g.Reshape(att, B * T, C), p[2]));
+        var gateUp = g.Linear(g.RmsNorm(x), p[3]);                             // [B*T, 4C]: gate, then up
+        var swiglu = g.Mul(g.Silu(g.Slice(gateUp, 0, 2 * C)), g.Slice(gateUp, 2 * C, 2 * C));
+        x = g.Add(x, g.Linear(swiglu, p[4]));
+        var logits = g.Softcap(g.Linear(g.RmsNorm(x), p[6]), 2f);              // untied head, capped
+        return g.CrossEntropy(logits, Targets);
     }
 }

@@ -9,7 +9,7 @@ public sealed class GradCheckTests
     [
         "linear", "linear_nobias", "matmul", "matmul_shared", "add", "add_broadcast", "mul", "mul_broadcast", "scale",
         "embedding", "layernorm", "layernorm_nobias", "rmsnorm", "rmsnorm_noweight", "gelu", "relu", "relu2", "silu",
-        "softmax", "attention", "attention_rotary", "attention_wide", "attention_wide_rotary", "rotary", "cross_entropy", "dropout", "slice", "sum", "mean", "reshape",
+        "softcap", "concat", "softmax", "attention", "attention_rotary", "attention_wide", "attention_wide_rotary", "rotary", "cross_entropy", "dropout", "slice", "sum", "mean", "reshape",
     ];
 
     [Theory]
@@ -97,6 +97,8 @@ public sealed class GradCheckTests
         "relu2" => g.ReluSquared(x[0]),
         "silu" => g.Silu(x[0]),
         "softmax" => g.Softmax(x[0]),
+        "softcap" => g.Softcap(x[0], 1.5f),
+        "concat" => g.Concat(x[0], x[1]),
         "attention" => g.CausalSelfAttention(x[0], 2),
         "attention_rotary" => g.CausalSelfAttention(x[0], 2, rotary: true),
         "attention_wide" => g.CausalSelfAttention(x[0], 2),
@@ -136,6 +138,7 @@ public sealed class GradCheckTests
             "rotary" => [P("x", 2, 5, 8)],
             "cross_entropy" => [P("logits", 5, 6)],
             "slice" => [P("x", 3, 7)],
+            "concat" => [P("a", 2, 3, 4), P("b", 2, 3, 5)],
             _ => [P("x", 4, 6)],
         };
     }

@@ -20,6 +20,23 @@ public sealed class KernelTests
 
     [Theory]
     [MemberData(nameof(Lengths))]
+    public void Softcap_matches_scalar_reference_including_tails(int n)
+    {
+        var rng = new Rng((ulong)n + 77);
+        var x = Tolerance.Random(n, rng, 40);
+        var y = new float[n];
+        Activations.SoftcapForward(y, x, 15f);
+        Tolerance.Close([.. x.Select(v => Activations.SoftcapReference(v, 15f))], y, 1e-5, "softcap");
+        Assert.All(y, v => Assert.InRange(v, -15f, 15f));
+        var dy = Tolerance.Random(n, rng);
+        var dx = Tolerance.Random(n, rng);
+        var expected = dx.Select((d, i) => (float)(d + (dy[i] * (1 - Math.Pow(Math.Tanh(x[i] / 15.0), 2))))).ToArray();
+        Activations.SoftcapBackward(dx, dy, y, 15f);
+        Tolerance.Close(expected, dx, 1e-5, "softcap backward (accumulating)");
+    }
+
+    [Theory]
+    [MemberData(nameof(Lengths))]
     public void Gelu_matches_scalar_reference_including_tails(int n)
     {
         var rng = new Rng((ulong)n + 1);

@@ -215,15 +215,40 @@ internal static unsafe class Activations
         }
     }
 
+    /// <summary>Logit soft-capping forward, <c>y = cap tanh(x / cap)</c> (Gemma 2's; <paramref name="cap"/> &gt; 0).</summary>
+    public static void SoftcapForward(Span<float> y, ReadOnlySpan<float> x, float cap)
+    {
+        TensorPrimitives.Multiply(x, 1 / cap, y);
+        TensorPrimitives.Tanh(y, y);
+        TensorPrimitives.Multiply(y, cap, y);
+    }
+
+    /// <summary>Soft-capping backward from the output: <c>dx += dy (1 - (y / cap)^2)</c>.</summary>
+    public static void SoftcapBackward(Span<float> dx, ReadOnlySpan<float> dy, ReadOnlySpan<float> y, float cap)
+    {
+        CheckSameLength(dx.Length, dy.Length, y.Length);
+        var k = 1 / (cap * cap);
+        var i = Pointwise(dx, dy, y, y, PointwiseGrad.Softcap, k);
+        for (; i < y.Length; i++)
+        {
+            dx[i] += dy[i] * (1 - (y[i] * y[i] * k));
+        }
+    }
+
+    /// <summary>Soft-capping of one value in double precision, the reference for tests.</summary>
+    public static float SoftcapReference(float x, float cap) => (float)(cap * Math.Tanh(x / (double)cap));
+
     private enum PointwiseGrad
     {
         Relu,
         ReluSquared,
         Silu,
+        Softcap,
     }
 
-    // dx += dy * f'(x) over the whole vectors (aux: the sigmoid of x for SiLU); returns where the scalar tail starts.
-    private static int Pointwise(Span<float> dx, ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> aux, PointwiseGrad f)
+    // dx += dy * f'(x) over the whole vectors (aux: the sigmoid of x for SiLU; k: 1/cap^2 for soft-capping, whose x is
+    // its output); returns where the scalar tail starts.
+    private static int Pointwise(Span<float> dx, ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> aux, PointwiseGrad f, float k = 0)
     {
         fixed (float* pdx = dx)
         fixed (float* pdy = dy)
@@ -232,18 +257,19 @@ internal static unsafe class Activations
         {
             return FloatVectors.Width switch
             {
-                8 => PointwiseVectors<Wide>(pdx, pdy, px, pa, x.Length, f),
-                4 => PointwiseVectors<Narrow>(pdx, pdy, px, pa, x.Length, f),
+                8 => PointwiseVectors<Wide>(pdx, pdy, px, pa, x.Length, f, k),
+                4 => PointwiseVectors<Narrow>(pdx, pdy, px, pa, x.Length, f, k),
                 _ => 0,
             };
         }
     }
 
-    private static int PointwiseVectors<TV>(float* dx, float* dy, float* x, float* aux, int n, PointwiseGrad f)
+    private static int PointwiseVectors<TV>(float* dx, float* dy, float* x, float* aux, int n, PointwiseGrad f, float k)
         where TV : unmanaged, IFloatVector<TV>
     {
         var one = TV.Create(1f);
         var two = TV.Create(2f);
+        var vk = TV.Create(k);
         var i = 0;
         for (; i <= n - TV.Count; i += TV.Count)
         {
@@ -254,6 +280,7 @@ internal static unsafe class Activations
             {
                 PointwiseGrad.Relu => TV.IfPositive(v, d),
                 PointwiseGrad.ReluSquared => two * TV.Max(v, TV.Zero) * d,
+                PointwiseGrad.Softcap => d * (one - (v * v * vk)),
                 _ => d * s * (one + (v * (one - s))),
             };
             TV.Store(TV.Load(dx + i) + grad, dx + i);
