@@ -10,26 +10,47 @@ using AutoResearch.TinyGpt;
 const int N_LAYER = 4;              // transformer blocks
 const int N_HEAD = 4;               // attention heads per block
 const int N_EMBD = 128;             // width of the residual stream (channels)
-const int MLP_RATIO = 4;            // hidden width of the MLP, in multiples of N_EMBD
+const int MLP_RATIO = 4;            // hidden width of the MLP, in multiples of N_EMBD (SwiGLU: two thirds of it, same weights)
 const int BLOCK_SIZE = 128;         // context length (tokens = bytes)
 const bool ROTARY = false;          // rotary position embeddings in attention (true) or learned positions (false)
+const string NORM = "layernorm";    // choices: layernorm|rmsnorm
+const string MLP = "gelu";          // choices: gelu|relu2|swiglu
+const bool QK_NORM = false;         // RMS-normalise each head's queries and keys before attention
+const bool VALUE_EMBEDDINGS = false; // each block adds a token table of its own to attention's values
+const bool TIE_EMBEDDINGS = true;   // the output head is the token embedding (false: a matrix of its own)
+const float LOGIT_SOFTCAP = 0f;     // logits squashed smoothly into (-cap, cap) by cap tanh(x / cap) (0 = off)
 const float DROPOUT = 0.0f;         // dropout probability on residual branches
 const float INIT_STD = 0.02f;       // standard deviation of the initial weights
 
 // ---- optimisation ----
+const string OPTIMIZER = "adamw";   // choices: adamw|muon
 const int BATCH_SIZE = 16;          // sequences per step (tokens per step = BATCH_SIZE * BLOCK_SIZE)
 const float LEARNING_RATE = 1e-3f;  // peak AdamW learning rate
 const float BETA1 = 0.9f;           // AdamW first-moment decay
 const float BETA2 = 0.95f;          // AdamW second-moment decay
-const float WEIGHT_DECAY = 0.0f;    // decoupled weight decay on matrices
+const float MUON_LR = 0.02f;        // peak Muon learning rate of the block matrices (OPTIMIZER = "muon"; AdamW keeps the rest)
+const float MUON_MOMENTUM = 0.95f;  // Muon's momentum
+const float WEIGHT_DECAY = 0.0f;    // decoupled weight decay on the block matrices
+const float EMBED_WEIGHT_DECAY = 0.0f; // on the token and position embeddings and an untied head
+const float VALUE_EMBED_WEIGHT_DECAY = 0.0f; // on the value embeddings
+const float GAIN_WEIGHT_DECAY = 0.0f; // on norm gains and biases
 const double WARMUP = 0.0;          // linear warm-up, as a fraction of the budget
 const double FINAL_LR_RATIO = 1.0;  // learning rate at the end of the cosine decay, as a fraction of the peak (1 = constant)
 const double GRAD_CLIP = 1.0;       // maximum global gradient L2 norm (0 = no clipping)
 
 var run = TrainingRun.Start(args);
-var config = new GptConfig(run.VocabSize, BLOCK_SIZE, N_LAYER, N_HEAD, N_EMBD, MLP_RATIO, ROTARY, DROPOUT, INIT_STD);
+var config = new GptConfig(run.VocabSize, BLOCK_SIZE, N_LAYER, N_HEAD, N_EMBD, MLP_RATIO, ROTARY, NORM, MLP, QK_NORM,
+    VALUE_EMBEDDINGS, TIE_EMBEDDINGS, LOGIT_SOFTCAP, DROPOUT, INIT_STD);
 var model = new Gpt(config, new Rng(run.Seed));
-var optimizer = new AdamW(model.Parameters, BETA1, BETA2, weightDecay: WEIGHT_DECAY);
+// nanoGPT's parameter groups: each kind of weight with its own decay. With Muon the block matrices leave AdamW for it.
+var muon = OPTIMIZER == "muon" ? new Muon(model.Matrices, MUON_MOMENTUM, weightDecay: WEIGHT_DECAY) : null;
+var adamw = new AdamW(
+[
+    new ParameterGroup(muon is null ? model.Matrices : [], WEIGHT_DECAY),
+    new ParameterGroup(model.Embeddings, EMBED_WEIGHT_DECAY),
+    new ParameterGroup(model.ValueEmbeddings, VALUE_EMBED_WEIGHT_DECAY),
+    new ParameterGroup(model.Gains, GAIN_WEIGHT_DECAY),
+], BETA1, BETA2);
 var loader = run.Loader(BATCH_SIZE, BLOCK_SIZE);
 var graph = new Graph(seed: run.Seed);
 
@@ -39,27 +60,43 @@ while (!run.Budget.Done)
     graph.Reset();
     var logits = model.Forward(graph, loader.Inputs, BATCH_SIZE, BLOCK_SIZE);
     var loss = graph.CrossEntropy(logits, loader.Targets);
-    optimizer.ZeroGrad();
+    adamw.ZeroGrad();
+    muon?.ZeroGrad();
     graph.Backward(loss);
     if (GRAD_CLIP > 0)
     {
         Gradients.ClipNorm(model.Parameters, GRAD_CLIP);
     }
 
-    optimizer.Step(LEARNING_RATE * LrSchedule.Cosine(run.Budget.Fraction, WARMUP, FINAL_LR_RATIO));
+    var schedule = LrSchedule.Cosine(run.Budget.Fraction, WARMUP, FINAL_LR_RATIO);
+    adamw.Step(LEARNING_RATE * schedule);
+    muon?.Step(MUON_LR * schedule);
     run.Step(loss.Item, loader.TokensPerBatch);
 }
 
 return run.Finish(model.Forward, BLOCK_SIZE, model.Parameters);
 
 /// <summary>The shape of the model (nanoGPT's GPTConfig).</summary>
-sealed record GptConfig(int Vocab, int BlockSize, int Layers, int Heads, int Embd, int MlpRatio, bool Rotary, float Dropout, float InitStd);
+sealed record GptConfig(int Vocab, int BlockSize, int Layers, int Heads, int Embd, int MlpRatio, bool Rotary, string Norm,
+    string Mlp, bool QkNorm, bool ValueEmbeddings, bool TieEmbeddings, float LogitSoftcap, float Dropout, float InitStd);
+
+/// <summary>A norm layer: LayerNorm (gain and bias) or RMSNorm (gain only).</summary>
+sealed class Norm(GptConfig c)
+{
+    private readonly Tensor _weight = Tensor.Full([c.Embd], 1f, requiresGrad: true);
+    private readonly Tensor _bias = Tensor.Zeros([c.Embd], requiresGrad: true);
+
+    public Tensor[] Parameters => c.Norm == "rmsnorm" ? [_weight] : [_weight, _bias];
+
+    public Tensor Forward(Graph g, Tensor x) => c.Norm == "rmsnorm" ? g.RmsNorm(x, _weight) : g.LayerNorm(x, _weight, _bias);
+}
 
 /// <summary>A GPT-2 style decoder: token (+ position) embeddings, pre-norm blocks, tied output head.</summary>
 sealed class Gpt
 {
     private readonly GptConfig _c;
-    private readonly Tensor _wte, _wpe, _lnFW, _lnFB;
+    private readonly Tensor _wte, _wpe, _head;
+    private readonly Norm _lnF;
     private readonly Block[] _blocks;
     private readonly Dictionary<int, int[]> _positions = [];
 
@@ -69,12 +106,26 @@ sealed class Gpt
         _wte = Tensor.Normal([c.Vocab, c.Embd], c.InitStd, rng, requiresGrad: true);
         _wpe = Tensor.Normal([c.BlockSize, c.Embd], c.InitStd, rng, requiresGrad: true);
         _blocks = [.. Enumerable.Range(0, c.Layers).Select(_ => new Block(c, rng))];
-        _lnFW = Tensor.Full([c.Embd], 1f, requiresGrad: true);
-        _lnFB = Tensor.Zeros([c.Embd], requiresGrad: true);
-        Parameters = [_wte, .. c.Rotary ? Array.Empty<Tensor>() : [_wpe], .. _blocks.SelectMany(b => b.Parameters), _lnFW, _lnFB];
+        _lnF = new Norm(c);
+        _head = c.TieEmbeddings ? _wte : Tensor.Normal([c.Vocab, c.Embd], c.InitStd, rng, requiresGrad: true);
+        Parameters = [_wte, .. c.Rotary ? Array.Empty<Tensor>() : [_wpe], .. _blocks.SelectMany(b => b.Parameters), .. _lnF.Parameters,
+            .. c.TieEmbeddings ? Array.Empty<Tensor>() : [_head]];
+        Embeddings = [_wte, .. c.Rotary ? Array.Empty<Tensor>() : [_wpe], .. c.TieEmbeddings ? Array.Empty<Tensor>() : [_head]];
+        Matrices = [.. _blocks.SelectMany(b => b.Matrices)];
+        ValueEmbeddings = [.. _blocks.SelectMany(b => b.ValueEmbeddings)];
+        Gains = [.. Parameters.Except(Embeddings).Except(Matrices).Except(ValueEmbeddings)];
     }
 
     public List<Tensor> Parameters { get; }
+
+    public List<Tensor> Embeddings { get; }
+
+    public List<Tensor> Matrices { get; }
+
+    public List<Tensor> ValueEmbeddings { get; }
+
+    /// <summary>Norm gains and biases.</summary>
+    public List<Tensor> Gains { get; }
 
     /// <summary>Logits [B*T, vocab] for tokens [B, T].</summary>
     public Tensor Forward(Graph g, int[] tokens, int batch, int time)
@@ -88,11 +139,11 @@ sealed class Gpt
         x = g.Dropout(x, _c.Dropout);
         foreach (var block in _blocks)
         {
-            x = block.Forward(g, x, batch, time);
+            x = block.Forward(g, x, tokens, batch, time);
         }
 
-        x = g.LayerNorm(x, _lnFW, _lnFB);
-        return g.Linear(x, _wte);                                               // tied head: [B*T, vocab]
+        var logits = g.Linear(_lnF.Forward(g, x), _head);                      // [B*T, vocab]
+        return _c.LogitSoftcap > 0 ? g.Softcap(logits, _c.LogitSoftcap) : logits;
     }
 
     private int[] Positions(int time)
@@ -106,42 +157,75 @@ sealed class Gpt
     }
 }
 
-/// <summary>Pre-norm transformer block: x + attn(ln(x)), then x + mlp(ln(x)).</summary>
+/// <summary>Pre-norm transformer block: x + attn(norm(x)), then x + mlp(norm(x)).</summary>
 sealed class Block
 {
     private readonly GptConfig _c;
-    private readonly Tensor _ln1W, _ln1B, _attnW, _attnB, _projW, _projB, _ln2W, _ln2B, _fcW, _fcB, _fc2W, _fc2B;
+    private readonly int _hidden;
+    private readonly Norm _ln1, _ln2;
+    private readonly Tensor _attnW, _attnB, _projW, _projB, _fcW, _fcB, _fc2W, _fc2B;
+    private readonly Tensor? _vte;
 
     public Block(GptConfig c, Rng rng)
     {
         _c = c;
-        var (e, h, std) = (c.Embd, c.MlpRatio * c.Embd, c.InitStd);
+        var (e, std) = (c.Embd, c.InitStd);
+        // SwiGLU has three matrices where the others have two: two thirds of the width keeps the weights (LLaMA's rule).
+        _hidden = c.Mlp == "swiglu" ? ((2 * c.MlpRatio * e / 3) + 7) / 8 * 8 : c.MlpRatio * e;
+        var fcRows = c.Mlp == "swiglu" ? 2 * _hidden : _hidden;                // SwiGLU: gate and up in one matrix
         var projStd = std / MathF.Sqrt(2 * c.Layers);                          // GPT-2: scale residual projections
-        _ln1W = Tensor.Full([e], 1f, requiresGrad: true);
-        _ln1B = Tensor.Zeros([e], requiresGrad: true);
+        _ln1 = new Norm(c);
         _attnW = Tensor.Normal([3 * e, e], std, rng, requiresGrad: true);
         _attnB = Tensor.Zeros([3 * e], requiresGrad: true);
         _projW = Tensor.Normal([e, e], projStd, rng, requiresGrad: true);
         _projB = Tensor.Zeros([e], requiresGrad: true);
-        _ln2W = Tensor.Full([e], 1f, requiresGrad: true);
-        _ln2B = Tensor.Zeros([e], requiresGrad: true);
-        _fcW = Tensor.Normal([h, e], std, rng, requiresGrad: true);
-        _fcB = Tensor.Zeros([h], requiresGrad: true);
-        _fc2W = Tensor.Normal([e, h], projStd, rng, requiresGrad: true);
+        _ln2 = new Norm(c);
+        _fcW = Tensor.Normal([fcRows, e], std, rng, requiresGrad: true);
+        _fcB = Tensor.Zeros([fcRows], requiresGrad: true);
+        _fc2W = Tensor.Normal([e, _hidden], projStd, rng, requiresGrad: true);
         _fc2B = Tensor.Zeros([e], requiresGrad: true);
-        Parameters = [_ln1W, _ln1B, _attnW, _attnB, _projW, _projB, _ln2W, _ln2B, _fcW, _fcB, _fc2W, _fc2B];
+        _vte = c.ValueEmbeddings ? Tensor.Normal([c.Vocab, e], std, rng, requiresGrad: true) : null;
+        Parameters = [.. _ln1.Parameters, _attnW, _attnB, _projW, _projB, .. _ln2.Parameters, _fcW, _fcB, _fc2W, _fc2B,
+            .. _vte is null ? Array.Empty<Tensor>() : [_vte]];
     }
 
     public Tensor[] Parameters { get; }
 
-    public Tensor Forward(Graph g, Tensor x, int batch, int time)
+    public Tensor[] Matrices => [_attnW, _projW, _fcW, _fc2W];
+
+    public Tensor[] ValueEmbeddings => _vte is null ? [] : [_vte];
+
+    public Tensor Forward(Graph g, Tensor x, int[] tokens, int batch, int time)
     {
-        var h = g.LayerNorm(x, _ln1W, _ln1B);
-        var qkv = g.Linear(h, _attnW, _attnB);                                  // [B*T, 3C]
-        var y = g.CausalSelfAttention(g.Reshape(qkv, batch, time, 3 * _c.Embd), _c.Heads, _c.Rotary);
-        x = g.Add(x, g.Dropout(g.Linear(g.Reshape(y, batch * time, _c.Embd), _projW, _projB), _c.Dropout));
-        h = g.LayerNorm(x, _ln2W, _ln2B);
-        h = g.Gelu(g.Linear(h, _fcW, _fcB));                                    // [B*T, 4C]
+        var e = _c.Embd;
+        var qkv = g.Linear(_ln1.Forward(g, x), _attnW, _attnB);                // [B*T, 3C]: queries, keys, values
+        if (_c.QkNorm || _vte is not null)
+        {
+            var qk = g.Slice(qkv, 0, 2 * e);
+            if (_c.QkNorm)
+            {
+                var heads = g.Reshape(qk, batch * time * 2 * _c.Heads, e / _c.Heads); // one row per head
+                qk = g.Reshape(g.RmsNorm(heads), batch * time, 2 * e);
+            }
+
+            var v = g.Slice(qkv, 2 * e, e);
+            if (_vte is not null)
+            {
+                v = g.Add(v, g.Embedding(_vte, tokens));                        // + this block's value embedding
+            }
+
+            qkv = g.Concat(qk, v);
+        }
+
+        var y = g.CausalSelfAttention(g.Reshape(qkv, batch, time, 3 * e), _c.Heads, _c.Rotary);
+        x = g.Add(x, g.Dropout(g.Linear(g.Reshape(y, batch * time, e), _projW, _projB), _c.Dropout));
+        var h = g.Linear(_ln2.Forward(g, x), _fcW, _fcB);                      // [B*T, hidden] (SwiGLU: twice that)
+        h = _c.Mlp switch
+        {
+            "relu2" => g.ReluSquared(h),
+            "swiglu" => g.Mul(g.Silu(g.Slice(h, 0, _hidden)), g.Slice(h, _hidden, _hidden)),
+            _ => g.Gelu(h),
+        };
         return g.Add(x, g.Dropout(g.Linear(h, _fc2W, _fc2B), _c.Dropout));
     }
 }

@@ -1,5 +1,7 @@
 using AutoResearch.Core.Loop;
 using AutoResearch.Core.Proposers.Search;
+using AutoResearch.Core.Proposers.Search.Edits;
+using AutoResearch.Core.Records;
 using AutoResearch.Core.Tests.Loop;
 using AutoResearch.Tests.Support;
 
@@ -120,5 +122,77 @@ public sealed class SearchProposerTests
         var error = await Assert.ThrowsAsync<ResearchException>(() => LoopHarness.RunAsync(toy, 2, proposer: new SearchProposer()));
 
         Assert.Contains("no tunable constants in knobs.sh", error.Message, StringComparison.Ordinal);
+    }
+
+    private const string Capped = """
+        import math
+
+        LEARNING_RATE = 0.001  # the step
+
+
+        class torch:  # the one function of PyTorch the softcap edit calls
+            tanh = staticmethod(math.tanh)
+
+
+        class Model:
+            def lm_head(self, x):
+                return x
+
+            def forward(self, x):
+                logits = self.lm_head(x)
+                return logits
+
+
+        logits = Model().forward(100.0)  # 100 as it is, about 30 soft-capped
+        print("---")
+        print(f"score: {abs(LEARNING_RATE - 0.0037) * 1000 + logits / 10:.6f}")
+        """;
+
+    [Fact]
+    public async Task A_code_edit_is_searched_with_the_knobs_kept_when_it_wins_and_never_undone()
+    {
+        using var toy = new ToyWorkspace();
+        toy.Repo.Write("autoresearch.toml", Spec);
+        toy.Repo.Write("train.py", Capped);
+        toy.Repo.Git("add", "-A");
+        toy.Repo.Git("commit", "-qm", "python workspace with a head");
+
+        var summary = await LoopHarness.RunAsync(toy, maxExperiments: 8, proposer: new SearchProposer());
+
+        var proposals = summary.Experiments.Where(e => !e.IsBaseline).ToList();
+        var edit = Assert.Single(proposals, e => e.Description!.StartsWith("edit softcap: soft-cap the logits at 30", StringComparison.Ordinal));
+        Assert.Equal(ExperimentStatus.Keep, edit.Status);
+        Assert.Contains("+        logits = 30 * torch.tanh(logits / 30)  # search: softcap", edit.Patch, StringComparison.Ordinal);
+        Assert.True(summary.Best.Metric < 12);
+        // Once kept, the edit stays: no later patch takes the line out again.
+        Assert.All(proposals.Where(e => e.Seq > edit.Seq), e => Assert.DoesNotContain("-        logits = 30 * torch.tanh", e.Patch ?? "", StringComparison.Ordinal));
+        Assert.Contains("search: softcap", toy.Repo.Git("show", $"{summary.Best.CandidateCommit}:train.py"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Code_edits_can_be_turned_off_or_listed_by_name()
+    {
+        using var toy = new ToyWorkspace();
+        toy.Repo.Write("autoresearch.toml", Spec + "\n[search]\nedits = false\n");
+        toy.Repo.Write("train.py", Capped);
+        toy.Repo.Git("add", "-A");
+        toy.Repo.Git("commit", "-qm", "python workspace with a head, edits off");
+
+        var summary = await LoopHarness.RunAsync(toy, maxExperiments: 4, proposer: new SearchProposer());
+
+        Assert.All(summary.Experiments.Where(e => !e.IsBaseline), e => Assert.DoesNotContain("edit ", e.Description, StringComparison.Ordinal));
+        var error = Assert.Throws<SpecException>(() => new SearchSettings(new Dictionary<string, object> { ["edits"] = new List<object> { "softcap", "swiglu" } }, "autoresearch.toml"));
+        Assert.Contains("no code edit is called \"swiglu\" (known: relu2, rmsnorm, qk-norm, softcap", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_edit_whose_anchor_is_gone_from_the_best_is_skipped_with_the_reason()
+    {
+        var texts = new Dictionary<string, string> { ["train.py"] = "x = 1\n", ["model.py"] = "logits = self.lm_head(h)\n" };
+        var (edited, notes) = SearchProposer.ApplyEdits([(new LogitSoftcapEdit(), "train.py"), (new LogitSoftcapEdit(), "model.py")], texts);
+
+        Assert.Equal(["edit softcap skipped: no `logits = self.lm_head(...)` line", "edit softcap: soft-cap the logits at 30"], notes);
+        Assert.Equal("x = 1\n", edited["train.py"]);
+        Assert.Contains("search: softcap", edited["model.py"], StringComparison.Ordinal);
     }
 }

@@ -8,7 +8,9 @@ namespace AutoResearch.Core.Proposers.Search;
 /// The <c>[search]</c> section: <c>include</c> / <c>exclude</c> (knob names, <c>*</c> wildcards) and
 /// <c>[search.knobs]</c> entries that override or freeze a knob's space:
 /// <c>LEARNING_RATE = { range = [1e-4, 1e-1], log = true }</c>, <c>N_LAYER = { range = [1, 8], int = true }</c>,
-/// <c>ACTIVATION = { choices = ["gelu", "relu"] }</c>, <c>SEED = { frozen = true }</c>.
+/// <c>ACTIVATION = { choices = ["gelu", "relu"] }</c>, <c>SEED = { frozen = true }</c>; and <c>edits</c>: the code
+/// edits of <see cref="Edits.CodeEdits"/> the search may propose (true, the default: all of them; false: none; or a list
+/// of their names).
 /// </summary>
 public sealed class SearchSettings
 {
@@ -29,6 +31,17 @@ public sealed class SearchSettings
                     var target = key == "include" ? _include : _exclude;
                     target.AddRange(((IEnumerable)value).Cast<object>().Select(o => Wildcard(o?.ToString() ?? "")));
                     break;
+                case "edits" when value is bool on:
+                    Edits = on;
+                    break;
+                case "edits" when value is IEnumerable names && value is not string:
+                    EditNames = names.Cast<object>().Select(o => o?.ToString() ?? "").ToHashSet(StringComparer.Ordinal);
+                    foreach (var name in EditNames.Where(n => Search.Edits.CodeEdits.Find(n) is null))
+                    {
+                        problems.Add($"[search] edits: no code edit is called \"{name}\" (known: {string.Join(", ", Search.Edits.CodeEdits.All.Select(e => e.Name))})");
+                    }
+
+                    break;
                 case "knobs" when value is IDictionary<string, object> knobs:
                     foreach (var (name, entry) in knobs)
                     {
@@ -44,7 +57,7 @@ public sealed class SearchSettings
 
                     break;
                 default:
-                    problems.Add($"[search] {key} is not understood (known: include, exclude, knobs)");
+                    problems.Add($"[search] {key} is not understood (known: include, exclude, knobs, edits)");
                     break;
             }
         }
@@ -54,6 +67,12 @@ public sealed class SearchSettings
             throw new SpecException(source, problems);
         }
     }
+
+    /// <summary>Whether the search proposes code edits at all (<c>edits = false</c> turns them off).</summary>
+    public bool Edits { get; } = true;
+
+    /// <summary>The code edits allowed by name; null for all of them.</summary>
+    public IReadOnlySet<string>? EditNames { get; }
 
     /// <summary>Applies include/exclude and overrides; frozen knobs (by override, or with no space to infer and no
     /// override giving one) are dropped. An override is found by the knob's name or, for a value nested in a config
