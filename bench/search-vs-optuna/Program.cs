@@ -6,6 +6,7 @@ using SearchVsOptuna;
 
 // Usage: dotnet run -c Release -- [--seeds N] [--first-seed K] [--budget B] [--problems substr,...] [--methods ours,tpe,...]
 //        [--traces FILE] [--analyze FILE] [--lcbench DIR] [--python PATH] [--workers N]
+//        or: --tinygpt WORKSPACE [--hours H] [--first-seed K]   (Optuna TPE on a tinygpt workspace; see Yardstick.cs)
 var seeds = 30;
 var firstSeed = 0;
 var budget = 100;
@@ -16,6 +17,8 @@ string? analyze = null;
 var lcbenchFolder = "/work/shared/data/yahpo-lcbench";
 var python = "/usr/bin/python3";
 var workers = 3;
+string? tinygpt = null;
+var hours = 1.0;
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -30,8 +33,16 @@ for (var i = 0; i < args.Length; i++)
         case "--lcbench": lcbenchFolder = args[++i]; break;
         case "--python": python = args[++i]; break;
         case "--workers": workers = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+        case "--tinygpt": tinygpt = args[++i]; break;
+        case "--hours": hours = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
         default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
     }
+}
+
+if (tinygpt is not null)
+{
+    // bench/yardstick's same-trainer anchor: Optuna's TPE on a tinygpt workspace for a wall-clock time.
+    return await Yardstick.RunAsync(tinygpt, hours, python, Path.Combine(AppContext.BaseDirectory, "optuna_driver.py"), firstSeed);
 }
 
 using var lcbench = Directory.Exists(lcbenchFolder) ? new Lcbench(lcbenchFolder) : null;

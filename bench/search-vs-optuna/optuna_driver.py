@@ -2,7 +2,8 @@
 
 Requests, one JSON object per line, each answered by one line:
   {"op": "new", "sampler": "tpe"|"mtpe"|"random", "seed": 1,
-   "space": [{"name": "x0", "low": 0.0, "high": 1.0, "log": false, "int": false}, ...],
+   "space": [{"name": "x0", "low": 0.0, "high": 1.0, "log": false, "int": false}, ...,
+             {"name": "c0", "choices": ["gelu", "relu2"]}],
    "enqueue": {"x0": 0.5, ...}}                       -> {"ok": true}
   {"op": "ask"}                                      -> {"number": 0, "params": {"x0": 0.5, ...}}
   {"op": "tell", "number": 0, "value": 1.25}          -> {"ok": true}   (value null: the trial failed)
@@ -31,7 +32,9 @@ def sampler(name, seed):
 def distributions(space):
     result = {}
     for p in space:
-        if p["int"]:
+        if "choices" in p:
+            result[p["name"]] = optuna.distributions.CategoricalDistribution(p["choices"])
+        elif p["int"]:
             result[p["name"]] = optuna.distributions.IntDistribution(int(p["low"]), int(p["high"]), log=p["log"])
         else:
             result[p["name"]] = optuna.distributions.FloatDistribution(p["low"], p["high"], log=p["log"])

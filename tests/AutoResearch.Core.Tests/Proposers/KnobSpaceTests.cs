@@ -43,6 +43,23 @@ public sealed class KnobSpaceTests
     }
 
     [Fact]
+    public void Numeric_choices_match_float_literals_by_value_and_keep_their_style()
+    {
+        // The tinygpt template's `const float LOGIT_SOFTCAP = 0f;` with `choices = [0, 15, 30]`: 0f is the choice 0 (not
+        // an unknown value moved to the middle on every proposal), and 15 is written 15.0f so that the const compiles.
+        var section = (TomlTable)TomlSerializer.Deserialize<TomlTable>("[search.knobs]\nCAP = { choices = [0, 15, 30] }\n")!;
+        var settings = new SearchSettings(((TomlTable)section["search"]).ToDictionary(kv => kv.Key, kv => kv.Value), "autoresearch.toml");
+        var cap = settings.Apply(KnobScanner.Scan("train.cs", "const float CAP = 0f;\nconst int WIDTH = 64;\n"), "autoresearch.toml").Single(k => k.Name == "CAP").Space;
+
+        Assert.Equal(0, cap.ToUnit("0f"));
+        Assert.Equal(0.5, cap.ToUnit("15.0f"));
+        Assert.Equal("0f", cap.ToLiteral(0, "0f")); // unchanged: not a move
+        Assert.Equal("15.0f", cap.ToLiteral(0.5, "0f"));
+        Assert.Equal("30", cap.ToLiteral(1, "0"));
+        Assert.Null(cap.ToUnit("7f"));
+    }
+
+    [Fact]
     public void Overrides_set_range_log_int_choices_and_frozen_and_include_exclude_select()
     {
         const string toml = """

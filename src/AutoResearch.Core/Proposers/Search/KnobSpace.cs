@@ -77,6 +77,12 @@ public sealed record KnobSpace
         if (Kind is KnobKind.Boolean or KnobKind.Choice)
         {
             var index = Choices.Select(Unquote).ToList().IndexOf(Unquote(literal));
+            if (index < 0 && KnobScanner.TryParseNumber(literal, out var number, out _))
+            {
+                // Numeric choices match by value: `0f` is the choice 0, `15.0f` the choice 15.
+                index = Choices.Select((c, i) => (c, i)).FirstOrDefault(p => KnobScanner.TryParseNumber(Unquote(p.c), out var v, out _) && v == number, (c: "", i: -1)).i;
+            }
+
             return index < 0 ? null : Choices.Count < 2 ? 0 : (double)index / (Choices.Count - 1);
         }
 
@@ -113,7 +119,20 @@ public sealed record KnobSpace
         switch (Kind)
         {
             case KnobKind.Boolean or KnobKind.Choice:
-                return Choices.Count == 0 ? original : Choices[(int)Math.Round(u * (Choices.Count - 1))];
+                if (Choices.Count == 0)
+                {
+                    return original;
+                }
+
+                var choice = Choices[(int)Math.Round(u * (Choices.Count - 1))];
+                // A number chosen for a literal written as a float (`0f`, `0.0`, `1e-3`) keeps its style, so that a C#
+                // `const float` still compiles (`15.0f`, not `15`).
+                if (!KnobScanner.TryParseNumber(choice, out var chosen, out _) || !KnobScanner.TryParseNumber(original, out var was, out var integer))
+                {
+                    return choice;
+                }
+
+                return chosen == was ? original : integer ? choice : FormatFloat(chosen, original);
             case KnobKind.Integer when PowerOfTwo:
                 var steps = Math.Round(Math.Log2(High / Low));
                 return ((long)(Low * Math.Pow(2, Math.Round(u * steps)))).ToString(CultureInfo.InvariantCulture);

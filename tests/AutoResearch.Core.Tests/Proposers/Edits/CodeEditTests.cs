@@ -10,11 +10,11 @@ namespace AutoResearch.Core.Tests.Proposers.Edits;
 /// </summary>
 public sealed class CodeEditTests
 {
-    private static readonly string Fixtures = Path.Combine(AppContext.BaseDirectory, "Proposers", "Edits");
+    private static readonly string s_fixtures = Path.Combine(AppContext.BaseDirectory, "Proposers", "Edits");
 
-    private static string Python => File.ReadAllText(Path.Combine(Fixtures, "gpt_fixture.py"));
+    private static string Python => File.ReadAllText(Path.Combine(s_fixtures, "gpt_fixture.py"));
 
-    private static string Template => File.ReadAllText(Path.Combine(Fixtures, "tinygpt_train.cs"));
+    private static string Template => File.ReadAllText(Path.Combine(s_fixtures, "tinygpt_train.cs"));
 
     public static TheoryData<string> Names() => [.. CodeEdits.All.Select(e => e.Name)];
 
