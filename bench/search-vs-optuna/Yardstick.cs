@@ -68,7 +68,8 @@ internal static class Yardstick
             {
                 var value = parameters[k.Name]!;
                 var levels = k.Space.Dimension().Levels;
-                return k.Space.Choices.Count >= 2 ? value.GetValue<string>()
+                var choices = k.Space.Choices;
+                return choices.Count >= 2 ? k.Space.ToLiteral((double)choices.ToList().IndexOf(value.GetValue<string>()) / (choices.Count - 1), k.Literal)
                     : levels >= 2 ? k.Space.ToLiteral(value.GetValue<double>() / (levels - 1), k.Literal)
                     : k.Space.ToLiteral(value.GetValue<double>(), k.Literal);
             }).ToList();
