@@ -97,16 +97,7 @@ public sealed class AdamW
     public IReadOnlyList<Tensor> Parameters => _parameters;
 
     /// <summary>Sets every parameter gradient to zero.</summary>
-    public void ZeroGrad()
-    {
-        var t0 = Profiler.Begin();
-        foreach (var p in _parameters)
-        {
-            Array.Clear(p.Grad);
-        }
-
-        Profiler.EndBackward(Op.ZeroGrad, t0);
-    }
+    public void ZeroGrad() => Gradients.Zero(_parameters);
 
     /// <summary>Takes one step with learning rate <paramref name="lr"/>.</summary>
     public void Step(float lr)

@@ -3,6 +3,19 @@ namespace AutoResearch.Nn;
 /// <summary>Operations over the gradients of a set of parameters.</summary>
 public static class Gradients
 {
+    /// <summary>Sets the gradients of <paramref name="parameters"/> to zero (profiled as <see cref="Op.ZeroGrad"/>); allocates nothing.</summary>
+    public static void Zero(Tensor[] parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        var t0 = Profiler.Begin();
+        foreach (var p in parameters)
+        {
+            Array.Clear(p.Grad);
+        }
+
+        Profiler.EndBackward(Op.ZeroGrad, t0);
+    }
+
     /// <summary>The global L2 norm of all gradients, summed in double in parameter order.</summary>
     public static double Norm(IEnumerable<Tensor> parameters)
     {

@@ -56,6 +56,49 @@ public sealed class GraphTests
     }
 
     [Fact]
+    public void Modern_training_step_with_muon_allocates_nothing_after_warm_up()
+    {
+        // The template's choices switched on: RMSNorm, QK-norm and value embeddings (Slice, Reshape, Concat), SwiGLU,
+        // an untied soft-capped head, Muon for the matrices and grouped AdamW for the rest.
+        const int B = 4, T = 64, C = 128, V = 256;
+        var rng = new Rng(3);
+        var (wte, head, ve) = (Tensor.Normal([V, C], 0.1f, rng, requiresGrad: true), Tensor.Normal([V, C], 0.1f, rng, requiresGrad: true), Tensor.Normal([V, C], 0.1f, rng, requiresGrad: true));
+        var (wqkv, wup, wdown, gain) = (Tensor.Normal([3 * C, C], 0.1f, rng, requiresGrad: true), Tensor.Normal([4 * C, C], 0.1f, rng, requiresGrad: true),
+            Tensor.Normal([C, 2 * C], 0.1f, rng, requiresGrad: true), Tensor.Full([C], 1f, requiresGrad: true));
+        var ids = Enumerable.Range(0, B * T).Select(i => (i * 7) % V).ToArray();
+        var targets = Enumerable.Range(0, B * T).Select(i => (i * 11) % V).ToArray();
+        var muon = new Muon([wqkv, wup, wdown]);
+        var adamw = new AdamW([new ParameterGroup([wte, head], 0.1f), new ParameterGroup([ve]), new ParameterGroup([gain])]);
+        var g = new Graph();
+        void Step()
+        {
+            g.Reset();
+            var x = g.Embedding(wte, ids);
+            var qkv = g.Linear(g.RmsNorm(x, gain), wqkv);
+            var qk = g.Reshape(g.RmsNorm(g.Reshape(g.Slice(qkv, 0, 2 * C), B * T * 8, C / 4)), B * T, 2 * C);
+            var v = g.Add(g.Slice(qkv, 2 * C, C), g.Embedding(ve, ids));
+            x = g.Add(x, g.Reshape(g.CausalSelfAttention(g.Reshape(g.Concat(qk, v), B, T, 3 * C), 4), B * T, C));
+            var up = g.Linear(g.RmsNorm(x), wup);
+            x = g.Add(x, g.Linear(g.Mul(g.Silu(g.Slice(up, 0, 2 * C)), g.Slice(up, 2 * C, 2 * C)), wdown));
+            var loss = g.CrossEntropy(g.Softcap(g.Linear(x, head), 15f), targets);
+            adamw.ZeroGrad();
+            muon.ZeroGrad();
+            g.Backward(loss);
+            adamw.Step(1e-3f);
+            muon.Step(0.02f);
+        }
+
+        for (var i = 0; i < 20; i++)
+        {
+            Step();
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        Step();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
     public void Evaluation_graph_records_nothing_and_backward_refuses()
     {
         var g = new Graph(recordGradients: false);

@@ -195,4 +195,25 @@ public sealed class SearchProposerTests
         Assert.Equal("x = 1\n", edited["train.py"]);
         Assert.Contains("search: softcap", edited["model.py"], StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_knob_moved_in_the_same_proposal_as_an_edit_that_shifted_its_line_is_found_again()
+    {
+        // relu2 inserts a module after the imports, above the constants: the literal's offset moves, its line does not.
+        const string before = "import torch\nimport torch.nn as nn\n\nLR = 0.001\nWIDTH = 64\nact = nn.GELU()\nLR2 = 0.001\n";
+        var knobs = KnobScanner.Scan("train.py", before);
+        var after = new ReluSquaredEdit().Apply("train.py", before).Text!;
+
+        foreach (var knob in knobs)
+        {
+            var at = SearchProposer.Relocate(before, after, knob);
+            Assert.Equal(knob.Literal, after.Substring(at, knob.Length));
+            Assert.Equal(before[..knob.Start].Split('\n')[^1], after[..at].Split('\n')[^1]); // same line prefix
+        }
+
+        var width = knobs.Single(k => k.Name == "WIDTH");
+        Assert.Equal(after.IndexOf("WIDTH = 64", StringComparison.Ordinal) + "WIDTH = ".Length, SearchProposer.Relocate(before, after, width));
+        var broken = after.Replace("WIDTH = 64", "WIDTH = 65", StringComparison.Ordinal);
+        Assert.Throws<ResearchException>(() => SearchProposer.Relocate(before, broken, width));
+    }
 }

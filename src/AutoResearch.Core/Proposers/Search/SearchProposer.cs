@@ -238,7 +238,7 @@ public sealed class SearchProposer : IProposer
 
     // Where a knob's literal is in a file a code edit changed: the edits rewrite code, not the constants, so the literal
     // is found again by its line (the same text, the n-th occurrence of it, counted from the start).
-    private static int Relocate(string before, string after, Knob knob)
+    internal static int Relocate(string before, string after, Knob knob)
     {
         var lineStart = before.LastIndexOf('\n', Math.Max(0, knob.Start - 1)) + 1;
         var lineEnd = before.IndexOf('\n', knob.Start);
