@@ -138,6 +138,7 @@ public sealed class CodeEditTests
         Assert.Contains("already", new LogitSoftcapEdit().Apply("train.cs", Template).Skipped, StringComparison.Ordinal);
         var old = "    public Tensor Forward(Graph g)\n    {\n        x = g.LayerNorm(x, w, b);\n        return g.Linear(x, _wte);   // tied head\n    }\n";
         Assert.Contains("return g.Softcap(g.Linear(x, _wte), 30f) /* search: softcap */;", new LogitSoftcapEdit().Apply("train.cs", old).Text!, StringComparison.Ordinal);
+        Assert.NotNull(new LogitSoftcapEdit().Apply("train.cs", "        return g.Linear(x, w\n").Skipped); // unbalanced: skipped, not thrown
     }
 
     [Fact]

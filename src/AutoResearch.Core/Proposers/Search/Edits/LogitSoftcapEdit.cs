@@ -29,9 +29,9 @@ public sealed partial class LogitSoftcapEdit : CodeEdit
             return EditOutcome.Edited(text.Insert(end, $"{newline}{line.Groups["indent"].Value}{name} = {line.Groups["graph"].Value}.Softcap({name}, 30f); // {Marker}"));
         }
 
-        if (CSharpReturn().Matches(text).LastOrDefault() is { } ret)
+        if (CSharpReturn().Matches(text).LastOrDefault() is { } ret
+            && SourceText.Calls(text, $"{ret.Groups["graph"].Value}.Linear").FirstOrDefault(c => c.Start == ret.Groups["call"].Index) is { Open: > 0 } call)
         {
-            var call = SourceText.Calls(text, $"{ret.Groups["graph"].Value}.Linear").First(c => c.Start == ret.Groups["call"].Index);
             var head = text[call.Start..call.End];
             return EditOutcome.Edited(text.Remove(call.Start, call.End - call.Start)
                 .Insert(call.Start, $"{ret.Groups["graph"].Value}.Softcap({head}, 30f) /* {Marker} */"));
