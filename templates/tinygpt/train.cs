@@ -39,11 +39,12 @@ const double FINAL_LR_RATIO = 1.0;  // learning rate at the end of the cosine de
 const double GRAD_CLIP = 1.0;       // maximum global gradient L2 norm (0 = no clipping)
 
 var run = TrainingRun.Start(args);
-var config = new GptConfig(run.VocabSize, BLOCK_SIZE, N_LAYER, N_HEAD, N_EMBD, MLP_RATIO, ROTARY, NORM, MLP, QK_NORM,
+var config = new GptConfig(run.VocabSize, BLOCK_SIZE, N_LAYER, N_HEAD, N_EMBD, MLP_RATIO, ROTARY,
+    Choice("NORM", NORM, "layernorm", "rmsnorm"), Choice("MLP", MLP, "gelu", "relu2", "swiglu"), QK_NORM,
     VALUE_EMBEDDINGS, TIE_EMBEDDINGS, LOGIT_SOFTCAP, DROPOUT, INIT_STD);
 var model = new Gpt(config, new Rng(run.Seed));
 // nanoGPT's parameter groups: each kind of weight with its own decay. With Muon the block matrices leave AdamW for it.
-var muon = OPTIMIZER == "muon" ? new Muon(model.Matrices, MUON_MOMENTUM, weightDecay: WEIGHT_DECAY) : null;
+var muon = Choice("OPTIMIZER", OPTIMIZER, "adamw", "muon") == "muon" ? new Muon(model.Matrices, MUON_MOMENTUM, weightDecay: WEIGHT_DECAY) : null;
 var adamw = new AdamW(
 [
     new ParameterGroup(muon is null ? model.Matrices : [], WEIGHT_DECAY),
@@ -75,6 +76,10 @@ while (!run.Budget.Done)
 }
 
 return run.Finish(model.Forward, BLOCK_SIZE, model.Parameters);
+
+// A text constant's value, checked against its choices: a typo must stop the run, not fall back to a default.
+static string Choice(string name, string value, params string[] choices) => choices.Contains(value) ? value
+    : throw new ArgumentException($"{name} = \"{value}\" is not one of its choices: {string.Join(", ", choices)}");
 
 /// <summary>The shape of the model (nanoGPT's GPTConfig).</summary>
 sealed record GptConfig(int Vocab, int BlockSize, int Layers, int Heads, int Embd, int MlpRatio, bool Rotary, string Norm,

@@ -78,6 +78,17 @@ public sealed class TemplateTests : IDisposable
     }
 
     [Fact]
+    public void A_text_constant_outside_its_choices_stops_the_run_with_its_name()
+    {
+        // An agent that writes MLP = "swish" must not get GELU silently.
+        var path = Path.Combine(_workspace, "train.cs");
+        File.WriteAllText(path, File.ReadAllText(path).Replace("const string MLP = \"gelu\";", "const string MLP = \"swish\";", StringComparison.Ordinal));
+        var (exit, output) = Run(expectSuccess: false);
+        Assert.NotEqual(0, exit);
+        Assert.Contains("MLP = \"swish\" is not one of its choices: gelu, relu2, swiglu", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_search_code_edits_that_apply_to_the_template_compile_and_train()
     {
         var path = Path.Combine(_workspace, "train.cs");
@@ -128,7 +139,9 @@ public sealed class TemplateTests : IDisposable
     private static double ValBpb(string output) =>
         double.Parse(output.Split('\n').Single(l => l.StartsWith("val_bpb:", StringComparison.Ordinal))[8..].Trim(), CultureInfo.InvariantCulture);
 
-    private string Run(params (string Name, string Value)[] environment)
+    private string Run(params (string Name, string Value)[] environment) => Run(expectSuccess: true, environment).Output;
+
+    private (int Exit, string Output) Run(bool expectSuccess, params (string Name, string Value)[] environment)
     {
         var start = new ProcessStartInfo("dotnet", ["run", "train.cs"])
         {
@@ -151,8 +164,8 @@ public sealed class TemplateTests : IDisposable
         var stderr = process.StandardError.ReadToEndAsync();
         var stdout = process.StandardOutput.ReadToEnd();
         Assert.True(process.WaitForExit(TimeSpan.FromMinutes(3)), "train.cs did not finish in 3 minutes");
-        Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}\n{stdout}\n{stderr.Result}");
-        return stdout;
+        Assert.True(!expectSuccess || process.ExitCode == 0, $"exit {process.ExitCode}\n{stdout}\n{stderr.Result}");
+        return (process.ExitCode, expectSuccess ? stdout : stdout + stderr.Result);
     }
 
     internal static string FindTemplate()
