@@ -49,7 +49,8 @@ internal sealed class OptunaStudy : IDisposable
 
     public void Tell(int number, double value) => Call(new JsonObject { ["op"] = "tell", ["number"] = number, ["value"] = value });
 
-    private JsonNode Call(JsonObject request)
+    /// <summary>One request to the driver and its answer (see optuna_driver.py for the operations).</summary>
+    public JsonNode Call(JsonObject request)
     {
         _process.StandardInput.WriteLine(request.ToJsonString());
         _process.StandardInput.Flush();

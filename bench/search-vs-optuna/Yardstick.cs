@@ -49,20 +49,13 @@ internal static class Yardstick
         }
 
         Console.WriteLine($"optuna tpe over {knobs.Count} knobs of train.cs: {string.Join(", ", knobs.Select(k => k.Name))}");
-        using var optuna = Process.Start(new ProcessStartInfo(python, [driver]) { RedirectStandardInput = true, RedirectStandardOutput = true })!;
-        JsonNode Call(JsonObject request)
-        {
-            optuna.StandardInput.WriteLine(request.ToJsonString());
-            optuna.StandardInput.Flush();
-            return JsonNode.Parse(optuna.StandardOutput.ReadLine() ?? throw new InvalidOperationException("the Optuna driver exited"))!;
-        }
-
-        Call(new JsonObject { ["op"] = "new", ["sampler"] = "tpe", ["seed"] = seed, ["space"] = space, ["enqueue"] = enqueue });
+        using var optuna = new OptunaStudy(python, driver);
+        optuna.Call(new JsonObject { ["op"] = "new", ["sampler"] = "tpe", ["seed"] = seed, ["space"] = space, ["enqueue"] = enqueue });
         var clock = Stopwatch.StartNew();
         var (bestValue, bestText, trials) = (double.PositiveInfinity, text, 0);
         while (clock.Elapsed.TotalHours < hours)
         {
-            var asked = Call(new JsonObject { ["op"] = "ask" });
+            var asked = optuna.Call(new JsonObject { ["op"] = "ask" });
             var parameters = asked["params"]!;
             var literals = knobs.Select(k =>
             {
@@ -83,7 +76,7 @@ internal static class Yardstick
             var started = clock.Elapsed;
             var (metric, tail) = await TrainAsync(workspace);
             trials++;
-            Call(new JsonObject { ["op"] = "tell", ["number"] = asked["number"]!.GetValue<int>(), ["value"] = metric is { } m ? JsonValue.Create(m) : null });
+            optuna.Call(new JsonObject { ["op"] = "tell", ["number"] = asked["number"]!.GetValue<int>(), ["value"] = metric is { } m ? JsonValue.Create(m) : null });
             var changed = knobs.Zip(literals).Where(p => p.First.Literal != p.Second).Select(p => $"{p.First.Name}={p.Second}");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"trial {trials,3} t={started.TotalMinutes,5:0.0} min val_bpb {(metric is { } v ? v.ToString("0.000000", CultureInfo.InvariantCulture) : "crash   ")} {tail} | {string.Join(" ", changed)}"));
@@ -98,8 +91,6 @@ internal static class Yardstick
         Directory.CreateDirectory(best);
         await File.WriteAllTextAsync(Path.Combine(best, "train.cs"), bestText);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"optuna: {trials} trials in {clock.Elapsed.TotalMinutes:0.0} min, best val_bpb {bestValue:0.000000}; best train.cs in {best}"));
-        optuna.StandardInput.Close();
-        await optuna.WaitForExitAsync();
         return 0;
     }
 

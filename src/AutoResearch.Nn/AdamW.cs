@@ -24,23 +24,9 @@ public sealed class AdamW
     /// <param name="decays">Which tensors get weight decay; default: those of rank 2 or more (matrices, not gains or biases).</param>
     public AdamW(IEnumerable<Tensor> parameters, float beta1 = 0.9f, float beta2 = 0.95f, float eps = 1e-8f,
         float weightDecay = 0f, Func<Tensor, bool>? decays = null)
+        : this(OnePerParameter(parameters, weightDecay, decays ?? (p => p.Rank >= 2)), beta1, beta2, eps, nameof(parameters))
     {
-        ArgumentNullException.ThrowIfNull(parameters);
-        _parameters = [.. parameters];
-        foreach (var p in _parameters)
-        {
-            if (!p.RequiresGrad)
-            {
-                throw new ArgumentException($"parameter {p} does not require a gradient", nameof(parameters));
-            }
-        }
-
-        _m = [.. _parameters.Select(p => new float[p.Length])];
-        _v = [.. _parameters.Select(p => new float[p.Length])];
-        decays ??= p => p.Rank >= 2;
-        _weightDecay = [.. _parameters.Select(p => decays(p) ? weightDecay : 0f)];
-        _lrScale = [.. _parameters.Select(_ => 1f)];
-        (Beta1, Beta2, Eps, WeightDecay) = (beta1, beta2, eps, weightDecay);
+        WeightDecay = weightDecay;
     }
 
     /// <summary>
@@ -53,29 +39,39 @@ public sealed class AdamW
     /// <param name="eps">Added to the root of the second moment; default 1e-8.</param>
     /// <exception cref="ArgumentException">A tensor is in two groups, or does not require a gradient.</exception>
     public AdamW(IEnumerable<ParameterGroup> groups, float beta1 = 0.9f, float beta2 = 0.95f, float eps = 1e-8f)
+        : this([.. groups ?? throw new ArgumentNullException(nameof(groups))], beta1, beta2, eps, nameof(groups))
     {
-        ArgumentNullException.ThrowIfNull(groups);
-        var list = groups.ToList();
-        _parameters = [.. list.SelectMany(g => g.Parameters)];
+    }
+
+    private AdamW(List<ParameterGroup> groups, float beta1, float beta2, float eps, string argument)
+    {
+        _parameters = [.. groups.SelectMany(g => g.Parameters)];
         var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
         foreach (var p in _parameters)
         {
             if (!p.RequiresGrad)
             {
-                throw new ArgumentException($"parameter {p} does not require a gradient", nameof(groups));
+                throw new ArgumentException($"parameter {p} does not require a gradient", argument);
             }
 
             if (!seen.Add(p))
             {
-                throw new ArgumentException($"parameter {p} is in more than one group", nameof(groups));
+                throw new ArgumentException($"parameter {p} is given twice", argument);
             }
         }
 
         _m = [.. _parameters.Select(p => new float[p.Length])];
         _v = [.. _parameters.Select(p => new float[p.Length])];
-        _weightDecay = [.. list.SelectMany(g => g.Parameters.Select(_ => g.WeightDecay))];
-        _lrScale = [.. list.SelectMany(g => g.Parameters.Select(_ => g.LearningRateScale))];
-        (Beta1, Beta2, Eps, WeightDecay) = (beta1, beta2, eps, list.Count == 0 ? 0f : list.Max(g => g.WeightDecay));
+        _weightDecay = [.. groups.SelectMany(g => g.Parameters.Select(_ => g.WeightDecay))];
+        _lrScale = [.. groups.SelectMany(g => g.Parameters.Select(_ => g.LearningRateScale))];
+        (Beta1, Beta2, Eps, WeightDecay) = (beta1, beta2, eps, groups.Count == 0 ? 0f : groups.Max(g => g.WeightDecay));
+    }
+
+    // The single-list form as groups of one, in the order given: decayed or not by decays.
+    private static List<ParameterGroup> OnePerParameter(IEnumerable<Tensor> parameters, float weightDecay, Func<Tensor, bool> decays)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        return [.. parameters.Select(p => new ParameterGroup([p], decays(p) ? weightDecay : 0f))];
     }
 
     /// <summary>First-moment decay.</summary>

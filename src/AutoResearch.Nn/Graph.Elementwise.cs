@@ -149,7 +149,7 @@ public sealed partial class Graph
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
-        if (a.Rank != b.Rank || a.Rows != b.Rows || !a.Shape[..^1].SequenceEqual(b.Shape[..^1]))
+        if (a.Rank != b.Rank || !a.Shape[..^1].SequenceEqual(b.Shape[..^1]))
         {
             throw new ArgumentException($"cannot concatenate {a} and {b}: all but the last dimension must agree");
         }

@@ -96,7 +96,7 @@ sealed class Norm(GptConfig c)
     public Tensor Forward(Graph g, Tensor x) => c.Norm == "rmsnorm" ? g.RmsNorm(x, _weight) : g.LayerNorm(x, _weight, _bias);
 }
 
-/// <summary>A GPT-2 style decoder: token (+ position) embeddings, pre-norm blocks, tied output head.</summary>
+/// <summary>A GPT-2 style decoder: token (+ position) embeddings, pre-norm blocks, an output head tied to the token embedding or its own.</summary>
 sealed class Gpt
 {
     private readonly GptConfig _c;

@@ -181,6 +181,11 @@ public sealed class SearchProposerTests
         var summary = await LoopHarness.RunAsync(toy, maxExperiments: 4, proposer: new SearchProposer());
 
         Assert.All(summary.Experiments.Where(e => !e.IsBaseline), e => Assert.DoesNotContain("edit ", e.Description, StringComparison.Ordinal));
+        var listed = new SearchSettings(new Dictionary<string, object> { ["edits"] = new List<object> { "softcap" } }, "autoresearch.toml");
+        Assert.True(listed.AllowsEdit("softcap"));
+        Assert.False(listed.AllowsEdit("relu2"));
+        Assert.False(new SearchSettings(new Dictionary<string, object> { ["edits"] = false }, "autoresearch.toml").AllowsEdit("softcap"));
+        Assert.True(new SearchSettings(null, "autoresearch.toml").AllowsEdit("softcap"));
         var error = Assert.Throws<SpecException>(() => new SearchSettings(new Dictionary<string, object> { ["edits"] = new List<object> { "softcap", "swiglu" } }, "autoresearch.toml"));
         Assert.Contains("no code edit is called \"swiglu\" (known: relu2, rmsnorm, qk-norm, softcap", error.Message, StringComparison.Ordinal);
     }

@@ -76,11 +76,12 @@ public sealed record KnobSpace
     {
         if (Kind is KnobKind.Boolean or KnobKind.Choice)
         {
-            var index = Choices.Select(Unquote).ToList().IndexOf(Unquote(literal));
+            var choices = Choices.Select(Unquote).ToList();
+            var index = choices.IndexOf(Unquote(literal));
             if (index < 0 && KnobScanner.TryParseNumber(literal, out var number, out _))
             {
                 // Numeric choices match by value: `0f` is the choice 0, `15.0f` the choice 15.
-                index = Choices.Select((c, i) => (c, i)).FirstOrDefault(p => KnobScanner.TryParseNumber(Unquote(p.c), out var v, out _) && v == number, (c: "", i: -1)).i;
+                index = choices.FindIndex(c => KnobScanner.TryParseNumber(c, out var v, out _) && v == number);
             }
 
             return index < 0 ? null : Choices.Count < 2 ? 0 : (double)index / (Choices.Count - 1);

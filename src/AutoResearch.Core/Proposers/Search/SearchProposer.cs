@@ -53,7 +53,7 @@ public sealed class SearchProposer : IProposer
         }
 
         var knobs = SearchKnobs.Searchable(settings.Apply(found, spec.Source));
-        var edits = settings.Edits ? OfferedEdits(baselines, knobs).Where(e => settings.EditNames?.Contains(e.Edit.Name) ?? true).ToList() : [];
+        var edits = OfferedEdits(baselines, knobs, settings);
         if (knobs.Count == 0 && edits.Count == 0)
         {
             throw new ResearchException(SearchKnobs.NothingToSearch(spec, files, found));
@@ -118,15 +118,15 @@ public sealed class SearchProposer : IProposer
     }
 
     /// <summary>
-    /// The code edits the search may add: those that apply to a file as the run's baseline has it, except where the file
-    /// already offers the same change as a choice (the tinygpt template's <c>MLP = "relu2"</c>).
+    /// The code edits the search may add: those <c>[search] edits</c> allows that apply to a file as the run's baseline has
+    /// it, except where the file already offers the same change as a choice (the tinygpt template's <c>MLP = "relu2"</c>).
     /// </summary>
-    private static List<(CodeEdit Edit, string File)> OfferedEdits(Dictionary<string, string> baselines, List<Knob> knobs)
+    private static List<(CodeEdit Edit, string File)> OfferedEdits(Dictionary<string, string> baselines, List<Knob> knobs, SearchSettings settings)
     {
         var offered = new List<(CodeEdit, string)>();
         foreach (var (file, text) in baselines)
         {
-            foreach (var edit in CodeEdits.All)
+            foreach (var edit in CodeEdits.All.Where(e => settings.AllowsEdit(e.Name)))
             {
                 var choice = edit.SameAsChoice;
                 if (choice is not null && knobs.Any(k => k.File == file && k.Space.Choices.Any(c => c.Trim('"', '\'') == choice)))

@@ -17,6 +17,8 @@ public sealed class SearchSettings
     private readonly List<Regex> _include = [];
     private readonly List<Regex> _exclude = [];
     private readonly Dictionary<string, IDictionary<string, object>> _overrides = new(StringComparer.Ordinal);
+    private readonly bool _edits = true;
+    private readonly HashSet<string>? _editNames;
 
     /// <summary>Reads the section; <paramref name="section"/> is null when the spec has none.</summary>
     /// <exception cref="SpecException">An entry has the wrong shape; every problem is listed.</exception>
@@ -32,11 +34,11 @@ public sealed class SearchSettings
                     target.AddRange(((IEnumerable)value).Cast<object>().Select(o => Wildcard(o?.ToString() ?? "")));
                     break;
                 case "edits" when value is bool on:
-                    Edits = on;
+                    _edits = on;
                     break;
                 case "edits" when value is IEnumerable names && value is not string:
-                    EditNames = names.Cast<object>().Select(o => o?.ToString() ?? "").ToHashSet(StringComparer.Ordinal);
-                    foreach (var name in EditNames.Where(n => Search.Edits.CodeEdits.Find(n) is null))
+                    _editNames = names.Cast<object>().Select(o => o?.ToString() ?? "").ToHashSet(StringComparer.Ordinal);
+                    foreach (var name in _editNames.Where(n => Search.Edits.CodeEdits.Find(n) is null))
                     {
                         problems.Add($"[search] edits: no code edit is called \"{name}\" (known: {string.Join(", ", Search.Edits.CodeEdits.All.Select(e => e.Name))})");
                     }
@@ -68,11 +70,8 @@ public sealed class SearchSettings
         }
     }
 
-    /// <summary>Whether the search proposes code edits at all (<c>edits = false</c> turns them off).</summary>
-    public bool Edits { get; } = true;
-
-    /// <summary>The code edits allowed by name; null for all of them.</summary>
-    public IReadOnlySet<string>? EditNames { get; }
+    /// <summary>Whether the search may propose the code edit called <paramref name="name"/> (<c>edits = false</c> allows none).</summary>
+    public bool AllowsEdit(string name) => _edits && (_editNames?.Contains(name) ?? true);
 
     /// <summary>Applies include/exclude and overrides; frozen knobs (by override, or with no space to infer and no
     /// override giving one) are dropped. An override is found by the knob's name or, for a value nested in a config
