@@ -1,4 +1,5 @@
 using AutoResearch.Core.Spec;
+using AutoResearch.Core.Workspace;
 
 namespace AutoResearch.Llm;
 
@@ -19,7 +20,7 @@ internal sealed class WorktreeFiles
     {
         Root = Path.GetFullPath(root);
         _scope = scope;
-        _realRoot = RealPath(Root) ?? Root;
+        _realRoot = RealPath.Resolve(Root) ?? Root;
     }
 
     /// <summary>The worktree's folder.</summary>
@@ -57,7 +58,7 @@ internal sealed class WorktreeFiles
             return (full, relative, $"`{path}` belongs to the harness (.git, .autoresearch) and is off limits; work with the repository's own files");
         }
 
-        var real = RealPath(full);
+        var real = RealPath.Resolve(full);
         if (real is null || !(real == _realRoot || real.StartsWith(_realRoot + "/", StringComparison.Ordinal)))
         {
             return (full, relative, $"`{path}` is a symbolic link (or passes through one) that leads outside the repository; it is off limits");
@@ -123,38 +124,4 @@ internal sealed class WorktreeFiles
     }
 
     private string EditableExample() => _scope.Globs.FirstOrDefault(g => !g.Contains('*', StringComparison.Ordinal)) ?? "train.py";
-
-    /// <summary>
-    /// The path with every symbolic link resolved, like realpath(3) but allowing a missing tail (a file about to be
-    /// created). Null when links loop.
-    /// </summary>
-    internal static string? RealPath(string fullPath, int depth = 0)
-    {
-        if (depth > 40)
-        {
-            return null;
-        }
-
-        var current = Path.GetPathRoot(fullPath) ?? "/";
-        foreach (var part in fullPath[current.Length..].Split('/', StringSplitOptions.RemoveEmptyEntries))
-        {
-            var next = Path.Combine(current, part);
-            var target = new FileInfo(next).LinkTarget;
-            if (target is null)
-            {
-                current = next;
-                continue;
-            }
-
-            var resolved = RealPath(Path.GetFullPath(target, current), depth + 1);
-            if (resolved is null)
-            {
-                return null;
-            }
-
-            current = resolved;
-        }
-
-        return current;
-    }
 }
