@@ -47,6 +47,9 @@ public sealed record ResearchSpec
     /// <summary>The <c>[report]</c> section: files written for people (<c>progress.png</c>).</summary>
     public ReportSpec Report { get; init; } = ReportSpec.Default;
 
+    /// <summary>The <c>[slurm]</c> section: the jobs' resources when <c>[run] executor = "slurm"</c>.</summary>
+    public SlurmSpec Slurm { get; init; } = SlurmSpec.Default;
+
     /// <summary>
     /// This spec with its runs in bubblewrap (the <c>[limits]</c> kept): what swarm work uses whatever the workspace says.
     /// </summary>

@@ -18,6 +18,9 @@ public sealed record RunSpec(string Command, string? Setup, TimeSpan Timeout, Re
     /// </summary>
     public IReadOnlyList<string> Gpus { get; init; } = [];
 
+    /// <summary><c>executor</c>: where runs execute, <c>"local"</c> (default) or <c>"slurm"</c> (a job each, see <see cref="SlurmSpec"/>).</summary>
+    public ExecutorKind Executor { get; init; } = ExecutorKind.Local;
+
     /// <summary><c>sandbox</c> and the <c>[limits]</c> section: how the command is isolated; default none.</summary>
     public SandboxSpec Sandbox { get; init; } = SandboxSpec.None;
 

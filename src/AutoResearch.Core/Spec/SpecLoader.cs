@@ -19,7 +19,7 @@ public static partial class SpecLoader
     private static readonly Dictionary<string, string[]> s_knownKeys = new()
     {
         ["objective"] = ["metric", "direction", "pattern", "memory_metric"],
-        ["run"] = ["command", "setup", "timeout_seconds", "progress", "seed", "gpus", "sandbox", "outputs", "inputs"],
+        ["run"] = ["command", "setup", "timeout_seconds", "progress", "seed", "gpus", "sandbox", "outputs", "inputs", "executor"],
         ["scope"] = ["editable"],
         ["acceptance"] = ["baseline_repeats", "min_delta", "z", "confirm", "confirm_runs", "simplicity", "sigma", "max_cost_ratio"],
         ["early_stop"] = ["enabled", "min_fraction", "z", "min_delta", "min_points"],
@@ -28,6 +28,7 @@ public static partial class SpecLoader
         ["score"] = ["mode", "serve", "command", "data", "holdout_fraction", "tolerance", "causality_probes", "hidden"],
         ["cost"] = ["measure", "drift_factor", "search_weight", "tokens", "iterations", "params"],
         ["report"] = ["progress_png"],
+        ["slurm"] = ["partition", "account", "gres", "cpus", "memory_mb", "sbatch_args", "shared_dir", "poll_seconds", "retries", "job_name"],
     };
 
 
@@ -98,7 +99,7 @@ public static partial class SpecLoader
             }
             else
             {
-                problems.Add($"unknown section or key `{key}` (known: objective, run, scope, agent, acceptance, early_stop, notify, limits, score, cost, report, {string.Join(", ", s_laterSections)})");
+                problems.Add($"unknown section or key `{key}` (known: objective, run, scope, agent, acceptance, early_stop, notify, limits, score, cost, report, slurm, {string.Join(", ", s_laterSections)})");
             }
         }
 
@@ -112,6 +113,7 @@ public static partial class SpecLoader
         var scoreTable = OptionalSection(model, "score");
         var costTable = OptionalSection(model, "cost");
         var reportTable = OptionalSection(model, "report");
+        var slurmTable = OptionalSection(model, "slurm");
         var agent = model.TryGetValue("agent", out var a) && a is TomlTable at ? at : new TomlTable();
 
         var metric = RequiredString(objective, "objective", "metric", problems);
@@ -199,6 +201,12 @@ public static partial class SpecLoader
 
         var notify = Notify(notifyTable, problems);
         var sandbox = Sandbox(run, limitsTable, problems);
+        var executor = ParseExecutor(run, problems);
+        var slurm = ParseSlurm(slurmTable, executor, root, problems);
+        if (executor == ExecutorKind.Slurm && gpus.Count > 0)
+        {
+            problems.Add("[run] gpus is for local runs; with executor = \"slurm\" each slot's job gets its GPUs from [slurm] gres (e.g. gres = \"gpu:1\")");
+        }
         var score = Score(scoreTable, problems);
 
         var editable = new List<string>();
@@ -257,6 +265,7 @@ public static partial class SpecLoader
                 "score" => scoreTable,
                 "cost" => costTable,
                 "report" => reportTable,
+                "slurm" => slurmTable,
                 _ => scope,
             };
             foreach (var key in table.Keys.Where(k => !keys.Contains(k)))
@@ -275,7 +284,7 @@ public static partial class SpecLoader
             Root = root,
             Source = path,
             Objective = new ObjectiveSpec(metric!, direction, pattern ?? ObjectiveSpec.DefaultPattern(metric!)),
-            Run = new RunSpec(command!, setup, timeout, progress, seed) { Gpus = gpus, Sandbox = sandbox, Outputs = outputs, Inputs = inputs },
+            Run = new RunSpec(command!, setup, timeout, progress, seed) { Gpus = gpus, Sandbox = sandbox, Outputs = outputs, Inputs = inputs, Executor = executor },
             Scope = new EditableScope(editable),
             Agent = agentSpec,
             MemoryMetric = memoryMetric,
@@ -286,6 +295,7 @@ public static partial class SpecLoader
             Score = score,
             Cost = costSpec,
             Report = reportSpec,
+            Slurm = slurm,
             Extra = extra,
         };
     }
