@@ -265,7 +265,7 @@ public sealed partial class ResearchLoop
             slot.Worktree.Path, RunDirectory(experiment), experiment.Id, seed,
             line => _observer.OnOutput(current, line), stopRule is null ? null : stopRule.Observe, slot.Resources,
             beforeScoring: ct => CleanAsync(session, slot, candidate, ct), readOnlyFiles: session.ReadOnlyFiles, logName: logName,
-            cancellationToken: cancellationToken)
+            onJob: (log, job) => RecordJob(current.Id, log, job), cancellationToken: cancellationToken)
             .ConfigureAwait(false);
         var breaches = await _guard!.CheckAsync(CancellationToken.None).ConfigureAwait(false);
         if (result.Cancelled)

@@ -26,6 +26,10 @@ public sealed partial class ResearchLoop
                     _observer.OnMessage($"killed the {Path.GetFileNameWithoutExtension(pidFile)} process group left by the interrupted session");
                 }
             }
+
+            // Under Slurm the runs are jobs: adopting one would mean trusting a run nobody watched, so each is cancelled and its
+            // experiment runs again below, like a local run's process group.
+            await EndLeftoverJobsAsync(e).ConfigureAwait(false);
         }
 
         // Whatever a killed session left half-done in the worktree goes; the branch is the truth.

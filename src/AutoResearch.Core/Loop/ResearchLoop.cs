@@ -66,6 +66,12 @@ public sealed partial class ResearchLoop
                 $"--parallel {options.Parallel} needs a GPU per slot, but [run] gpus lists {_spec.Run.Gpus.Count}; lower --parallel or list more gpus"]);
         }
 
+        if (_spec.Run.Executor == ExecutorKind.Slurm && !Running.Slurm.SlurmClient.Installed)
+        {
+            throw new SpecException(_spec.Source, [
+                "[run] executor = \"slurm\" but sbatch is not on PATH: run where Slurm's client commands are (a login node), or set executor = \"local\""]);
+        }
+
         var started = _time.GetTimestamp();
         await _workspace.EnsureExcludedAsync(cancellationToken).ConfigureAwait(false);
         await _workspace.EnsureCleanAsync(cancellationToken).ConfigureAwait(false);
@@ -93,7 +99,7 @@ public sealed partial class ResearchLoop
         _observer.OnRunStarted(run, resumed, worktree.Path);
 
         var cores = Environment.ProcessorCount;
-        var session = new Session(run, new Slot(worktree, SlotResources.For(0, options.Parallel, _spec.Run.Gpus, cores)));
+        var session = new Session(run, new Slot(worktree, SlotFor(0, options.Parallel, cores)));
         session.Load(_ledger.Experiments(run.Tag));
         _guard = await RepositoryGuard.CaptureAsync(_workspace, cancellationToken).ConfigureAwait(false);
         await _guard.AddWorktreeAsync(worktree.Path, cancellationToken).ConfigureAwait(false);
@@ -141,7 +147,7 @@ public sealed partial class ResearchLoop
         {
             var path = await _workspace.WorktreeAsync(run.Tag, session.BestCommit(), i, cancellationToken).ConfigureAwait(false);
             CopyPrepared(session, worktree, path);
-            slots.Add(new Slot(path, SlotResources.For(i, options.Parallel, _spec.Run.Gpus, cores)));
+            slots.Add(new Slot(path, SlotFor(i, options.Parallel, cores)));
             await _guard.AddWorktreeAsync(path.Path, cancellationToken).ConfigureAwait(false);
         }
 

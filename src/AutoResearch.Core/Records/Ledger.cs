@@ -228,6 +228,30 @@ public sealed partial class Ledger : IDisposable
         Execute("INSERT INTO meta(key, value) VALUES ($key, $value) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             ("$key", key), ("$value", value));
 
+    /// <summary>Removes a value the harness kept (nothing when there is none).</summary>
+    public void DeleteMeta(string key) => Execute("DELETE FROM meta WHERE key = $key", ("$key", key));
+
+    /// <summary>Every kept value whose key starts with <paramref name="prefix"/>, by key.</summary>
+    public IReadOnlyList<(string Key, string Value)> MetaStartingWith(string prefix)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        lock (_gate)
+        {
+            using var command = _connection.CreateCommand();
+            // substr, not LIKE: a prefix may hold % or _.
+            command.CommandText = "SELECT key, value FROM meta WHERE substr(key, 1, length($prefix)) = $prefix ORDER BY key";
+            command.Parameters.AddWithValue("$prefix", prefix);
+            var list = new List<(string, string)>();
+            using var r = command.ExecuteReader();
+            while (r.Read())
+            {
+                list.Add((r.GetString(0), r.GetString(1)));
+            }
+
+            return list;
+        }
+    }
+
     private void Migrate()
     {
         var version = Convert.ToInt32(Scalar("PRAGMA user_version"), CultureInfo.InvariantCulture);

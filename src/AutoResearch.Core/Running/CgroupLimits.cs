@@ -60,6 +60,9 @@ internal sealed class CgroupLimits : IDisposable
         return new CgroupLimits(memory, pids, missing);
     }
 
+    /// <summary>No groups: the limits are set elsewhere (<paramref name="reason"/> says where), e.g. by Slurm on another machine.</summary>
+    public static CgroupLimits None(string reason) => new(null, null, [reason]);
+
     /// <summary>The group's peak memory (<c>memory.max_usage_in_bytes</c>), or 0 without a memory group.</summary>
     public long PeakMemoryBytes => _memory is null ? 0 : ReadLong(Path.Combine(_memory, "memory.max_usage_in_bytes"));
 

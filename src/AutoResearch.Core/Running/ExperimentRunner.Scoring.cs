@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using AutoResearch.Core.Running.Slurm;
 using AutoResearch.Core.Spec;
 
 namespace AutoResearch.Core.Running;
@@ -110,6 +111,8 @@ public sealed partial class ExperimentRunner
         SlotResources? slot,
         RunOutput training,
         string logPath,
+        long experiment,
+        Action<string, string?>? onJob,
         CancellationToken cancellationToken)
     {
         var score = _spec.Score;
@@ -141,16 +144,18 @@ public sealed partial class ExperimentRunner
             var sandboxes = new List<Sandbox>();
             try
             {
+                // Under Slurm each server is a job step of its own through srun, which forwards stdin and stdout.
+                var launcher = OnSlurm ? SlurmJob.Srun(_spec.Slurm, _spec.Root, experiment, _spec.Run.Timeout) : null;
                 var result = await LogProbScorer.ScoreAsync(data!.Holdout, score.CausalityProbes, index =>
                 {
-                    var sandbox = sandboxed ? Sandbox.Prepare(_spec.Run.Sandbox, mounts, _spec.Run.Timeout) : null;
+                    var sandbox = sandboxed ? Sandbox.Prepare(_spec.Run.Sandbox, mounts, _spec.Run.Timeout, localLimits: !OnSlurm) : null;
                     if (sandbox is not null)
                     {
                         sandboxes.Add(sandbox);
                     }
 
                     var log = Path.Combine(runDirectory, $"score-{index + 1}.log");
-                    return ProcessGroup.Start(serve, worktree, log, environment, null, slot?.Cpus, sandbox, interactive: true, header: sandbox?.Description);
+                    return ProcessGroup.Start(serve, worktree, log, environment, null, slot?.Cpus, sandbox, interactive: true, header: sandbox?.Description, launcher: launcher);
                 }, _spec.Run.Timeout, cancellationToken).ConfigureAwait(false);
                 (metric, failure, violation) = (result.Bits, result.Failure, result.Violation);
                 summary = string.Create(CultureInfo.InvariantCulture,
@@ -162,11 +167,17 @@ public sealed partial class ExperimentRunner
                 {
                     sandbox.Dispose();
                 }
+
+                if (OnSlurm)
+                {
+                    // An srun killed with its server may leave its allocation behind for a while: none outlives scoring.
+                    await SlurmJob.CancelAllAsync(SlurmClient.Default, _spec.Slurm, _spec.Root, experiment).ConfigureAwait(false);
+                }
             }
         }
         else
         {
-            (metric, failure, summary) = await EvaluateAsync(score.Command!, worktree, runDirectory, environment, slot, cancellationToken).ConfigureAwait(false);
+            (metric, failure, summary) = await EvaluateAsync(score.Command!, worktree, runDirectory, environment, slot, experiment, onJob, cancellationToken).ConfigureAwait(false);
         }
 
         var name = _spec.Objective.Metric;
@@ -193,24 +204,29 @@ public sealed partial class ExperimentRunner
 
     /// <summary><c>[score] command</c>: a separate evaluation that prints the metric; it sees the hidden paths, read-only.</summary>
     private async Task<(double? Metric, string? Failure, string Summary)> EvaluateAsync(
-        string command, string worktree, string runDirectory, Dictionary<string, string?> environment, SlotResources? slot, CancellationToken cancellationToken)
+        string command,
+        string worktree,
+        string runDirectory,
+        Dictionary<string, string?> environment,
+        SlotResources? slot,
+        long experiment,
+        Action<string, string?>? onJob,
+        CancellationToken cancellationToken)
     {
         var log = Path.Combine(runDirectory, "score.log");
         var sandboxed = _spec.Run.Sandbox.Kind == SandboxKind.Bwrap;
         var mounts = new SandboxMounts(worktree, [runDirectory], [worktree, .. ToolBinds()], [Path.Combine(_spec.Root, ".autoresearch"), Records.LedgerKey.DefaultDirectory]);
-        using var sandbox = sandboxed ? Sandbox.Prepare(_spec.Run.Sandbox, mounts, _spec.Run.Timeout) : null;
-        ProcessOutcome outcome;
-        await using (var group = ProcessGroup.Start(command, worktree, log, environment, null, slot?.Cpus, sandbox, header: sandbox?.Description))
-        {
-            outcome = await group.WaitAsync(_spec.Run.Timeout, cancellationToken).ConfigureAwait(false);
-        }
+        using var sandbox = sandboxed ? Sandbox.Prepare(_spec.Run.Sandbox, mounts, _spec.Run.Timeout, localLimits: !OnSlurm) : null;
+        var outcome = await ExecuteAsync(command, worktree, log, environment, null, slot, sandbox, sandbox?.Description, experiment, onJob, null, cancellationToken)
+            .ConfigureAwait(false);
 
         cancellationToken.ThrowIfCancellationRequested();
         var text = await File.ReadAllTextAsync(log, CancellationToken.None).ConfigureAwait(false);
         var lastLine = Tail(text, 1);
         if (outcome.TimedOut || outcome.ExitCode != 0)
         {
-            return (null, $"`{command}` {(outcome.TimedOut ? "timed out" : $"exited with code {outcome.ExitCode}")}; see {log} (last line: {lastLine})", "");
+            var how = outcome.TimedOut ? "timed out" : outcome.Failure ?? $"exited with code {outcome.ExitCode}";
+            return (null, $"`{command}` {how}; see {log} (last line: {lastLine})", "");
         }
 
         var parsed = RunOutput.Parse(text, _spec.Objective, _spec.Run.Progress);

@@ -50,6 +50,10 @@ public sealed partial class ExperimentRunner
     /// </param>
     /// <param name="logName">The log's file name in <paramref name="runDirectory"/>; default <c>run.log</c>. Each run of an
     /// experiment that is measured more than once gets its own, so none overwrites another.</param>
+    /// <param name="onJob">
+    /// Under <c>[run] executor = "slurm"</c>: called with a log's name and its job's id once the job is submitted and before it
+    /// can start (so the id is recorded before anything runs), and with a null id once the job has ended.
+    /// </param>
     public async Task<RunResult> RunAsync(
         string worktree,
         string runDirectory,
@@ -61,6 +65,7 @@ public sealed partial class ExperimentRunner
         Func<CancellationToken, Task>? beforeScoring = null,
         IReadOnlyList<string>? readOnlyFiles = null,
         string logName = "run.log",
+        Action<string, string?>? onJob = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(logName);
@@ -120,6 +125,16 @@ public sealed partial class ExperimentRunner
             }
         }
 
+        // A job that waited in the queue starts its clock when it starts running, and again after a retry.
+        void Restarted()
+        {
+            lock (gate)
+            {
+                pace = new PaceWatch(_spec.Run.Timeout);
+                started.Restart();
+            }
+        }
+
         var trusted = _spec.Score.Mode == ScoreMode.Trusted;
         var data = trusted && _spec.Score.Serve is not null
             ? TrustedData.Prepare(_spec, name => _environment.TryGetValue(name, out var value) ? value : Environment.GetEnvironmentVariable(name))
@@ -156,16 +171,16 @@ public sealed partial class ExperimentRunner
                     [worktree, runDirectory],
                     [.. data is null ? [] : new[] { data.TrainPath }, Path.Combine(worktree, ".git"), .. ToolBinds(), .. ReadOnlyBinds(worktree, readOnlyFiles)],
                     HiddenFromTraining(worktree, data)),
-                _spec.Run.Timeout)
+                _spec.Run.Timeout,
+                localLimits: !OnSlurm)
             : null)
         {
             var header = sandbox?.Description ?? (trusted
                 ? "[autoresearch] trusted scoring without a sandbox: the run can still read the held-out data from disk; set [run] sandbox = \"bwrap\" to hide it"
                 : null);
-            await using (var group = ProcessGroup.Start(RunSpec.WithSeed(_spec.Run.Command, seed), worktree, logPath, environment, Lines, slot?.Cpus, sandbox, header: header))
-            {
-                outcome = await group.WaitAsync(_spec.Run.Timeout, stop.Token).ConfigureAwait(false);
-            }
+            outcome = await ExecuteAsync(
+                RunSpec.WithSeed(_spec.Run.Command, seed), worktree, logPath, environment, Lines, slot, sandbox, header, experiment, onJob, Restarted, stop.Token)
+                .ConfigureAwait(false);
 
             if (sandbox is not null)
             {
@@ -191,7 +206,9 @@ public sealed partial class ExperimentRunner
             await File.AppendAllTextAsync(logPath, $"[autoresearch] {overrun}\n", CancellationToken.None).ConfigureAwait(false);
         }
 
-        if (limitFailure is not null)
+        // The scheduler's reason for ending a job (out of memory, a node that failed past every retry) is a limit of the same kind.
+        limitFailure ??= outcome.Failure;
+        if (limitFailure is not null && outcome.Failure != limitFailure)
         {
             await File.AppendAllTextAsync(logPath, $"[autoresearch] {limitFailure}\n", CancellationToken.None).ConfigureAwait(false);
         }
@@ -212,7 +229,7 @@ public sealed partial class ExperimentRunner
                         await beforeScoring(cancellationToken).ConfigureAwait(false);
                     }
 
-                    scored = await ScoreAsync(worktree, runDirectory, environment, data, slot, output, logPath, cancellationToken).ConfigureAwait(false);
+                    scored = await ScoreAsync(worktree, runDirectory, environment, data, slot, output, logPath, experiment, onJob, cancellationToken).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                 {

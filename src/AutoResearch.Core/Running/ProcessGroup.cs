@@ -17,7 +17,7 @@ namespace AutoResearch.Core.Running;
 /// group are found, killed and reported (<see cref="ProcessOutcome.Escaped"/>), and every wait is bounded: a process
 /// that still holds the output pipes after the kill cannot hold the caller past a few seconds.
 /// </remarks>
-internal sealed partial class ProcessGroup : IAsyncDisposable
+internal sealed partial class ProcessGroup : IRunningCommand
 {
     private static readonly TimeSpan s_killGrace = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan s_sampleInterval = TimeSpan.FromMilliseconds(200);
@@ -76,6 +76,7 @@ internal sealed partial class ProcessGroup : IAsyncDisposable
     /// Keeps stdin open and stdout unlogged for the caller (<see cref="Input"/>, <see cref="Output"/>); only stderr is logged.
     /// </param>
     /// <param name="header">A first line for the log (e.g. the sandbox's description).</param>
+    /// <param name="launcher">Arguments that start the command elsewhere (<c>srun ...</c>), before the sandbox's; null to run it here.</param>
     public static ProcessGroup Start(
         string command,
         string workingDirectory,
@@ -85,7 +86,8 @@ internal sealed partial class ProcessGroup : IAsyncDisposable
         string? cpus = null,
         Sandbox? sandbox = null,
         bool interactive = false,
-        string? header = null)
+        string? header = null,
+        IReadOnlyList<string>? launcher = null)
     {
         var info = new ProcessStartInfo("setsid")
         {
@@ -104,7 +106,7 @@ internal sealed partial class ProcessGroup : IAsyncDisposable
 
         // A sandbox has a pid namespace of its own already (bwrap --unshare-pid, tied to this group's leader).
         var namespaced = sandbox is null ? PidNamespace.Prefix : null;
-        foreach (var argument in sandbox?.Prefix ?? namespaced ?? [])
+        foreach (var argument in (namespaced ?? []).Concat(launcher ?? []).Concat(sandbox?.Prefix ?? []))
         {
             info.ArgumentList.Add(argument);
         }

@@ -10,4 +10,7 @@ internal sealed record ProcessOutcome(int ExitCode, bool TimedOut, bool Cancelle
 {
     /// <summary>Processes that had left the command's process group and were still running when it ended (killed), as <c>PID (name)</c>.</summary>
     public IReadOnlyList<string> Escaped { get; init; } = [];
+
+    /// <summary>Why the executor ended the run when neither the command nor the harness did (the scheduler's reason), or null.</summary>
+    public string? Failure { get; init; }
 }

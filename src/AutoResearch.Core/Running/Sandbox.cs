@@ -50,8 +50,13 @@ internal sealed class Sandbox : IDisposable
     /// <param name="searchPath">Where to look for bwrap and prlimit; null for <c>PATH</c>.</param>
     /// <param name="network">Shares the host's network (an agent calling its model's API); experiments never get it.</param>
     /// <param name="missing">The message when bubblewrap is not installed.</param>
+    /// <param name="localLimits">
+    /// False where the command runs on another machine (a Slurm job): no cgroups are made here, and the scheduler's limits
+    /// (the job's memory) stand in for them.
+    /// </param>
     /// <exception cref="ResearchException">bubblewrap is not installed.</exception>
-    public static Sandbox Prepare(SandboxSpec spec, SandboxMounts mounts, TimeSpan timeout, string? searchPath = null, bool network = false, string? missing = null)
+    public static Sandbox Prepare(
+        SandboxSpec spec, SandboxMounts mounts, TimeSpan timeout, string? searchPath = null, bool network = false, string? missing = null, bool localLimits = true)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(mounts);
@@ -59,7 +64,9 @@ internal sealed class Sandbox : IDisposable
         var bwrap = Which("bwrap", searchPath) ?? throw new ResearchException(missing ??
             "[run] sandbox = \"bwrap\" but bubblewrap is not installed (no `bwrap` on PATH); install it (apt-get install bubblewrap) " +
             "or set [run] sandbox = \"none\" in autoresearch.toml");
-        var cgroups = CgroupLimits.Create(spec.MemoryMb * 1024 * 1024, spec.Processes);
+        var cgroups = localLimits
+            ? CgroupLimits.Create(spec.MemoryMb * 1024 * 1024, spec.Processes)
+            : CgroupLimits.None("memory and processes: the run is a Slurm job, limited by the job's memory ([slurm] memory_mb) and the cluster's own limits");
         var sandbox = new Sandbox(spec, cgroups);
         sandbox.Build(bwrap, mounts, timeout, searchPath, network);
         return sandbox;

@@ -40,4 +40,21 @@ public sealed record SlotResources(int Index, IReadOnlyDictionary<string, string
         var environment = new Dictionary<string, string?> { ["AUTORESEARCH_THREADS"] = share.ToString(CultureInfo.InvariantCulture) };
         return new SlotResources(index, environment, cpus);
     }
+
+    /// <summary>
+    /// The resources of slot <paramref name="index"/> when each run is a Slurm job: the job holds its own cores and GPUs
+    /// (<c>[slurm] cpus</c> and <c>gres</c>; Slurm sets <c>CUDA_VISIBLE_DEVICES</c>), so nothing is pinned here, and the
+    /// job's cores are announced as <c>AUTORESEARCH_THREADS</c>.
+    /// </summary>
+    public static SlotResources ForJob(int index, int? cpus)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        var environment = new Dictionary<string, string?>();
+        if (cpus is { } count)
+        {
+            environment["AUTORESEARCH_THREADS"] = count.ToString(CultureInfo.InvariantCulture);
+        }
+
+        return new SlotResources(index, environment, null);
+    }
 }

@@ -163,7 +163,7 @@ public sealed class TrustedScoringTests
     }
 
     /// <summary>Bits per byte of the honest server over <paramref name="holdout"/>: every target after the first, once.</summary>
-    private static double Expected(byte[] holdout)
+    internal static double Expected(byte[] holdout)
     {
         double bits = 0;
         for (var i = 1; i < holdout.Length; i++)

@@ -23,7 +23,11 @@ internal sealed class ToyWorkspace : IDisposable
         esac
         """;
 
-    public ToyWorkspace(double x = 10, int timeoutSeconds = 30, string? extraToml = null)
+    /// <param name="x">The score the experiment prints at first.</param>
+    /// <param name="timeoutSeconds">[run] timeout_seconds.</param>
+    /// <param name="extraToml">More TOML after the [agent] section (more sections).</param>
+    /// <param name="runToml">More keys of the [run] section.</param>
+    public ToyWorkspace(double x = 10, int timeoutSeconds = 30, string? extraToml = null, string? runToml = null)
     {
         Scratch = Path.Combine(Path.GetTempPath(), "autoresearch-tests", "scratch-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(Scratch);
@@ -37,6 +41,7 @@ internal sealed class ToyWorkspace : IDisposable
                 [run]
                 command = "bash experiment.sh"
                 timeout_seconds = {timeoutSeconds}
+                {runToml}
 
                 [scope]
                 editable = ["knobs.sh"]
