@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # 1. Debian packages. The dashboard's browser test drives Debian's Chromium (Playwright's own download cannot
-# work here); the sandbox tests need bubblewrap; the swarm's storage tests need PostgreSQL's server binaries.
+# work here); the sandbox tests need bubblewrap; the swarm's storage tests need PostgreSQL's server binaries; the
+# Slurm executor's tests need a real Slurm (slurmctld, slurmd, the client commands) and munge.
 need=()
 command -v git >/dev/null || need+=(git)
 command -v setsid >/dev/null || need+=(util-linux)
@@ -13,6 +14,8 @@ command -v python3 >/dev/null || need+=(python3)
 command -v bwrap >/dev/null || need+=(bubblewrap)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
+[ -x /usr/sbin/slurmctld ] && [ -x /usr/sbin/slurmd ] && command -v sbatch >/dev/null || need+=(slurm-wlm)
+[ -x /usr/sbin/munged ] || need+=(munge)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
     echo "test.sh: missing ${need[*]}; install them (Debian: sudo apt-get install -y ${need[*]}) or run this as root" >&2
@@ -22,6 +25,11 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}"
 fi
 command -v dotnet >/dev/null || { echo "test.sh: dotnet not found; install the .NET 10 SDK (global.json pins it)" >&2; exit 1; }
+
+# What the services below leave is stopped and deleted on exit, each by its own function.
+cleanup=()
+trap 'for c in "${cleanup[@]}"; do "$c"; done' EXIT
+trap 'exit 130' INT TERM
 
 # 2. A private PostgreSQL: a throwaway cluster in a temp folder on a free port, stopped and deleted on exit,
 # so the tests depend on no server somebody else started. A caller's AUTORESEARCH_TEST_POSTGRES wins.
@@ -38,8 +46,7 @@ if [ -z "${AUTORESEARCH_TEST_POSTGRES:-}" ]; then
     "${as[@]}" "$bin/pg_ctl" -D "$pg/data" -m immediate stop >/dev/null 2>&1 || true
     rm -rf "$pg"
   }
-  trap stop_pg EXIT
-  trap 'exit 130' INT TERM
+  cleanup+=(stop_pg)
   echo autoresearch | "${as[@]}" tee "$pg/password" >/dev/null
   "${as[@]}" "$bin/initdb" -D "$pg/data" -U autoresearch --pwfile="$pg/password" \
     --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$pg/initdb.log" 2>&1 \
@@ -59,12 +66,23 @@ if [ -z "${AUTORESEARCH_TEST_POSTGRES:-}" ]; then
   echo "test.sh: private PostgreSQL $(basename "$(dirname "$bin")") on 127.0.0.1:$port in $pg"
 fi
 
-# 3. Formatting, then every test.
+# 3. A private single-node Slurm for the executor's tests: its own munged (with a fresh key), slurmctld and slurmd,
+# config, state and ports in a temp folder, so nothing is shared with a cluster this machine may belong to; stopped
+# and deleted on exit. A caller's SLURM_CONF wins (a cluster to test against); without root, the tests say they skip.
+if [ -z "${SLURM_CONF:-}" ] && [ "$(id -u)" -eq 0 ]; then
+  sl=$(scripts/private-slurm.sh start)
+  stop_slurm() { scripts/private-slurm.sh stop "$sl"; }
+  cleanup+=(stop_slurm)
+  export SLURM_CONF="$sl/slurm.conf"
+  echo "test.sh: private Slurm $(sinfo --version | cut -d' ' -f2) in $sl"
+fi
+
+# 4. Formatting, then every test.
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet format --verify-no-changes AutoResearch.slnx
 dotnet test AutoResearch.slnx "$@"
 
-# 4. The kernels again in the narrower vector tiers, through the runtime's own switches: the 256-bit paths where
+# 5. The kernels again in the narrower vector tiers, through the runtime's own switches: the 256-bit paths where
 # AVX-512 ran above, and the 128-bit paths (SSE here, NEON's width) everywhere. Seconds each; skipped when the
 # caller picks tests with arguments.
 if [ $# -eq 0 ]; then
