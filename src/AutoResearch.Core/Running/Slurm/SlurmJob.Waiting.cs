@@ -221,7 +221,8 @@ internal sealed partial class SlurmJob
         _launch.OnLine?.Invoke(line);
         if (_jobWrites)
         {
-            _late.Add(line);
+            // Where it belongs: after the last whole line read so far (the partial line holds one byte per character).
+            _late.Add((_offset - _partial.Length, line));
         }
         else
         {
@@ -231,13 +232,32 @@ internal sealed partial class SlurmJob
         }
     }
 
-    /// <summary>The job is no longer writing its log: the notes held back go in.</summary>
+    /// <summary>The job is no longer writing its log: the notes held back go in, each where it was made among the job's lines.</summary>
     private void Stopped()
     {
         _jobWrites = false;
         if (_late.Count > 0)
         {
-            File.AppendAllLines(_launch.LogPath, _late);
+            var log = File.ReadAllBytes(_launch.LogPath);
+            using (var merged = new FileStream(_launch.LogPath, FileMode.Create, FileAccess.Write))
+            {
+                var at = 0L;
+                foreach (var (offset, line) in _late)
+                {
+                    var end = Math.Clamp(offset, at, log.Length);
+                    merged.Write(log, (int)at, (int)(end - at));
+                    if (end > 0 && log[end - 1] != (byte)'\n')
+                    {
+                        merged.WriteByte((byte)'\n');
+                    }
+
+                    merged.Write(Encoding.UTF8.GetBytes(line + "\n"));
+                    at = end;
+                }
+
+                merged.Write(log, (int)at, (int)(log.Length - at));
+            }
+
             _late.Clear();
         }
 

@@ -25,7 +25,7 @@ internal sealed partial class SlurmJob : IRunningCommand
     private readonly SlurmSpec _spec;
     private readonly SlurmLaunch _launch;
     private readonly StringBuilder _partial = new();
-    private readonly List<string> _late = [];
+    private readonly List<(long Offset, string Line)> _late = [];
     private long _offset;
     private Stopwatch? _clock;
     private string? _jobId;
