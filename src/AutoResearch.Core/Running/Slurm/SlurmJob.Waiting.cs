@@ -21,7 +21,7 @@ internal sealed partial class SlurmJob
         while (true)
         {
             // Output means it runs, whether or not the scheduler said so yet: its clock must start before its first line is read.
-            if (_clock is null && new FileInfo(LogPath).Length > _offset)
+            if (_clock is null && File.Exists(LogPath) && new FileInfo(LogPath).Length > _offset)
             {
                 Running(null);
             }
