@@ -86,7 +86,7 @@ internal sealed partial class SlurmJob
 
                 if (state.IsPending && _clock is null)
                 {
-                    var note = $"job {JobId} waits in the queue: {state.Reason ?? state.State}";
+                    var note = state.Reason is { } reason ? $"job {JobId} waits in the queue: {reason}" : $"job {JobId} waits in the queue";
                     if (note != lastNote)
                     {
                         Note(note);
