@@ -192,7 +192,8 @@ internal sealed class Sandbox : IDisposable
     private static bool IsWithin(string path, string folder) =>
         path == folder || path.StartsWith(folder + "/", StringComparison.Ordinal);
 
-    private static string? Which(string program, string? searchPath) =>
+    /// <summary>Where <paramref name="program"/> is on <paramref name="searchPath"/> (null: /usr/bin and /bin), or null.</summary>
+    internal static string? Which(string program, string? searchPath) =>
         (searchPath ?? "/usr/bin:/bin").Split(':', StringSplitOptions.RemoveEmptyEntries)
             .Select(d => Path.Combine(d, program)).FirstOrDefault(File.Exists);
 }

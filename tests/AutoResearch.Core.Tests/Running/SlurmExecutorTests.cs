@@ -42,7 +42,6 @@ public sealed class SlurmExecutorTests
         Assert.Contains("score: 1.5", lines);
         Assert.Single(result.Output.Curve);
         Assert.Equal("COMPLETED", SlurmCluster.State(id!));
-        Assert.False(File.Exists(Path.Combine(runDir, "run.jobid")));
     }
 
     [SlurmFact]

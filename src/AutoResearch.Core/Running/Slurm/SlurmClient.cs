@@ -14,9 +14,7 @@ internal sealed class SlurmClient
     public static SlurmClient Default { get; } = new();
 
     /// <summary>True when <c>sbatch</c> is on PATH.</summary>
-    public static bool Installed =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Any(d => File.Exists(Path.Combine(d, "sbatch")));
+    public static bool Installed => Sandbox.Which("sbatch", Environment.GetEnvironmentVariable("PATH")) is not null;
 
     /// <summary>
     /// Submits <paramref name="script"/> held (<c>sbatch --hold</c>): it cannot start before <see cref="ReleaseAsync"/>, so its

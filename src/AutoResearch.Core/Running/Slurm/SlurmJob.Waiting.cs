@@ -206,7 +206,6 @@ internal sealed partial class SlurmJob
         }
 
         _ended = true;
-        File.Delete(JobFile(_launch.LogPath));
         _launch.OnEnded?.Invoke(_jobId);
     }
 

@@ -40,9 +40,6 @@ internal sealed partial class SlurmJob : IRunningCommand
     /// <summary>The id of the job now submitted for this run (a retry gets a new one).</summary>
     public string JobId => _jobId ?? throw new InvalidOperationException("not submitted");
 
-    /// <summary>The file beside a log that holds its job's id while the job may run.</summary>
-    public static string JobFile(string logPath) => Path.ChangeExtension(logPath, ".jobid");
-
     /// <summary>
     /// The name of every job of experiment <paramref name="experiment"/> in the workspace at <paramref name="root"/>: the
     /// configured prefix, the workspace (a hash of its path, so two workspaces never share names) and the experiment's id.
@@ -205,7 +202,6 @@ internal sealed partial class SlurmJob : IRunningCommand
         (_jobId, _ended) = (id, false);
         try
         {
-            await File.WriteAllTextAsync(JobFile(_launch.LogPath), id, CancellationToken.None).ConfigureAwait(false);
             if (_launch.OnSubmitted is { } submitted)
             {
                 await submitted(id, cancellationToken).ConfigureAwait(false);
