@@ -26,6 +26,7 @@ internal static class Entry
         ["worker"] = typeof(WorkerCommand),
         ["swarm"] = typeof(SimulateCommand),
         ["simulate"] = typeof(SimulateCommand),
+        ["scaling"] = typeof(ScalingCommand),
     };
 
     /// <summary>The tool's version (the package's informational version, without the source revision).</summary>
@@ -61,8 +62,13 @@ internal static class Entry
             config.AddCommand<DashboardCommand>("dashboard").WithDescription("Serve the web dashboard of a workspace (live while a run goes on).");
             config.AddCommand<CoordinatorCommand>("coordinator").WithDescription("Serve a project to a swarm of workers (AutoResearch at Home).");
             config.AddCommand<WorkerCommand>("worker").WithDescription("Join a swarm: explore, claim wins, verify others' claims.");
-            config.AddBranch("swarm", swarm => swarm.AddCommand<SimulateCommand>("simulate")
-                .WithDescription("Simulate a swarm with adversaries against the real coordinator on loopback."));
+            config.AddBranch("swarm", swarm =>
+            {
+                swarm.AddCommand<SimulateCommand>("simulate")
+                    .WithDescription("Simulate a swarm with adversaries against the real coordinator on loopback.");
+                swarm.AddCommand<ScalingCommand>("scaling")
+                    .WithDescription("Simulate the swarm at several worker counts: time to target, speed-up over one worker, a plot.");
+            });
         });
 
         var output = console ?? AnsiConsole.Console;

@@ -38,6 +38,59 @@ internal sealed class ChainTrees(ScratchRepository scratch, string baseCommit, S
         return effect;
     }
 
+    /// <summary>
+    /// Merges <paramref name="patches"/> on head <paramref name="headSeq"/>: in order, each that applies to the head alone (read
+    /// as claims are, mostly without git) and touches no lines an earlier chosen one touches (by its hunk ranges, context
+    /// included), until <paramref name="most"/> are chosen; then git applies the
+    /// chosen ones together (one process group). When git refuses them together, they are applied one at a time, each on the
+    /// tree the ones before it made, and any git refuses is left out. Returns the indexes of those merged and the one patch
+    /// (zero context) that makes all of them on the head; null when fewer than two go together.
+    /// </summary>
+    public async Task<(IReadOnlyList<int> Applied, string Patch)?> CombineAsync(
+        long headSeq, IReadOnlyList<string> patches, int most, CancellationToken cancellationToken)
+    {
+        var head = await TreeAsync(headSeq, cancellationToken).ConfigureAwait(false);
+        var chosen = new List<int>();
+        var touched = new List<(string Path, int From, int To)>();
+        for (var i = 0; i < patches.Count && chosen.Count < most; i++)
+        {
+            var ranges = PatchRanges.Of(patches[i]);
+            if (ranges.Count > 0 && !ranges.Any(r => touched.Any(t => t.Path == r.Path && r.From <= t.To && t.From <= r.To))
+                && await ReadAsync(headSeq, patches[i], cancellationToken).ConfigureAwait(false) is { Applies: true, Entries.Count: > 0 })
+            {
+                chosen.Add(i);
+                touched.AddRange(ranges);
+            }
+        }
+
+        if (chosen.Count < 2)
+        {
+            return null;
+        }
+
+        var together = await scratch.ApplyAsync(head, string.Concat(chosen.Select(i => patches[i].EndsWith('\n') ? patches[i] : patches[i] + "\n")), cancellationToken)
+            .ConfigureAwait(false);
+        var tree = together is { Applies: true, Entries.Count: > 0 } ? together.Tree : null;
+        if (tree is null)
+        {
+            var applied = new List<int>();
+            tree = head;
+            foreach (var i in chosen)
+            {
+                var effect = await scratch.ApplyAsync(tree, patches[i], cancellationToken).ConfigureAwait(false);
+                if (effect is { Applies: true, Entries.Count: > 0 })
+                {
+                    tree = effect.Tree;
+                    applied.Add(i);
+                }
+            }
+
+            chosen = applied;
+        }
+
+        return chosen.Count < 2 ? null : (chosen, await scratch.DiffAsync(head, tree, cancellationToken).ConfigureAwait(false));
+    }
+
     /// <summary>The tree (or, for head 0, the base commit) of head <paramref name="seq"/>.</summary>
     /// <exception cref="SwarmException">A chain patch does not apply: the database is not this project's chain.</exception>
     public async Task<string> TreeAsync(long seq, CancellationToken cancellationToken)

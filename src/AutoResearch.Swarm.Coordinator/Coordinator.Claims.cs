@@ -35,6 +35,7 @@ internal sealed partial class Coordinator
                 throw new Refusal(409, "lease already reported", $"lease #{lease.Id} was already reported ({lease.State}); ask for a new lease");
             }
 
+            await CheckCooldownAsync(s, caller, now, cancellationToken).ConfigureAwait(false);
             var pending = await s.ScalarAsync<long>("SELECT COUNT(*) FROM claims WHERE worker = @k AND status = 'pending'",
                 cancellationToken, ("@k", caller.Key)).ConfigureAwait(false);
             if (pending >= Quota(caller.Trust, caller.Trusted))
@@ -54,6 +55,7 @@ internal sealed partial class Coordinator
                 reason = string.Join("; ", problems);
                 await s.ExecAsync("UPDATE workers SET trust = 0, caught = caught + 1, rejected = rejected + 1 WHERE key = @k",
                     cancellationToken, ("@k", caller.Key)).ConfigureAwait(false);
+                await PenalizeAsync(s, caller.Key, now, cancellationToken).ConfigureAwait(false);
             }
             else
             {
@@ -90,7 +92,7 @@ internal sealed partial class Coordinator
                 // slot is busy and there is nothing to promote: then the head row is left alone. When another transaction holds
                 // it (a decision, another promotion), this claim does not queue behind it: the next promotion (the next claim or
                 // report, or the coordinator's periodic one) takes it from the queue.
-                if (await BusySlotsAsync(s, cancellationToken).ConfigureAwait(false) < VerificationSlots
+                if (await BusySlotsAsync(s, cancellationToken).ConfigureAwait(false) < await SlotsAsync(s, now, cancellationToken).ConfigureAwait(false)
                     && await TryLockHeadAsync(s, cancellationToken).ConfigureAwait(false) is { } head)
                 {
                     await PromoteAsync(s, head, now, cancellationToken).ConfigureAwait(false);
@@ -141,6 +143,13 @@ internal sealed partial class Coordinator
         var round = await s.ScalarAsync<long>(
             "UPDATE claims SET round = round + 1, round_seq = @head, round_seed = @seed WHERE id = @c RETURNING round",
             cancellationToken, ("@head", headSeq), ("@seed", seed), ("@c", claim)).ConfigureAwait(false);
+        if (jobs == 1 && Project.Verifiers > 1)
+        {
+            // A round of one (see ReplicasAsync): only one of the owner's trusted machines may take it.
+            await AddJobAsync(s, claim, round, headSeq, seed, claimer, owner, TrustedAnchor, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         for (var i = 0; i < jobs; i++)
         {
             // The first job of a round is the anchor: only a trusted or vouched-for key may take it.
@@ -150,13 +159,18 @@ internal sealed partial class Coordinator
 
     private async Task AddJobAsync(
         Session s, long claim, long round, long headSeq, long seed, string claimer, string owner, bool anchor, CancellationToken cancellationToken) =>
-        await s.ExecAsync(
+        await AddJobAsync(s, claim, round, headSeq, seed, claimer, owner,
+            anchor && (Anchored || await NeedsRecordAsync(s, claimer, owner, cancellationToken).ConfigureAwait(false)) ? 1 : 0, cancellationToken).ConfigureAwait(false);
+
+    /// <param name="anchor">0: any key may take the job; 1: an established one; <see cref="TrustedAnchor"/>: a trusted one.</param>
+    private static Task AddJobAsync(
+        Session s, long claim, long round, long headSeq, long seed, string claimer, string owner, int anchor, CancellationToken cancellationToken) =>
+        s.ExecAsync(
             """
             INSERT INTO jobs (claim_id, round, head_seq, seed, claimer, claimer_owner, anchor, state)
             VALUES (@c, @r, @head, @seed, @k, @o, @a, 'open')
             """,
-            cancellationToken, ("@c", claim), ("@r", round), ("@head", headSeq), ("@seed", seed), ("@k", claimer), ("@o", owner),
-            ("@a", anchor && (Anchored || await NeedsRecordAsync(s, claimer, owner, cancellationToken).ConfigureAwait(false)))).ConfigureAwait(false);
+            cancellationToken, ("@c", claim), ("@r", round), ("@head", headSeq), ("@seed", seed), ("@k", claimer), ("@o", owner), ("@a", anchor));
 
     private static ClaimReply ReadReply(System.Data.Common.DbDataReader r) =>
         new(r.Long("id"), Enum.Parse<ClaimStatus>(r.Text("status"), ignoreCase: true), r.NullableText("reason"));

@@ -24,11 +24,20 @@ internal sealed partial class Coordinator
                 return new LeaseReply(null, RetryAfterMs);
             }
 
+            // Seen now: the workers page, the verification slots and adaptive replication count the keys asking for work lately.
+            await s.ExecAsync("UPDATE workers SET last_seen_ms = @now WHERE key = @k", cancellationToken, ("@now", now), ("@k", caller.Key)).ConfigureAwait(false);
             var head = await HeadAsync(s, lockRow: false, cancellationToken).ConfigureAwait(false);
-            if (request.Verify && await TakeJobAsync(s, caller, head, now, expires, cancellationToken).ConfigureAwait(false) is { } lease)
+            // Verification first, within the worker's budget: beyond it, it explores and the claims wait their turn. The owner's
+            // trusted machines are exempt: rounds of one (adaptive replication) wait for them.
+            var mix = _mixes.GetOrAdd(caller.Key, _ => new LeaseMix());
+            if (request.Verify && (caller.Trusted || _options.VerificationBudget >= 1 || mix.VerifyShare < _options.VerificationBudget)
+                && await TakeJobAsync(s, caller, head, now, expires, cancellationToken).ConfigureAwait(false) is { } lease)
             {
+                mix.Add(verify: true);
                 return new LeaseReply(lease, 0);
             }
+
+            mix.Add(verify: false);
 
             var seed = head.Seed;
             var id = await s.ScalarAsync<long>(
@@ -48,9 +57,10 @@ internal sealed partial class Coordinator
         var job = await s.SingleAsync(
             $"""
             SELECT j.id, j.claim_id, j.round, j.seed, j.lease_id, j.head_seq FROM jobs j
-            WHERE j.state IN ('open', 'leased') AND (j.state = 'open' OR j.expires_ms < @now) AND (j.anchor = 0 OR @est = 1)
+            WHERE j.state IN ('open', 'leased') AND (j.state = 'open' OR j.expires_ms < @now) AND (j.anchor = 0 OR (j.anchor = 1 AND @est = 1) OR @trusted = 1)
               AND j.claimer <> @k AND j.claimer_owner <> @o
               AND NOT EXISTS (SELECT 1 FROM jobs x WHERE x.claim_id = j.claim_id AND x.round = j.round AND x.owner = @o AND x.id <> j.id)
+              AND NOT EXISTS (SELECT 1 FROM claims m WHERE m.bundled_in = j.claim_id AND m.status = 'pending' AND (m.worker = @k OR m.owner = @o))
             ORDER BY j.anchor DESC, j.id LIMIT 1 {skip}
             """,
             r => new
@@ -62,7 +72,7 @@ internal sealed partial class Coordinator
                 Lease = r.NullableLong("lease_id"),
                 HeadSeq = r.Long("head_seq")
             },
-            cancellationToken, ("@now", now), ("@est", caller.Established), ("@k", caller.Key), ("@o", caller.Owner)).ConfigureAwait(false);
+            cancellationToken, ("@now", now), ("@est", caller.Established), ("@trusted", caller.Trusted), ("@k", caller.Key), ("@o", caller.Owner)).ConfigureAwait(false);
         if (job is null)
         {
             return null;
@@ -71,13 +81,21 @@ internal sealed partial class Coordinator
         // Lock the claim, then look again: two keys of one owner leasing two jobs of one claim at once must not both win.
         // SKIP LOCKED: a report being decided holds the claim and then voids its jobs, this one included; waiting here (job
         // held, claim wanted) against it (claim held, job wanted) would be a deadlock that PostgreSQL breaks only after a second.
-        var patch = await s.ScalarAsync<string>($"SELECT patch FROM claims WHERE id = @c AND status = 'pending' {(s.IsPostgres ? "FOR UPDATE SKIP LOCKED" : "")}",
+        // A merged round verifies its combined patch (see TryBundleAsync).
+        var patch = await s.ScalarAsync<string>($"SELECT COALESCE(round_patch, patch) FROM claims WHERE id = @c AND status = 'pending' {(s.IsPostgres ? "FOR UPDATE SKIP LOCKED" : "")}",
             cancellationToken, ("@c", job.Claim)).ConfigureAwait(false);
         var sameOwner = await s.ScalarAsync<long>(
             "SELECT COUNT(*) FROM jobs WHERE claim_id = @c AND round = @r AND owner = @o AND id <> @j",
             cancellationToken, ("@c", job.Claim), ("@r", job.Round), ("@o", caller.Owner), ("@j", job.Id)).ConfigureAwait(false);
         if (patch is null || sameOwner > 0)
         {
+            if (patch is null && await s.ScalarAsync<long>("SELECT COUNT(*) FROM claims WHERE id = @c AND status <> 'pending'",
+                    cancellationToken, ("@c", job.Claim)).ConfigureAwait(false) > 0)
+            {
+                // A job left open on a decided claim would come first for every verifier and block the queue: void it.
+                await s.ExecAsync("UPDATE jobs SET state = 'void' WHERE id = @j", cancellationToken, ("@j", job.Id)).ConfigureAwait(false);
+            }
+
             return null;
         }
 
@@ -98,11 +116,18 @@ internal sealed partial class Coordinator
             cancellationToken, ("@k", caller.Key), ("@o", caller.Owner), ("@l", id), ("@exp", expires), ("@j", job.Id)).ConfigureAwait(false);
         // What this key is sent to verify, it may never claim: recorded by effect, so a new text of the same change is caught too,
         // and by signature, so is the same edit claimed on a newer head (where a rebased claim's effect differs).
+        // A merged round shows every member's change: all of them are exposed.
         await s.ExecAsync(
-            "INSERT INTO exposed (worker, effect) SELECT @k, effect FROM claims WHERE id = @c AND effect IS NOT NULL ON CONFLICT DO NOTHING",
+            "INSERT INTO exposed (worker, effect) SELECT @k, effect FROM claims WHERE (id = @c OR bundled_in = @c) AND effect IS NOT NULL ON CONFLICT DO NOTHING",
             cancellationToken, ("@k", caller.Key), ("@c", job.Claim)).ConfigureAwait(false);
         await s.ExecAsync(
-            "INSERT INTO exposed (worker, effect) SELECT @k, signature FROM claims WHERE id = @c AND signature IS NOT NULL ON CONFLICT DO NOTHING",
+            "INSERT INTO exposed (worker, effect) SELECT @k, signature FROM claims WHERE (id = @c OR bundled_in = @c) AND signature IS NOT NULL ON CONFLICT DO NOTHING",
+            cancellationToken, ("@k", caller.Key), ("@c", job.Claim)).ConfigureAwait(false);
+        await s.ExecAsync(
+            "INSERT INTO exposed (worker, effect) SELECT @k, round_effect FROM claims WHERE id = @c AND round_effect IS NOT NULL ON CONFLICT DO NOTHING",
+            cancellationToken, ("@k", caller.Key), ("@c", job.Claim)).ConfigureAwait(false);
+        await s.ExecAsync(
+            "INSERT INTO exposed (worker, effect) SELECT @k, round_signature FROM claims WHERE id = @c AND round_signature IS NOT NULL ON CONFLICT DO NOTHING",
             cancellationToken, ("@k", caller.Key), ("@c", job.Claim)).ConfigureAwait(false);
         // A reproduction round runs on the claim's own parent, which may be behind the head.
         var headId = job.HeadSeq == head.Sequence ? head.HeadId

@@ -87,9 +87,14 @@ internal sealed partial class Coordinator
         }, cancellationToken);
     }
 
+    /// <param name="RoundPatch">The combined patch when this claim leads a merged round (see <see cref="TryBundleAsync"/>).</param>
     private sealed record ClaimRow(
         long Id, string Worker, string Owner, long ParentSeq, long Seed, string Patch, double ParentMetric, double ClaimedMetric, string Description,
-        string Status, long RoundSeq, long RoundSeed);
+        string Status, long RoundSeq, long RoundSeed, string? RoundPatch = null)
+    {
+        /// <summary>What the round verifies and the chain takes: the merged patch, or the claim's own.</summary>
+        public string Verified => RoundPatch ?? Patch;
+    }
 
     private sealed record ReportRow(long Id, string Worker, bool Trusted, bool Established, bool Applies, double? Parent, double? Candidate, double? HoldoutParent, double? HoldoutCandidate)
     {
@@ -109,9 +114,9 @@ internal sealed partial class Coordinator
     private async Task DecideAsync(Session s, HeadState head, long claimId, long round, long now, CancellationToken cancellationToken)
     {
         var claim = (await s.SingleAsync(
-            "SELECT id, worker, owner, parent_seq, seed, patch, parent_metric, claimed_metric, description, status, round_seq, round_seed FROM claims WHERE id = @c",
+            "SELECT id, worker, owner, parent_seq, seed, patch, parent_metric, claimed_metric, description, status, round_seq, round_seed, round_patch FROM claims WHERE id = @c",
             r => new ClaimRow(r.Long("id"), r.Text("worker"), r.Text("owner"), r.Long("parent_seq"), r.Long("seed"), r.Text("patch"), r.Double("parent_metric"),
-                r.Double("claimed_metric"), r.Text("description"), r.Text("status"), r.Long("round_seq"), r.Long("round_seed")),
+                r.Double("claimed_metric"), r.Text("description"), r.Text("status"), r.Long("round_seq"), r.Long("round_seed"), r.NullableText("round_patch")),
             cancellationToken, ("@c", claimId)).ConfigureAwait(false))!;
         // Round 1 reproduces the claim on its own parent at its own seed; later rounds verify it rebased onto the head.
         var reproduction = claim.RoundSeq == claim.ParentSeq && claim.RoundSeed == claim.Seed;
@@ -128,6 +133,12 @@ internal sealed partial class Coordinator
         var jobs = await s.ScalarAsync<long>("SELECT COUNT(*) FROM jobs WHERE claim_id = @c AND round = @r", cancellationToken, ("@c", claimId), ("@r", round))
             .ConfigureAwait(false);
         var canAdd = jobs < Project.Verifiers + ExtraJobs;
+        // A round of fewer than k jobs (adaptive replication) settles only a clean win; any doubt is settled by the full k.
+        if (jobs < Project.Verifiers && !await CleanWinAsync(s, claim, reproduction, reports, cancellationToken).ConfigureAwait(false))
+        {
+            await AddJobAsync(s, claimId, round, claim.RoundSeq, claim.RoundSeed, claim.Worker, claim.Owner, anchor: true, cancellationToken).ConfigureAwait(false);
+            return;
+        }
 
         int applyWeight = reports.Where(r => r.Applies).Sum(r => r.Weight), staleWeight = reports.Where(r => !r.Applies).Sum(r => r.Weight);
         if (staleWeight >= applyWeight)
@@ -139,7 +150,7 @@ internal sealed partial class Coordinator
             }
 
             await MarkAsync(s, reports, r => !r.Applies, cancellationToken).ConfigureAwait(false);
-            await CloseAsync(s, claim, ClaimStatus.Stale, $"does not apply to head {head.Sequence} (said {staleWeight} of {staleWeight + applyWeight} votes)",
+            await EndAsync(s, claim, ClaimStatus.Stale, $"does not apply to head {head.Sequence} (said {staleWeight} of {staleWeight + applyWeight} votes)",
                 now, cancellationToken).ConfigureAwait(false);
             return;
         }
@@ -149,7 +160,7 @@ internal sealed partial class Coordinator
         var majority = voting.Where(o => Agree(anchor, o)).ToList();
         // A majority needs an established member: keys that only ever agree with each other (Sybils running one
         // lazy script) cannot outvote the round's anchor.
-        var anchored = Anchored || await s.ScalarAsync<long>("SELECT COUNT(*) FROM jobs WHERE claim_id = @c AND round = @r AND anchor = 1",
+        var anchored = Anchored || await s.ScalarAsync<long>("SELECT COUNT(*) FROM jobs WHERE claim_id = @c AND round = @r AND anchor >= 1",
             cancellationToken, ("@c", claimId), ("@r", round)).ConfigureAwait(false) > 0;
         if (2 * majority.Sum(r => r.Weight) <= applyWeight || (anchored && !majority.Any(r => r.Established)))
         {
@@ -159,14 +170,14 @@ internal sealed partial class Coordinator
                 return;
             }
 
-            await CloseAsync(s, claim, ClaimStatus.Rejected, "verifiers disagree and no majority formed", now, cancellationToken).ConfigureAwait(false);
+            await EndAsync(s, claim, ClaimStatus.Rejected, "verifiers disagree and no majority formed", now, cancellationToken).ConfigureAwait(false);
             return;
         }
 
         await MarkAsync(s, reports, r => r.Applies && Agree(anchor, r), cancellationToken).ConfigureAwait(false);
         if (anchor.Crashed)
         {
-            await CloseAsync(s, claim, ClaimStatus.Rejected, "the candidate or its parent crashed on the verifiers", now, cancellationToken).ConfigureAwait(false);
+            await EndAsync(s, claim, ClaimStatus.Rejected, "the candidate or its parent crashed on the verifiers", now, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -177,7 +188,8 @@ internal sealed partial class Coordinator
         if (reproduction && (Math.Abs(candidate - claim.ClaimedMetric) > Project.Tolerance || Math.Abs(parent - claim.ParentMetric) > Project.Tolerance))
         {
             await s.ExecAsync("UPDATE workers SET trust = 0, caught = caught + 1 WHERE key = @k", cancellationToken, ("@k", claim.Worker)).ConfigureAwait(false);
-            await CloseAsync(s, claim, ClaimStatus.False, string.Create(inv,
+            await PenalizeAsync(s, claim.Worker, now, cancellationToken).ConfigureAwait(false);
+            await EndAsync(s, claim, ClaimStatus.False, string.Create(inv,
                 $"claimed {claim.ClaimedMetric:0.######} (parent {claim.ParentMetric:0.######}) at seed {claim.Seed}; verifiers measured {candidate:0.######} (parent {parent:0.######})"),
                 now, cancellationToken).ConfigureAwait(false);
             return;
@@ -186,7 +198,7 @@ internal sealed partial class Coordinator
         var objective = Project.Spec.Objective;
         var sigma = Project.Sigma ?? await MeasuredSigmaAsync(s, cancellationToken).ConfigureAwait(false) ?? 0;
         var values = majority.SelectMany(r => Enumerable.Repeat(parent + (r.Candidate!.Value - r.Parent!.Value), r.Weight)).ToList();
-        var verdict = AcceptanceRule.Decide(Project.Spec.Acceptance, objective, sigma, parent, values, AcceptanceRule.IsNetDeletion(claim.Patch));
+        var verdict = AcceptanceRule.Decide(Project.Spec.Acceptance, objective, sigma, parent, values, AcceptanceRule.IsNetDeletion(claim.Verified));
         if (verdict.Outcome == VerdictOutcome.Confirm && canAdd)
         {
             await AddJobAsync(s, claimId, round, claim.RoundSeq, claim.RoundSeed, claim.Worker, claim.Owner, anchor: true, cancellationToken).ConfigureAwait(false);
@@ -197,9 +209,9 @@ internal sealed partial class Coordinator
         if (verdict.Outcome == VerdictOutcome.Keep && holdout.Count > 0)
         {
             var gain = objective.Improvement(holdout.Average(r => r.HoldoutCandidate!.Value), holdout.Average(r => r.HoldoutParent!.Value));
-            if (gain <= 0 && !AcceptanceRule.IsNetDeletion(claim.Patch))
+            if (gain <= 0 && !AcceptanceRule.IsNetDeletion(claim.Verified))
             {
-                await CloseAsync(s, claim, ClaimStatus.Rejected, string.Create(inv, $"{verdict.Reason}, but no better on the holdout ({gain:+0.######;-0.######;0})"),
+                await EndAsync(s, claim, ClaimStatus.Rejected, string.Create(inv, $"{verdict.Reason}, but no better on the holdout ({gain:+0.######;-0.######;0})"),
                     now, cancellationToken).ConfigureAwait(false);
                 return;
             }
@@ -207,7 +219,7 @@ internal sealed partial class Coordinator
 
         if (verdict.Outcome != VerdictOutcome.Keep)
         {
-            await CloseAsync(s, claim, ClaimStatus.Rejected, verdict.Reason, now, cancellationToken).ConfigureAwait(false);
+            await EndAsync(s, claim, ClaimStatus.Rejected, verdict.Reason, now, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -246,6 +258,10 @@ internal sealed partial class Coordinator
         }
     }
 
+    /// <summary>Ends a round without a link: a merged round is dissolved (its claims verified alone next), any other claim closed.</summary>
+    private static Task EndAsync(Session s, ClaimRow claim, ClaimStatus status, string reason, long now, CancellationToken cancellationToken) =>
+        claim.RoundPatch is not null ? DissolveAsync(s, claim.Id, cancellationToken) : CloseAsync(s, claim, status, reason, now, cancellationToken);
+
     private static async Task CloseAsync(Session s, ClaimRow claim, ClaimStatus status, string reason, long now, CancellationToken cancellationToken)
     {
         await s.ExecAsync("UPDATE claims SET status = @st, reason = @r, decided_ms = @now WHERE id = @c",
@@ -265,21 +281,25 @@ internal sealed partial class Coordinator
     /// </summary>
     private async Task AcceptAsync(Session s, HeadState head, ClaimRow claim, double metric, double margin, string reason, long now, CancellationToken cancellationToken)
     {
-        var next = new HeadState(head.Sequence + 1, HeadIds.Next(head.HeadId, claim.Patch), metric, NewSeed());
+        var next = new HeadState(head.Sequence + 1, HeadIds.Next(head.HeadId, claim.Verified), metric, NewSeed());
+        var merged = claim.RoundPatch is null ? 0
+            : await s.ScalarAsync<long>("SELECT COUNT(*) FROM claims WHERE bundled_in = @c AND status = 'pending'", cancellationToken, ("@c", claim.Id)).ConfigureAwait(false);
+        var description = merged == 0 ? claim.Description : $"{claim.Description} (+{merged} merged)";
         var (sequence, headId) = (next.Sequence, next.HeadId);
         await s.ExecAsync(
             """
             INSERT INTO chain (seq, head_id, claim_id, worker, patch, metric, improvement, description, at_ms)
             VALUES (@seq, @id, @c, @k, @patch, @m, @imp, @desc, @now)
             """,
-            cancellationToken, ("@seq", sequence), ("@id", headId), ("@c", claim.Id), ("@k", claim.Worker), ("@patch", claim.Patch), ("@m", metric),
-            ("@imp", margin), ("@desc", claim.Description), ("@now", now)).ConfigureAwait(false);
+            cancellationToken, ("@seq", sequence), ("@id", headId), ("@c", claim.Id), ("@k", claim.Worker), ("@patch", claim.Verified), ("@m", metric),
+            ("@imp", margin), ("@desc", description), ("@now", now)).ConfigureAwait(false);
         await s.ExecAsync("UPDATE state SET head_seq = @seq, head_id = @id, head_metric = @m, head_seed = @seed WHERE id = 1",
             cancellationToken, ("@seq", sequence), ("@id", headId), ("@m", metric), ("@seed", next.Seed)).ConfigureAwait(false);
         await CloseAsync(s, claim, ClaimStatus.Accepted, reason, now, cancellationToken).ConfigureAwait(false);
         await s.ExecAsync(
             "UPDATE workers SET improvement_credit = improvement_credit + @imp, accepted = accepted + 1, trust = trust + 1 WHERE key = @k",
-            cancellationToken, ("@imp", margin), ("@k", claim.Worker)).ConfigureAwait(false);
+            cancellationToken, ("@imp", await LeadShareAsync(s, claim.Id, margin, cancellationToken).ConfigureAwait(false)), ("@k", claim.Worker)).ConfigureAwait(false);
+        await AcceptMembersAsync(s, claim.Id, sequence, margin, now, cancellationToken).ConfigureAwait(false);
 
         // Claims still reproducing on their own parent keep going; those verifying on the old head go back to the queue.
         await s.ExecAsync(
@@ -288,6 +308,10 @@ internal sealed partial class Coordinator
               AND claim_id IN (SELECT id FROM claims WHERE status = 'pending' AND waiting = 0 AND reproduced = 1)
             """, cancellationToken).ConfigureAwait(false);
         await s.ExecAsync("UPDATE claims SET waiting = 1 WHERE status = 'pending' AND reproduced = 1", cancellationToken).ConfigureAwait(false);
+        // Merged rounds on the old head are over too: their claims are merged afresh on the new head.
+        await s.ExecAsync("UPDATE claims SET bundled_in = NULL WHERE status = 'pending' AND bundled_in IS NOT NULL", cancellationToken).ConfigureAwait(false);
+        await s.ExecAsync("UPDATE claims SET round_patch = NULL, round_effect = NULL, round_signature = NULL WHERE status = 'pending' AND round_patch IS NOT NULL",
+            cancellationToken).ConfigureAwait(false);
 
         // Waiting claims whose parent is now more than MaxRebases heads behind will not get their turn: stale.
         var stale = await s.QueryAsync(
@@ -314,11 +338,33 @@ internal sealed partial class Coordinator
     private const int StaleChunk = 200;
 
     /// <summary>
-    /// At most this many claims are being verified at once. A thousand workers claim far more than a linear chain can take, and
-    /// every round on a head that then moves is wasted: the queue verifies the most promising claims first (keys with trust
-    /// before new or reset ones, then by margin: claimed until reproduced, verified after) and the rest wait or go stale.
+    /// At least this many claims may be verified at once; more in a bigger swarm (<see cref="SlotsAsync"/>). A thousand workers
+    /// claim far more than the chain can take, and every round on a head that then moves is wasted: the queue verifies the most
+    /// promising claims first (keys with trust before new or reset ones, then by margin: claimed until reproduced, verified
+    /// after) and the rest wait or go stale.
     /// </summary>
     public const int VerificationSlots = 8;
+
+    private (long At, int Slots) _slots;
+
+    /// <summary>
+    /// The claims that may be verified at once: one per worker the verification budget of the workers seen lately gives
+    /// (a round of k jobs is done by k of them, but many rounds wait on their verifiers or on a trusted one), at least <see cref="VerificationSlots"/>. Counted at most once every 5 s.
+    /// </summary>
+    private async Task<int> SlotsAsync(Session s, long now, CancellationToken cancellationToken)
+    {
+        var known = _slots;
+        if (known.Slots > 0 && now - known.At < 5000)
+        {
+            return known.Slots;
+        }
+
+        var active = await s.ScalarAsync<long>("SELECT COUNT(*) FROM workers WHERE last_seen_ms > @since", cancellationToken,
+            ("@since", now - (long)LeaseDuration.TotalMilliseconds)).ConfigureAwait(false);
+        var slots = Math.Max(VerificationSlots, (int)Math.Ceiling(active * _options.VerificationBudget));
+        _slots = (now, slots);
+        return slots;
+    }
 
     /// <summary>The most verification slots the claims of one owner hold at once.</summary>
     public const int SlotsPerOwner = 2;
@@ -334,14 +380,15 @@ internal sealed partial class Coordinator
     private async Task PromoteAsync(Session s, HeadState head, long now, CancellationToken cancellationToken)
     {
         var busy = await BusySlotsAsync(s, cancellationToken).ConfigureAwait(false);
-        if (busy >= VerificationSlots)
+        var slots = await SlotsAsync(s, now, cancellationToken).ConfigureAwait(false);
+        if (busy >= slots)
         {
             return;
         }
 
         // One owner holds at most SlotsPerOwner of the slots: a fast machine's own claims must not take every slot, least of
         // all a trusted one's, whose claims need an anchor from some other established key that only its verifying can make.
-        var active = (await s.QueryAsync("SELECT owner, COUNT(*) AS n FROM claims WHERE status = 'pending' AND waiting = 0 GROUP BY owner",
+        var active = (await s.QueryAsync("SELECT owner, COUNT(*) AS n FROM claims WHERE status = 'pending' AND waiting = 0 AND bundled_in IS NULL GROUP BY owner",
             r => (Owner: r.Text("owner"), Count: r.Long("n")), cancellationToken).ConfigureAwait(false))
             .ToDictionary(a => a.Owner, a => a.Count, StringComparer.Ordinal);
         var queue = await s.QueryAsync(
@@ -352,11 +399,21 @@ internal sealed partial class Coordinator
             r => (Id: r.Long("id"), Worker: r.Text("worker"), Owner: r.Text("owner"), Parent: r.Long("parent_seq"), Seed: r.Long("seed"), Reproduced: r.Flag("reproduced")),
             cancellationToken, ("@n", QueueLookahead)).ConfigureAwait(false);
         var best = new List<(long Id, string Worker, string Owner, long Parent, long Seed, bool Reproduced)>();
+        // Wins still being reproduced on an older head will want a rebase too: a reproduced claim waits a little for them, so
+        // that they are merged into one round rather than verified one by one (see TryBundleAsync).
+        var gathering = await s.ScalarAsync<long>(
+            "SELECT COUNT(*) FROM claims WHERE status = 'pending' AND waiting = 0 AND reproduced = 0 AND round_seq < @head",
+            cancellationToken, ("@head", head.Sequence)).ConfigureAwait(false) > 0;
         foreach (var claim in queue)
         {
-            if (best.Count >= VerificationSlots - busy)
+            if (best.Count >= slots - busy)
             {
                 break;
+            }
+
+            if (claim.Reproduced && gathering && await WaitedAsync(s, claim.Id, now, cancellationToken).ConfigureAwait(false) < MergeWait)
+            {
+                continue;
             }
 
             if (active.GetValueOrDefault(claim.Owner) < SlotsPerOwner)
@@ -368,6 +425,13 @@ internal sealed partial class Coordinator
 
         foreach (var claim in best)
         {
+            if (claim.Reproduced && await s.ScalarAsync<long>("SELECT COUNT(*) FROM claims WHERE id = @c AND bundled_in IS NOT NULL",
+                    cancellationToken, ("@c", claim.Id)).ConfigureAwait(false) > 0)
+            {
+                // Merged into a claim promoted just before it: it is verified in that round.
+                continue;
+            }
+
             if (claim.Reproduced)
             {
                 await RebaseAsync(s, claim.Id, claim.Worker, claim.Owner, head, now, cancellationToken).ConfigureAwait(false);
@@ -376,13 +440,23 @@ internal sealed partial class Coordinator
             {
                 // Round 1 reproduces the claim where it was made: its parent, its seed. Fabricated numbers cannot survive that.
                 await s.ExecAsync("UPDATE claims SET waiting = 0 WHERE id = @c", cancellationToken, ("@c", claim.Id)).ConfigureAwait(false);
-                await StartRoundAsync(s, claim.Id, claim.Worker, claim.Owner, claim.Parent, claim.Seed, Project.Verifiers, cancellationToken).ConfigureAwait(false);
+                await StartRoundAsync(s, claim.Id, claim.Worker, claim.Owner, claim.Parent, claim.Seed,
+                    await ReplicasAsync(s, claim.Worker, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
             }
         }
     }
 
+    /// <summary>Claims in a round of their own or leading a merged one (merged members ride in their lead's slot).</summary>
+    /// <summary>How long a reproduced claim waits for others still being reproduced before it is verified on the head alone.</summary>
+    private TimeSpan MergeWait => LeaseDuration / 10;
+
+    /// <summary>How long <paramref name="claim"/> has waited since its last verification report.</summary>
+    private static async Task<TimeSpan> WaitedAsync(Session s, long claim, long now, CancellationToken cancellationToken) =>
+        TimeSpan.FromMilliseconds(now - (await s.ScalarAsync<long?>("SELECT MAX(at_ms) FROM reports WHERE claim_id = @c", cancellationToken, ("@c", claim))
+            .ConfigureAwait(false) ?? now));
+
     private static Task<long> BusySlotsAsync(Session s, CancellationToken cancellationToken) =>
-        s.ScalarAsync<long>("SELECT COUNT(*) FROM claims WHERE status = 'pending' AND waiting = 0", cancellationToken);
+        s.ScalarAsync<long>("SELECT COUNT(*) FROM claims WHERE status = 'pending' AND waiting = 0 AND bundled_in IS NULL", cancellationToken);
 
     /// <summary>Voids a claim's open jobs and verifies it afresh on <paramref name="head"/> at its seed; stale after too many rebases.</summary>
     private async Task RebaseAsync(Session s, long claim, string worker, string owner, HeadState head, long now, CancellationToken cancellationToken)
@@ -400,6 +474,7 @@ internal sealed partial class Coordinator
             return;
         }
 
+        await TryBundleAsync(s, claim, head, cancellationToken).ConfigureAwait(false);
         await StartRoundAsync(s, claim, worker, owner, head.Sequence, head.Seed, Project.Verifiers, cancellationToken).ConfigureAwait(false);
     }
 }

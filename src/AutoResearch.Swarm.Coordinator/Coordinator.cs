@@ -16,6 +16,7 @@ internal sealed partial class Coordinator
     private readonly TimeProvider _time;
     private readonly HashSet<string> _trusted;
     private readonly ChainTrees _trees;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, LeaseMix> _mixes = new(StringComparer.Ordinal);
 
     public Coordinator(SwarmProject project, SwarmDatabase db, CoordinatorOptions options, TimeProvider time, ChainTrees trees)
     {

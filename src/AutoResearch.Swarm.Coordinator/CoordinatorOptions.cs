@@ -57,8 +57,31 @@ public sealed record CoordinatorOptions
     /// <summary>The most leases one key may hold at once. Default 64.</summary>
     public int MaxQuota { get; init; } = 64;
 
-    /// <summary>How many times a pending claim is rebased onto a new head before it is rejected as stale. Default 3.</summary>
-    public int MaxRebases { get; init; } = 3;
+    /// <summary>
+    /// How many times a pending claim is rebased onto a new head (and how many heads its parent may fall behind while it waits)
+    /// before it is rejected as stale. Default 8: a fast chain moves several heads while a claim waits, and a win that still
+    /// applies is merged with others (see the coordinator's merged rounds).
+    /// </summary>
+    public int MaxRebases { get; init; } = 8;
+
+    /// <summary>
+    /// The most share of leases (and so, roughly, of the swarm's runs) that go to verifying claims: beyond it, workers that ask
+    /// for work explore, and claims wait their turn in the queue, best first (those that wait too long go stale). Also sizes the
+    /// verification slots to the swarm. 0 to 1; default 0.2.
+    /// </summary>
+    public double VerificationBudget { get; init; } = 0.2;
+
+    /// <summary>
+    /// One claim in this many of a key with a record (which one trusted machine may reproduce alone) is still checked by all k
+    /// verifiers, at random. 1 checks every claim fully. Default 4.
+    /// </summary>
+    public int AuditOdds { get; init; } = 4;
+
+    /// <summary>
+    /// How long a key whose claim was caught false (or refused for breaking the boundaries) may not claim: this after the
+    /// first, doubling with each one after, at most a day. Its wins still go to the shared log. Default 1 minute.
+    /// </summary>
+    public TimeSpan ClaimCooldown { get; init; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
     /// Called after every request with its method, path and the time the coordinator spent on it, from the first byte it read
@@ -78,6 +101,16 @@ public sealed record CoordinatorOptions
         if (Port is < 0 or > 65535)
         {
             problems.Add($"--port {Port} is not a TCP port (0 to 65535)");
+        }
+
+        if (AuditOdds < 1)
+        {
+            problems.Add($"audit odds {AuditOdds} must be at least 1 (1 checks every claim by all k verifiers)");
+        }
+
+        if (VerificationBudget is <= 0 or > 1 || double.IsNaN(VerificationBudget))
+        {
+            problems.Add($"verification budget {VerificationBudget} must be above 0 and at most 1");
         }
 
         if (!System.Net.IPAddress.TryParse(Listen, out _))

@@ -7,10 +7,10 @@ namespace AutoResearch.Swarm.Simulator;
 /// <summary>The project the simulated swarm works on: a git repository with params.txt editable and prepare.txt read-only.</summary>
 internal static class SimulatedWorkspace
 {
-    public static async Task CreateAsync(string directory, double sigma, CancellationToken cancellationToken)
+    public static async Task CreateAsync(string directory, double sigma, string baseText, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(directory);
-        await File.WriteAllTextAsync(Path.Combine(directory, SyntheticObjective.File), SyntheticObjective.BaseText, cancellationToken).ConfigureAwait(false);
+        await File.WriteAllTextAsync(Path.Combine(directory, SyntheticObjective.File), baseText, cancellationToken).ConfigureAwait(false);
         await File.WriteAllTextAsync(Path.Combine(directory, "prepare.txt"), "the fixed half: data and scoring\n", cancellationToken).ConfigureAwait(false);
         await File.WriteAllTextAsync(Path.Combine(directory, "autoresearch.toml"), string.Create(CultureInfo.InvariantCulture, $"""
             [objective]

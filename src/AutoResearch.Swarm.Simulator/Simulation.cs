@@ -12,7 +12,7 @@ namespace AutoResearch.Swarm.Simulator;
 /// The real coordinator on loopback (real HTTP, real database) and N virtual workers in this process on the synthetic objective,
 /// with adversaries. Prints chain progress while it runs, then the adversary table, per-endpoint latency and the summary line.
 /// </summary>
-public sealed class Simulation(SimulationOptions options, TextWriter output)
+public sealed partial class Simulation(SimulationOptions options, TextWriter output)
 {
     private readonly CultureInfo _inv = CultureInfo.InvariantCulture;
 
@@ -37,7 +37,7 @@ public sealed class Simulation(SimulationOptions options, TextWriter output)
 
     private async Task<SimulationReport> RunInAsync(string directory, CancellationToken cancellationToken)
     {
-        await SimulatedWorkspace.CreateAsync(directory, options.Sigma, cancellationToken).ConfigureAwait(false);
+        await SimulatedWorkspace.CreateAsync(directory, options.Sigma, SyntheticObjective.BaseOfKnobs(options.Knobs), cancellationToken).ConfigureAwait(false);
         var database = options.Database ?? $"sqlite:{Path.Combine(directory, "swarm.db")}";
         await CoordinatorHost.ResetDatabaseAsync(database, cancellationToken).ConfigureAwait(false);
         var (counts, _) = SimulationOptions.ParseAdversaries(options.Adversaries);
@@ -64,7 +64,12 @@ public sealed class Simulation(SimulationOptions options, TextWriter output)
         using var recorder = new LatencyRecorder(handler);
         using var http = new HttpClient(recorder, disposeHandler: false) { BaseAddress = host.Address, Timeout = TimeSpan.FromSeconds(60) };
         var spec = host.Project.Spec;
-        var objective = new SyntheticObjective(options.Seed, options.Sigma);
+        var objective = new SyntheticObjective(options.Seed, options.Sigma, options.Knobs);
+        if (options.Workers == 1)
+        {
+            return await SoloAsync(spec, objective, cancellationToken).ConfigureAwait(false);
+        }
+
         var time = TimeProvider.System;
 
         var workers = new List<(SwarmWorker Worker, AdversaryKind? Kind, bool Fraud)>();
@@ -129,14 +134,22 @@ public sealed class Simulation(SimulationOptions options, TextWriter output)
 
         output.WriteLine(string.Create(_inv,
             $"swarm simulate: {options.Workers} honest workers ({options.TrustedCount} trusted), adversaries {options.Adversaries}, {options.Duration.TotalMinutes:0.##} min, run {options.RunTime.TotalMilliseconds:0} ms, σ {options.Sigma}, db {host.Address} over {database.Split(':')[0]}"));
+        if (options.JoinFirst)
+        {
+            // Registered before the clock starts, a few at a time (the coordinator's registration is not what is measured here).
+            await Parallel.ForEachAsync(workers, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken },
+                async (w, ct) => await w.Worker.RegisterAsync(ct).ConfigureAwait(false)).ConfigureAwait(false);
+        }
+
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         stop.CancelAfter(options.Duration);
         var clock = Stopwatch.StartNew();
+        var start = DateTimeOffset.UtcNow;
         var (pauseBefore, gen2Before) = (GC.GetTotalPauseDuration(), GC.CollectionCount(2));
         recorder.Table.Restart();
         server.Restart();
         // Workers join over the first tenth of the run (at most 10 s), as machines do, not in one burst.
-        var joining = TimeSpan.FromSeconds(Math.Min(10, options.Duration.TotalSeconds / 10));
+        var joining = options.JoinFirst ? options.RunTime : TimeSpan.FromSeconds(Math.Min(10, options.Duration.TotalSeconds / 10));
         var ramp = joining / Math.Max(1, workers.Count);
         var tasks = workers.Select((w, i) => Quietly(async ct =>
             {
@@ -145,7 +158,7 @@ public sealed class Simulation(SimulationOptions options, TextWriter output)
             }, stop.Token))
             .Concat(attackers.Select(a => Quietly(a, stop.Token))).ToList();
         var reader = new SwarmClient(http, WorkerKey.Generate(), time);
-        var baseLoss = objective.TrueLoss(SyntheticObjective.BaseText);
+        var baseLoss = objective.TrueLoss(objective.Base);
         var every = TimeSpan.FromSeconds(Math.Max(5, options.Duration.TotalSeconds / 10));
         while (!stop.IsCancellationRequested)
         {
@@ -168,7 +181,17 @@ public sealed class Simulation(SimulationOptions options, TextWriter output)
         // Steady state: from 5 s after the last worker joined (a cold process and 1,000 registrations are behind it).
         var steadyFrom = joining.TotalSeconds + 5;
         var report = await ReportAsync(http, reader, objective, workers, tallies, recorder.Table, server, steadyFrom, baseLoss, elapsed).ConfigureAwait(false);
-        report = report with { PatchReads = host.PatchReads };
+        var (series, acceptedAt) = await SeriesAsync(reader, objective, start, CancellationToken.None).ConfigureAwait(false);
+        var (explorations, stale) = await StalenessAsync(reader, acceptedAt, CancellationToken.None).ConfigureAwait(false);
+        report = report with
+        {
+            PatchReads = host.PatchReads,
+            Series = series,
+            Claims = workers.Where(w => w.Kind is null).Sum(w => w.Worker.Stats.Claims),
+            Explorations = explorations,
+            StaleShare = explorations > 0 ? (double)stale / explorations : 0,
+            Seconds = elapsed,
+        };
         output.WriteLine(string.Create(_inv,
             $"garbage collection in this process (coordinator and simulated workers): {(GC.GetTotalPauseDuration() - pauseBefore).TotalMilliseconds:0} ms paused in {elapsed:0} s, {GC.CollectionCount(2) - gen2Before} full collections, server GC {System.Runtime.GCSettings.IsServerGC}"));
         Print(report, workers, report.ExploreRuns, report.VerifyRuns, elapsed);
@@ -222,6 +245,7 @@ public sealed class Simulation(SimulationOptions options, TextWriter output)
         var fraudulent = workers.Where(w => w.Fraud).Sum(w => (long)Entry(w.Worker).Accepted)
             + tallies[AdversaryKind.Forger].Accepted + tallies[AdversaryKind.Replayer].Accepted + tallies[AdversaryKind.Lazy].Accepted
             + tallies[AdversaryKind.Liar].Accepted;
+        // Every worker's runs as it reports them (fabricators and smugglers report none; lazy verifiers report the runs they skip).
         double verify = workers.Sum(w => w.Worker.Stats.VerifyRuns), explore = workers.Sum(w => w.Worker.Stats.ExploreRuns);
         var overhead = verify + explore > 0 ? verify / (verify + explore) : 0;
         var (length, loss) = await ChainStateAsync(reader, objective, CancellationToken.None).ConfigureAwait(false);
@@ -278,7 +302,7 @@ public sealed class Simulation(SimulationOptions options, TextWriter output)
 
     private static async Task<(long Length, double Loss)> ChainStateAsync(SwarmClient reader, SyntheticObjective objective, CancellationToken cancellationToken)
     {
-        var text = SyntheticObjective.BaseText;
+        var text = objective.Base;
         long after = 0;
         while (true)
         {

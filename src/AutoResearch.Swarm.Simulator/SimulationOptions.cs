@@ -5,7 +5,7 @@ namespace AutoResearch.Swarm.Simulator;
 /// <summary>What to simulate. Validate once with <see cref="Validate"/>.</summary>
 public sealed record SimulationOptions
 {
-    /// <summary>Honest virtual workers. Default 20.</summary>
+    /// <summary>Honest virtual workers. Default 20. One is a worker alone, without coordinator or verification (the baseline).</summary>
     public int Workers { get; init; } = 20;
 
     /// <summary><c>all</c>, <c>none</c>, or a comma list of <c>kind[:count]</c> (fabricator, forger, replayer, lazy, colluder, smuggler).</summary>
@@ -23,20 +23,34 @@ public sealed record SimulationOptions
     /// <summary>The synthetic objective's run-to-run noise σ. Default 0.01.</summary>
     public double Sigma { get; init; } = 0.01;
 
+    /// <summary>The synthetic objective's knobs (its dimension). Default 8.</summary>
+    public int Knobs { get; init; } = SyntheticObjective.Knobs;
+
     /// <summary>Seeds the objective and the workers' proposals. Default 1.</summary>
     public int Seed { get; init; } = 1;
 
     /// <summary>Trusted verifiers (the project owner's machines), among the honest workers. Default: one per 50 workers, at least 1.</summary>
     public int? Trusted { get; init; }
 
+    /// <summary>
+    /// Every worker registers before the clock starts, and all start within one run time: the time measured is research, not
+    /// joining (the scaling study's setting). Default false: workers join over the first tenth of the run, at most 10 s.
+    /// </summary>
+    public bool JoinFirst { get; init; }
+
     internal int TrustedCount => Trusted ?? Math.Max(1, Workers / 50);
 
     public IReadOnlyList<string> Validate()
     {
         var problems = new List<string>();
-        if (Workers is < 3 or > 20000)
+        if (Workers is not 1 and (< 3 or > 20000))
         {
-            problems.Add($"--workers {Workers} must be 3 to 20000 (verification needs at least two others)");
+            problems.Add($"--workers {Workers} must be 1 (one worker alone) or 3 to 20000 (verification needs at least two others)");
+        }
+
+        if (Knobs is < 1 or > 1000)
+        {
+            problems.Add($"--knobs {Knobs} must be 1 to 1000");
         }
 
         if (Duration <= TimeSpan.Zero)

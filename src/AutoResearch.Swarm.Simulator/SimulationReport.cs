@@ -25,6 +25,21 @@ public sealed record SimulationReport(
     /// <inheritdoc cref="ExploreRuns"/>
     public double VerifyRuns { get; init; }
 
+    /// <summary>The head's true (noiseless) loss after each accepted link, at the second it was accepted (from the start).</summary>
+    public IReadOnlyList<(double Seconds, double Loss)> Series { get; init; } = [];
+
+    /// <summary>Wins claimed (alone: kept).</summary>
+    public long Claims { get; init; }
+
+    /// <summary>Explorations reported.</summary>
+    public long Explorations { get; init; }
+
+    /// <summary>The share of explorations that were stale on arrival: reported after the chain had moved past their head.</summary>
+    public double StaleShare { get; init; }
+
+    /// <summary>How long the simulation ran, in seconds.</summary>
+    public double Seconds { get; init; }
+
     /// <summary>The summary line the simulator ends with.</summary>
     public string LastLine => string.Create(System.Globalization.CultureInfo.InvariantCulture,
         $"fraudulent_accepted: {FraudulentAccepted} verification_overhead: {VerificationOverhead * 100:0.0}% chain_length: {ChainLength}");

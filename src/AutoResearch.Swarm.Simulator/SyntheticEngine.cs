@@ -73,7 +73,7 @@ internal class SyntheticEngine(SyntheticObjective objective, ResearchSpec spec, 
     /// <summary>A random step on one knob of <paramref name="text"/>.</summary>
     protected (string Patch, string Description) Propose(string text)
     {
-        var knob = Random.Next(SyntheticObjective.Knobs);
+        var knob = Random.Next(objective.KnobCount);
         var x = SyntheticObjective.Parse(text);
         double step;
         lock (Random)
@@ -89,7 +89,7 @@ internal class SyntheticEngine(SyntheticObjective objective, ResearchSpec spec, 
     protected string HeadText(HeadSnapshot head) =>
         _heads.GetOrAdd(head.Sequence, _ =>
         {
-            var text = SyntheticObjective.BaseText;
+            var text = objective.Base;
             foreach (var link in head.Chain)
             {
                 text = SyntheticObjective.Apply(text, link.Patch) ?? text;

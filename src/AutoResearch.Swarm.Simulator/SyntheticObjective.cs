@@ -13,22 +13,36 @@ namespace AutoResearch.Swarm.Simulator;
 internal sealed class SyntheticObjective
 {
     public const string File = "params.txt";
+
+    /// <summary>The default number of knobs (and the count <see cref="BaseText"/> has).</summary>
     public const int Knobs = 8;
     private readonly double[] _centers;
     private readonly double[] _weights;
 
-    public SyntheticObjective(int seed, double sigma)
+    /// <param name="knobs">How many knobs params.txt has: the problem's dimension. Default <see cref="Knobs"/>.</param>
+    public SyntheticObjective(int seed, double sigma, int knobs = Knobs)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(knobs, 1);
         var random = new Random(seed);
-        _centers = Enumerable.Range(0, Knobs).Select(_ => random.NextDouble()).ToArray();
-        _weights = Enumerable.Range(0, Knobs).Select(_ => 0.5 + (1.5 * random.NextDouble())).ToArray();
+        _centers = Enumerable.Range(0, knobs).Select(_ => random.NextDouble()).ToArray();
+        _weights = Enumerable.Range(0, knobs).Select(_ => 0.5 + (1.5 * random.NextDouble())).ToArray();
         Sigma = sigma;
+        KnobCount = knobs;
+        Base = BaseOfKnobs(knobs);
     }
 
     public double Sigma { get; }
 
-    /// <summary>The base file: every knob at 0.</summary>
-    public static string BaseText => string.Concat(Enumerable.Range(0, Knobs).Select(i => Line(i, 0)));
+    /// <summary>How many knobs this objective has.</summary>
+    public int KnobCount { get; }
+
+    /// <summary>This objective's base file: every knob at 0.</summary>
+    public string Base { get; }
+
+    /// <summary>The base file of the default <see cref="Knobs"/> knobs: every knob at 0.</summary>
+    public static string BaseText => BaseOfKnobs(Knobs);
+
+    public static string BaseOfKnobs(int knobs) => string.Concat(Enumerable.Range(0, knobs).Select(i => Line(i, 0)));
 
     public static string Line(int knob, double value) => string.Create(CultureInfo.InvariantCulture, $"k{knob} = {value:0.000000}\n");
 
@@ -36,7 +50,7 @@ internal sealed class SyntheticObjective
     public double TrueLoss(string text)
     {
         var x = Parse(text);
-        return 1 + Enumerable.Range(0, Knobs).Sum(i => _weights[i] * (x[i] - _centers[i]) * (x[i] - _centers[i]));
+        return 1 + Enumerable.Range(0, KnobCount).Sum(i => _weights[i] * (x[i] - _centers[i]) * (x[i] - _centers[i]));
     }
 
     /// <summary>The measured loss of <paramref name="text"/> at <paramref name="seed"/>.</summary>
@@ -44,8 +58,9 @@ internal sealed class SyntheticObjective
 
     public static double[] Parse(string text)
     {
-        var values = new double[Knobs];
-        foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var values = new double[lines.Length];
+        foreach (var line in lines)
         {
             var parts = line.Split(" = ");
             values[int.Parse(parts[0][1..], CultureInfo.InvariantCulture)] = double.Parse(parts[1], CultureInfo.InvariantCulture);
@@ -61,11 +76,15 @@ internal sealed class SyntheticObjective
         return $"diff --git a/{path} b/{path}\n--- a/{path}\n+++ b/{path}\n@@ -{knob + 1} +{knob + 1} @@\n-{old}\n+{Line(knob, value).TrimEnd('\n')}\n";
     }
 
-    /// <summary>Applies a patch made by <see cref="Patch"/>; null when its old lines do not match (a conflict).</summary>
+    /// <summary>
+    /// Applies a zero-context unified diff (as <see cref="Patch"/> writes it, or <c>git diff -U0</c> for several lines, as a merged
+    /// link is); null when its old lines do not match (a conflict).
+    /// </summary>
     public static string? Apply(string text, string patch)
     {
         var lines = text.Split('\n').ToList();
         var parts = patch.Split('\n');
+        var offset = 0;
         for (var i = 0; i < parts.Length; i++)
         {
             if (!parts[i].StartsWith("@@ -", StringComparison.Ordinal))
@@ -73,16 +92,35 @@ internal sealed class SyntheticObjective
                 continue;
             }
 
-            var number = int.Parse(parts[i][4..parts[i].IndexOf(' ', 4)], CultureInfo.InvariantCulture) - 1;
-            if (i + 2 >= parts.Length || number < 0 || number >= lines.Count || lines[number] != parts[i + 1][1..])
+            var ranges = parts[i].Split(' ');
+            var (oldStart, oldCount) = Range(ranges[1][1..]);
+            var (_, newCount) = Range(ranges[2][1..]);
+            var removed = parts.Skip(i + 1).Take(oldCount).ToList();
+            var added = parts.Skip(i + 1 + oldCount).Take(newCount).ToList();
+            // A hunk without old lines inserts after its start line; one with them replaces from it.
+            var at = (oldCount == 0 ? oldStart : oldStart - 1) + offset;
+            if (removed.Count != oldCount || added.Count != newCount || removed.Any(l => !l.StartsWith('-')) || added.Any(l => !l.StartsWith('+'))
+                || at < 0 || at + oldCount > lines.Count || !removed.Select(l => l[1..]).SequenceEqual(lines.Skip(at).Take(oldCount)))
             {
                 return null;
             }
 
-            lines[number] = parts[i + 2][1..];
+            lines.RemoveRange(at, oldCount);
+            lines.InsertRange(at, added.Select(l => l[1..]));
+            offset += newCount - oldCount;
+            i += oldCount + newCount;
         }
 
         return string.Join('\n', lines);
+    }
+
+    /// <summary>A hunk range <c>start[,count]</c> (count 1 when absent).</summary>
+    private static (int Start, int Count) Range(string range)
+    {
+        var comma = range.IndexOf(',', StringComparison.Ordinal);
+        return comma < 0
+            ? (int.Parse(range, CultureInfo.InvariantCulture), 1)
+            : (int.Parse(range[..comma], CultureInfo.InvariantCulture), int.Parse(range[(comma + 1)..], CultureInfo.InvariantCulture));
     }
 
     private static double Gaussian(string text, int seed, bool holdout)

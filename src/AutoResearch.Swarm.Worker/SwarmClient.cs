@@ -60,6 +60,10 @@ public sealed class SwarmClient
     public Task<List<ChainLink>> ChainAsync(long after, CancellationToken cancellationToken = default) =>
         GetAsync<List<ChainLink>>($"/chain?after={after}&limit=500", cancellationToken);
 
+    /// <summary>The shared experiment log after entry <paramref name="after"/>, oldest first (at most <paramref name="limit"/>).</summary>
+    public Task<List<LogEntry>> ExperimentsAsync(long after, int limit, CancellationToken cancellationToken = default) =>
+        GetAsync<List<LogEntry>>($"/experiments?after={after}&limit={limit}", cancellationToken);
+
     public Task<List<LeaderboardEntry>> LeaderboardAsync(int offset, int limit, CancellationToken cancellationToken = default) =>
         GetAsync<List<LeaderboardEntry>>($"/leaderboard?offset={offset}&limit={limit}", cancellationToken);
 

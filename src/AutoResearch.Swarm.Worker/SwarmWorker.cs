@@ -20,10 +20,18 @@ public sealed class SwarmWorker(SwarmClient client, IExperimentEngine engine, Wo
     /// <summary>Set once registered.</summary>
     public RegisterReply? Registration { get; private set; }
 
-    /// <summary>Registers, then works until <paramref name="cancellationToken"/> fires or <see cref="WorkerOptions.MaxLeases"/> are done.</summary>
+    /// <summary>Registers this worker's key (done by <see cref="RunAsync"/> when not done before).</summary>
+    public async Task RegisterAsync(CancellationToken cancellationToken = default) =>
+        Registration = await client.RegisterAsync(new RegisterRequest(options.Owner, options.Name, options.Invite), cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Registers unless registered, then works until <paramref name="cancellationToken"/> fires or <see cref="WorkerOptions.MaxLeases"/> are done.</summary>
     public async Task RunAsync(CancellationToken cancellationToken = default)
     {
-        Registration = await client.RegisterAsync(new RegisterRequest(options.Owner, options.Name, options.Invite), cancellationToken).ConfigureAwait(false);
+        if (Registration is null)
+        {
+            await RegisterAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         var slots = Enumerable.Range(0, options.Parallel).Select(_ => SlotAsync(cancellationToken)).ToList();
         await Task.WhenAll(slots).ConfigureAwait(false);
     }

@@ -15,7 +15,7 @@ public sealed class SwarmPlotTests
     {
         var dir = Path.Combine(Path.GetTempPath(), "autoresearch-tests", "swarm-plot-" + Guid.NewGuid().ToString("N")[..8]);
         var project = Path.Combine(dir, "project");
-        await SimulatedWorkspace.CreateAsync(project, 0.01, CancellationToken.None);
+        await SimulatedWorkspace.CreateAsync(project, 0.01, SyntheticObjective.BaseText, CancellationToken.None);
         var objective = new SyntheticObjective(1, 0.01);
         var text = SyntheticObjective.BaseText;
         await using (var host = await CoordinatorHost.StartAsync(new CoordinatorOptions

@@ -117,6 +117,19 @@ public sealed class ScratchRepository : IDisposable
         return await PatchEffect.ReadAsync(Path, parent, indexFile, patch, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// The zero-context patch (<c>git diff -U0 --binary</c>, as <see cref="PatchEffect.ApplyOptions"/> apply it) that takes
+    /// <paramref name="from"/> to <paramref name="to"/> (commit or tree ids in this repository's object store, such as the trees
+    /// <see cref="ApplyAsync"/> writes).
+    /// </summary>
+    /// <exception cref="WorkspaceException">git cannot read either side.</exception>
+    public Task<string> DiffAsync(string from, string to, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(from);
+        ArgumentNullException.ThrowIfNull(to);
+        return Git.RunAsync(Path, ["diff-tree", "-p", "-U0", "--binary", "--no-renames", "--full-index", from, to], cancellationToken);
+    }
+
     /// <summary>The listing of <paramref name="parent"/>'s tree, read once (null when git cannot list it: git reads the patch then).</summary>
     private Task<TreeListing?> ListingAsync(string parent)
     {

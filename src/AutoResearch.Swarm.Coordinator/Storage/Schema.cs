@@ -26,7 +26,7 @@ internal static class Schema
               registered_ms BIGINT NOT NULL, last_seen_ms BIGINT NOT NULL,
               improvement_credit DOUBLE PRECISION NOT NULL DEFAULT 0, verification_credit DOUBLE PRECISION NOT NULL DEFAULT 0,
               accepted BIGINT NOT NULL DEFAULT 0, rejected BIGINT NOT NULL DEFAULT 0, verifications BIGINT NOT NULL DEFAULT 0,
-              caught BIGINT NOT NULL DEFAULT 0, vouched BIGINT NOT NULL DEFAULT 0)
+              caught BIGINT NOT NULL DEFAULT 0, vouched BIGINT NOT NULL DEFAULT 0, false_claims BIGINT NOT NULL DEFAULT 0, cooldown_ms BIGINT NOT NULL DEFAULT 0)
             """;
         yield return """
             CREATE TABLE IF NOT EXISTS requests (
@@ -51,7 +51,7 @@ internal static class Schema
               log_digest TEXT NOT NULL, description TEXT NOT NULL, status TEXT NOT NULL, reason TEXT NULL,
               round BIGINT NOT NULL DEFAULT 0, round_seq BIGINT NOT NULL DEFAULT 0, round_seed BIGINT NOT NULL DEFAULT 0,
               rebases BIGINT NOT NULL DEFAULT 0, waiting BIGINT NOT NULL DEFAULT 0, reproduced BIGINT NOT NULL DEFAULT 0, priority BIGINT NOT NULL DEFAULT 1, margin DOUBLE PRECISION NULL,
-              created_ms BIGINT NOT NULL, decided_ms BIGINT NULL)
+              created_ms BIGINT NOT NULL, decided_ms BIGINT NULL, round_patch TEXT NULL, round_effect TEXT NULL, round_signature TEXT NULL, bundled_in BIGINT NULL, alone BIGINT NOT NULL DEFAULT 0)
             """;
         yield return "CREATE INDEX IF NOT EXISTS claims_worker_pending ON claims (worker) WHERE status = 'pending'";
         yield return "CREATE INDEX IF NOT EXISTS claims_pending ON claims (id) WHERE status = 'pending'";
@@ -94,6 +94,13 @@ internal static class Schema
         ("claims", "tree", "TEXT NULL"),
         ("claims", "signature", "TEXT NULL"),
         ("state", "signature_format", "BIGINT NULL"),
+        ("claims", "round_patch", "TEXT NULL"),
+        ("claims", "round_effect", "TEXT NULL"),
+        ("claims", "round_signature", "TEXT NULL"),
+        ("claims", "bundled_in", "BIGINT NULL"),
+        ("claims", "alone", "BIGINT NOT NULL DEFAULT 0"),
+        ("workers", "false_claims", "BIGINT NOT NULL DEFAULT 0"),
+        ("workers", "cooldown_ms", "BIGINT NOT NULL DEFAULT 0"),
     ];
 
     /// <summary>Statements that need <see cref="AddedColumns"/>, and the removal of indexes that no query uses any more.</summary>
@@ -101,5 +108,6 @@ internal static class Schema
     {
         yield return "CREATE INDEX IF NOT EXISTS claims_effect ON claims (effect)";
         yield return "DROP INDEX IF EXISTS claims_patch";
+        yield return "CREATE INDEX IF NOT EXISTS claims_bundled ON claims (bundled_in) WHERE bundled_in IS NOT NULL";
     }
 }

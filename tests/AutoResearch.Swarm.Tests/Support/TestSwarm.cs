@@ -38,7 +38,7 @@ internal sealed class TestSwarm : IAsyncDisposable
     public static async Task<TestSwarm> StartAsync(string kind, Func<CoordinatorOptions, CoordinatorOptions>? configure = null)
     {
         var folder = Path.Combine(Path.GetTempPath(), "autoresearch-swarm-tests", Guid.NewGuid().ToString("N")[..12]);
-        await SimulatedWorkspace.CreateAsync(folder, 0.01, CancellationToken.None);
+        await SimulatedWorkspace.CreateAsync(folder, 0.01, SyntheticObjective.BaseText, CancellationToken.None);
         var (database, drop) = await TestDatabases.CreateAsync(kind, folder);
         var swarm = new TestSwarm(folder, database, drop, new ManualClock());
         await swarm.RestartAsync(configure);
@@ -70,6 +70,9 @@ internal sealed class TestSwarm : IAsyncDisposable
         RequestsPerSecond = 1000,
         RegistrationsPerMinutePerAddress = 1000,
         RegistrationsPerMinute = 1000,
+        // The tests script who verifies what; the verification budget (LeaseMix) and random audits are tested on their own.
+        VerificationBudget = 1,
+        AuditOdds = 1,
     };
 
     /// <summary>A registered worker.</summary>
