@@ -51,6 +51,10 @@ internal sealed class CoordinatorCommand(IAnsiConsole console) : AsyncCommand<Co
         [Description("How long a lease is held before it is offered again. Default: twice the run timeout plus one minute.")]
         public double? LeaseMinutes { get; init; }
 
+        [CommandOption("--verification-budget <SHARE>")]
+        [Description("The most share of each worker's leases that go to verifying claims (0 to 1); beyond it claims wait their turn. Default 0.2.")]
+        public double VerificationBudget { get; init; } = 0.2;
+
         [CommandOption("--verbose")]
         [Description("Print full error details.")]
         public bool Verbose { get; init; }
@@ -71,6 +75,7 @@ internal sealed class CoordinatorCommand(IAnsiConsole console) : AsyncCommand<Co
             RegistrationsPerMinutePerAddress = settings.RegistrationsPerAddress,
             TrustedKeys = settings.TrustedKeys,
             LeaseDuration = settings.LeaseMinutes is { } m ? TimeSpan.FromMinutes(m) : null,
+            VerificationBudget = settings.VerificationBudget,
         };
         var problems = options.Validate();
         if (problems.Count > 0)
