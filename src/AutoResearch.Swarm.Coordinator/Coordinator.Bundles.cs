@@ -78,46 +78,35 @@ internal sealed partial class Coordinator
 
     /// <summary>
     /// Closes the members merged into <paramref name="lead"/>'s accepted link as accepted, each credited with a share of the
-    /// link's verified improvement in proportion to the margin its own reproduction verified.
+    /// link's verified improvement <paramref name="margin"/> in proportion to the margin its own reproduction verified.
+    /// Returns the lead's share (all of <paramref name="margin"/> when nothing was merged).
     /// </summary>
-    private static async Task AcceptMembersAsync(Session s, long lead, long sequence, double margin, long now, CancellationToken cancellationToken)
+    private static async Task<double> AcceptMembersAsync(Session s, long lead, long sequence, double margin, long now, CancellationToken cancellationToken)
     {
         var members = await s.QueryAsync("SELECT id, worker, margin FROM claims WHERE bundled_in = @c AND status = 'pending'",
-            r => (Id: r.Long("id"), Worker: r.Text("worker"), Margin: r.NullableDouble("margin") ?? 0), cancellationToken, ("@c", lead)).ConfigureAwait(false);
-        if (members.Count == 0)
-        {
-            return;
-        }
-
-        var leadMargin = await s.ScalarAsync<double?>("SELECT margin FROM claims WHERE id = @c", cancellationToken, ("@c", lead)).ConfigureAwait(false) ?? 0;
-        var total = members.Sum(m => Math.Max(m.Margin, 0)) + Math.Max(leadMargin, 0);
-        foreach (var member in members)
-        {
-            // A member has no round of its own while merged; voided all the same, so no job of a closed claim stays open.
-            await s.ExecAsync("UPDATE jobs SET state = 'void' WHERE claim_id = @c AND state IN ('open', 'leased')", cancellationToken, ("@c", member.Id))
-                .ConfigureAwait(false);
-            var share = total > 0 ? margin * Math.Max(member.Margin, 0) / total : margin / (members.Count + 1);
-            await s.ExecAsync("UPDATE claims SET status = 'accepted', reason = @r, decided_ms = @now, waiting = 0 WHERE id = @c",
-                cancellationToken, ("@r", string.Create(CultureInfo.InvariantCulture, $"merged into link #{sequence} with claim #{lead}")), ("@now", now), ("@c", member.Id))
-                .ConfigureAwait(false);
-            await s.ExecAsync(
-                "UPDATE workers SET improvement_credit = improvement_credit + @imp, accepted = accepted + 1, trust = trust + 1 WHERE key = @k",
-                cancellationToken, ("@imp", share), ("@k", member.Worker)).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>The share of <paramref name="margin"/> the lead of a merged link is credited with (all of it when nothing was merged).</summary>
-    private static async Task<double> LeadShareAsync(Session s, long lead, double margin, CancellationToken cancellationToken)
-    {
-        var members = await s.QueryAsync("SELECT margin FROM claims WHERE bundled_in = @c AND status = 'pending'",
-            r => r.NullableDouble("margin") ?? 0, cancellationToken, ("@c", lead)).ConfigureAwait(false);
+            r => (Id: r.Long("id"), Worker: r.Text("worker"), Margin: Math.Max(r.NullableDouble("margin") ?? 0, 0)), cancellationToken, ("@c", lead))
+            .ConfigureAwait(false);
         if (members.Count == 0)
         {
             return margin;
         }
 
-        var leadMargin = await s.ScalarAsync<double?>("SELECT margin FROM claims WHERE id = @c", cancellationToken, ("@c", lead)).ConfigureAwait(false) ?? 0;
-        var total = members.Sum(m => Math.Max(m, 0)) + Math.Max(leadMargin, 0);
-        return total > 0 ? margin * Math.Max(leadMargin, 0) / total : margin / (members.Count + 1);
+        var leadMargin = Math.Max(await s.ScalarAsync<double?>("SELECT margin FROM claims WHERE id = @c", cancellationToken, ("@c", lead)).ConfigureAwait(false) ?? 0, 0);
+        var total = members.Sum(m => m.Margin) + leadMargin;
+        double Share(double own) => total > 0 ? margin * own / total : margin / (members.Count + 1);
+        foreach (var member in members)
+        {
+            // A member has no round of its own while merged; voided all the same, so no job of a closed claim stays open.
+            await s.ExecAsync("UPDATE jobs SET state = 'void' WHERE claim_id = @c AND state IN ('open', 'leased')", cancellationToken, ("@c", member.Id))
+                .ConfigureAwait(false);
+            await s.ExecAsync("UPDATE claims SET status = 'accepted', reason = @r, decided_ms = @now, waiting = 0 WHERE id = @c",
+                cancellationToken, ("@r", string.Create(CultureInfo.InvariantCulture, $"merged into link #{sequence} with claim #{lead}")), ("@now", now), ("@c", member.Id))
+                .ConfigureAwait(false);
+            await s.ExecAsync(
+                "UPDATE workers SET improvement_credit = improvement_credit + @imp, accepted = accepted + 1, trust = trust + 1 WHERE key = @k",
+                cancellationToken, ("@imp", Share(member.Margin)), ("@k", member.Worker)).ConfigureAwait(false);
+        }
+
+        return Share(leadMargin);
     }
 }

@@ -296,10 +296,10 @@ internal sealed partial class Coordinator
         await s.ExecAsync("UPDATE state SET head_seq = @seq, head_id = @id, head_metric = @m, head_seed = @seed WHERE id = 1",
             cancellationToken, ("@seq", sequence), ("@id", headId), ("@m", metric), ("@seed", next.Seed)).ConfigureAwait(false);
         await CloseAsync(s, claim, ClaimStatus.Accepted, reason, now, cancellationToken).ConfigureAwait(false);
+        var share = await AcceptMembersAsync(s, claim.Id, sequence, margin, now, cancellationToken).ConfigureAwait(false);
         await s.ExecAsync(
             "UPDATE workers SET improvement_credit = improvement_credit + @imp, accepted = accepted + 1, trust = trust + 1 WHERE key = @k",
-            cancellationToken, ("@imp", await LeadShareAsync(s, claim.Id, margin, cancellationToken).ConfigureAwait(false)), ("@k", claim.Worker)).ConfigureAwait(false);
-        await AcceptMembersAsync(s, claim.Id, sequence, margin, now, cancellationToken).ConfigureAwait(false);
+            cancellationToken, ("@imp", share), ("@k", claim.Worker)).ConfigureAwait(false);
 
         // Claims still reproducing on their own parent keep going; those verifying on the old head go back to the queue.
         await s.ExecAsync(
@@ -345,7 +345,10 @@ internal sealed partial class Coordinator
     /// </summary>
     public const int VerificationSlots = 8;
 
-    private (long At, int Slots) _slots;
+    /// <summary>The last count of slots and when it was made (a record: read and replaced whole, by any thread).</summary>
+    private sealed record SlotCount(long At, int Slots);
+
+    private SlotCount? _slots;
 
     /// <summary>
     /// The claims that may be verified at once: one per worker the verification budget of the workers seen lately gives
@@ -353,8 +356,7 @@ internal sealed partial class Coordinator
     /// </summary>
     private async Task<int> SlotsAsync(Session s, long now, CancellationToken cancellationToken)
     {
-        var known = _slots;
-        if (known.Slots > 0 && now - known.At < 5000)
+        if (_slots is { } known && now - known.At < 5000)
         {
             return known.Slots;
         }
@@ -362,7 +364,7 @@ internal sealed partial class Coordinator
         var active = await s.ScalarAsync<long>("SELECT COUNT(*) FROM workers WHERE last_seen_ms > @since", cancellationToken,
             ("@since", now - (long)LeaseDuration.TotalMilliseconds)).ConfigureAwait(false);
         var slots = Math.Max(VerificationSlots, (int)Math.Ceiling(active * _options.VerificationBudget));
-        _slots = (now, slots);
+        _slots = new SlotCount(now, slots);
         return slots;
     }
 
