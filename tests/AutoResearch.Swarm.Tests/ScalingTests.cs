@@ -111,4 +111,18 @@ public sealed class ScalingTests
 
         Assert.Equal(0, mix.VerifyShare);
     }
+
+    [Fact]
+    public void Every_run_gets_the_projects_token_budget_over_the_workers_own()
+    {
+        var project = new Protocol.Messages.ProjectInfo("p", "val_bpb", "minimize", ["train.cs"], "abc", 250_000, 0.02, 2, 65536);
+        var own = new Dictionary<string, string?> { ["AUTORESEARCH_LIB"] = "/lib", [Worker.RunEnvironment.TokenBudget] = "9" };
+
+        var variables = Worker.RunEnvironment.For(project, own);
+        var none = Worker.RunEnvironment.For(project with { TokenBudget = null }, new Dictionary<string, string?>());
+
+        Assert.Equal("250000", variables[Worker.RunEnvironment.TokenBudget]);
+        Assert.Equal("/lib", variables["AUTORESEARCH_LIB"]);
+        Assert.Empty(none);
+    }
 }

@@ -108,13 +108,19 @@ internal sealed class WorkerCommand(IAnsiConsole console) : AsyncCommand<WorkerC
         using var key = WorkerKey.LoadOrCreate(keyPath);
         using var http = new HttpClient { BaseAddress = options.Coordinator, Timeout = TimeSpan.FromSeconds(100) };
         var client = new SwarmClient(http, key);
-        var environment = new Dictionary<string, string?> { ["AUTORESEARCH_LIB"] = Paths.Library };
+        // Registered here first (again by the worker, which is free) to learn the project's token budget before any run.
+        var project = (await client.RegisterAsync(new Swarm.Protocol.Messages.RegisterRequest(options.Owner, options.Name, options.Invite), cancellationToken)).Project;
+        var environment = RunEnvironment.For(project, new Dictionary<string, string?> { ["AUTORESEARCH_LIB"] = Paths.Library });
         var engines = Enumerable.Range(0, options.Parallel)
             .Select(slot => new GitEngine(spec, workspace, ProposerFactory.Create(spec, settings.Agent, settings.AgentCommand), slot, environment, holdout))
             .ToList();
         var next = -1;
         var engine = new SlotEngines(engines, () => Interlocked.Increment(ref next));
         console.MarkupLineInterpolated($"[bold]worker[/] {key.PublicKey} (owner {options.Owner}) joining {options.Coordinator} with {options.Parallel} slot(s)");
+        if (project.TokenBudget is { } tokens)
+        {
+            console.MarkupLineInterpolated($"training budget: {tokens} tokens per run ({RunEnvironment.TokenBudget})");
+        }
         if (holdout is not null)
         {
             console.MarkupLineInterpolated($"trusted verifier: also scoring on the holdout {holdout.Score.Data}");
