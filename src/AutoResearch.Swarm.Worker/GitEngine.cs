@@ -25,13 +25,15 @@ namespace AutoResearch.Swarm.Worker;
 /// <param name="slot">This engine's slot (its worktree).</param>
 /// <param name="environment">Extra variables for every run.</param>
 /// <param name="holdout">For a trusted verifier: the spec that scores on the owner's private holdout; null otherwise.</param>
+/// <param name="proposalSalt">Makes this worker's proposals its own (e.g. from its key): workers on one head try different changes.</param>
 public sealed class GitEngine(
     ResearchSpec spec,
     GitWorkspace workspace,
     IProposer proposer,
     int slot,
     IReadOnlyDictionary<string, string?>? environment = null,
-    ResearchSpec? holdout = null) : IExperimentEngine
+    ResearchSpec? holdout = null,
+    int proposalSalt = 0) : IExperimentEngine
 {
     private readonly ExperimentRunner _runner = new(OthersCode.Spec(spec), environment);
     private readonly ExperimentRunner? _holdout = holdout is null ? null : new(OthersCode.Spec(holdout), environment);
@@ -39,6 +41,12 @@ public sealed class GitEngine(
     private readonly Dictionary<(long Head, int Seed), double> _parents = [];
     private Worktree? _worktree;
     private long _experiment;
+
+    /// <summary>
+    /// This slot's explorations so far, oldest first, the first head it measured as the baseline: what its proposer learns
+    /// from. Without it a search proposer proposes the same change on every lease, and every worker the same one.
+    /// </summary>
+    private readonly List<ExperimentRecord> _history = [];
 
     public async Task<Exploration> ExploreAsync(HeadSnapshot head, int seed, CancellationToken cancellationToken = default)
     {
@@ -68,17 +76,53 @@ public sealed class GitEngine(
             StartedAt = DateTimeOffset.UtcNow,
             Seed = seed,
         };
-        var best = record with { Seq = 0, Metric = parent, Status = ExperimentStatus.Keep };
-        var proposal = await proposer.ProposeAsync(new ProposalContext(spec, worktree.Path, runDirectory, record, best, [], null), cancellationToken).ConfigureAwait(false);
+        var best = record with { Seq = 0, Metric = parent, Status = ExperimentStatus.Keep, Phase = ExperimentPhase.Done, CandidateCommit = commit };
+        if (_history.Count == 0)
+        {
+            _history.Add(best);
+        }
+
+        var proposal = await proposer.ProposeAsync(new ProposalContext(ProposerSpec, worktree.Path, runDirectory, record, best, [.. _history], null), cancellationToken)
+            .ConfigureAwait(false);
         var change = await worktree.CommitChangesAsync(commit, proposal.Description, cancellationToken).ConfigureAwait(false);
         if (!proposal.Succeeded || change is null)
         {
             return new Exploration(false, "discard", null, proposal.Description + (proposal.Error is { } e ? $" ({e})" : " (no change)"), parent, null, "", runs);
         }
 
+        var exploration = await MeasureAsync(worktree, change, proposal.Description, parent, seed, runDirectory, runs, cancellationToken).ConfigureAwait(false);
+        _history.Add(record with
+        {
+            Phase = ExperimentPhase.Done,
+            CandidateCommit = change.Commit,
+            Description = proposal.Description,
+            Metric = exploration.CandidateMetric,
+            Status = exploration.Status switch
+            {
+                "keep" => ExperimentStatus.Keep,
+                "crash" => ExperimentStatus.Crash,
+                "timeout" => ExperimentStatus.Timeout,
+                "rejected" => ExperimentStatus.Rejected,
+                _ => ExperimentStatus.Discard,
+            },
+            FinishedAt = DateTimeOffset.UtcNow,
+        });
+        return exploration;
+    }
+
+    /// <summary>
+    /// The spec this slot's proposer sees: the project's, with a seed of this worker and slot, so that workers on one head
+    /// propose different changes (runs get the lease's seed, never this one).
+    /// </summary>
+    private ResearchSpec ProposerSpec => spec with { Run = spec.Run with { Seed = unchecked(spec.Run.Seed + proposalSalt + (slot * 7919)) } };
+
+    /// <summary>Runs <paramref name="change"/> (confirming a borderline win at fresh seeds) and decides with Core's acceptance rule.</summary>
+    private async Task<Exploration> MeasureAsync(
+        Worktree worktree, CommittedChange change, string description, double parent, int seed, string runDirectory, int runs, CancellationToken cancellationToken)
+    {
         if (change.ChangedPaths.FirstOrDefault(p => !spec.Scope.IsEditable(p)) is { } outside)
         {
-            return new Exploration(false, "rejected", null, $"{proposal.Description} (edited read-only {outside})", parent, null, "", runs);
+            return new Exploration(false, "rejected", null, $"{description} (edited read-only {outside})", parent, null, "", runs);
         }
 
         var values = new List<double>();
@@ -92,7 +136,7 @@ public sealed class GitEngine(
             first ??= result;
             if (result.Metric is not { } m)
             {
-                return new Exploration(false, result.TimedOut ? "timeout" : "crash", change.Patch, proposal.Description, parent, null, Digest(result.LogPath), runs);
+                return new Exploration(false, result.TimedOut ? "timeout" : "crash", change.Patch, description, parent, null, Digest(result.LogPath), runs);
             }
 
             values.Add(m);
@@ -100,7 +144,7 @@ public sealed class GitEngine(
         }
 
         var keep = verdict.Outcome == VerdictOutcome.Keep;
-        return new Exploration(keep, keep ? "keep" : "discard", change.Patch, proposal.Description, parent, values[0], Digest(first!.LogPath), runs);
+        return new Exploration(keep, keep ? "keep" : "discard", change.Patch, description, parent, values[0], Digest(first!.LogPath), runs);
     }
 
     public async Task<Verification> VerifyAsync(HeadSnapshot head, string patch, int seed, bool holdout, CancellationToken cancellationToken = default)

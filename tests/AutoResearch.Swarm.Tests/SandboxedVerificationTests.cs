@@ -222,6 +222,30 @@ public sealed class SandboxedVerificationTests : IDisposable
         """;
 
     /// <summary>A repository whose experiment prints <c>score: $X</c> from the editable knobs.sh (X=10), committed; its root and commit.</summary>
+    [Fact]
+    public async Task A_slot_learns_from_its_explorations_and_workers_with_other_keys_propose_other_changes()
+    {
+        // Found on the real workload: with no history and one seed, every lease of every worker proposed the same change.
+        var (root, baseCommit) = await RepoAsync("\n[search.knobs]\nX = { range = [0, 20] }\n");
+        var workspace = await GitWorkspace.OpenAsync(root);
+        var spec = SpecLoader.Load(workspace.Root);
+        var head = new HeadSnapshot(0, "h0", baseCommit, []);
+        var engine = new GitEngine(spec, workspace, new Core.Proposers.Search.SearchProposer(), slot: 0, proposalSalt: 1);
+        var other = new GitEngine(spec, workspace, new Core.Proposers.Search.SearchProposer(), slot: 1, proposalSalt: 2);
+
+        var mine = new List<string?>();
+        for (var i = 0; i < 4; i++)
+        {
+            mine.Add((await engine.ExploreAsync(head, seed: 7)).Patch);
+        }
+
+        var theirs = (await other.ExploreAsync(head, seed: 7)).Patch;
+
+        Assert.All(mine, Assert.NotNull);
+        Assert.Equal(mine.Count, mine.Distinct().Count());
+        Assert.NotEqual(mine[0], theirs);
+    }
+
     private async Task<(string Root, string Commit)> RepoAsync(string extraToml, params (string Path, string Text)[] files)
     {
         var root = Path.Combine(_scratch, "repo");

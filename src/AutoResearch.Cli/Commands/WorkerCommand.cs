@@ -112,7 +112,8 @@ internal sealed class WorkerCommand(IAnsiConsole console) : AsyncCommand<WorkerC
         var project = (await client.RegisterAsync(new Swarm.Protocol.Messages.RegisterRequest(options.Owner, options.Name, options.Invite), cancellationToken)).Project;
         var environment = RunEnvironment.For(project, new Dictionary<string, string?> { ["AUTORESEARCH_LIB"] = Paths.Library });
         var engines = Enumerable.Range(0, options.Parallel)
-            .Select(slot => new GitEngine(spec, workspace, ProposerFactory.Create(spec, settings.Agent, settings.AgentCommand), slot, environment, holdout))
+            .Select(slot => new GitEngine(spec, workspace, ProposerFactory.Create(spec, settings.Agent, settings.AgentCommand), slot, environment, holdout,
+                proposalSalt: BitConverter.ToInt32(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key.PublicKey)))))
             .ToList();
         var next = -1;
         var engine = new SlotEngines(engines, () => Interlocked.Increment(ref next));
