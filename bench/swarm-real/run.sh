@@ -49,7 +49,7 @@ done
 end=$((SECONDS + MINUTES * 60))
 while [ $SECONDS -lt $end ]; do
   sleep 60
-  echo "  $(date -u +%H:%M) chain $(curl -sf "http://127.0.0.1:$port/v1/head" | python3 -c 'import json,sys; h=json.load(sys.stdin); print(h["sequence"], h["metric"])')"
+  echo "  $(date -u +%H:%M) chain $(curl -sf "http://127.0.0.1:$port/v1/head" | python3 -c 'import json,sys; h=json.load(sys.stdin); print(h["sequence"], h.get("metric"))')"
 done
 
 curl -sf "http://127.0.0.1:$port/v1/chain?after=0&limit=500" > "$work/chain.json"
