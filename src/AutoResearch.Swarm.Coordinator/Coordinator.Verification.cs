@@ -351,8 +351,9 @@ internal sealed partial class Coordinator
     private SlotCount? _slots;
 
     /// <summary>
-    /// The claims that may be verified at once: one per worker the verification budget of the workers seen lately gives
-    /// (a round of k jobs is done by k of them, but many rounds wait on their verifiers or on a trusted one), at least <see cref="VerificationSlots"/>. Counted at most once every 5 s.
+    /// The claims that may be verified at once: one per worker the verification budget of the workers seen lately gives (a
+    /// round of k jobs is done by k of them, but many rounds wait on their verifiers or on a trusted one), at least
+    /// <see cref="VerificationSlots"/>. Counted at most once every 5 s.
     /// </summary>
     private async Task<int> SlotsAsync(Session s, long now, CancellationToken cancellationToken)
     {
