@@ -6,7 +6,7 @@ namespace AutoResearch.Swarm.Coordinator;
 internal sealed partial class Coordinator
 {
     /// <summary>
-    /// Hands out work: a verification job this caller may do (not its own claim, not its owner's, not a claim another key of
+    /// Hands out work: a noise run while σ is being measured (see <see cref="TryMeasureLeaseAsync"/>), else a verification job this caller may do (not its own claim, not its owner's, not a claim another key of
     /// its owner already verifies; an expired lease's job is offered again), else an explore lease on the head. Nothing
     /// when the caller already holds its quota of leases.
     /// </summary>
@@ -30,7 +30,15 @@ internal sealed partial class Coordinator
             // Verification first, within the worker's budget: beyond it, it explores and the claims wait their turn. The owner's
             // trusted machines are exempt: rounds of one (adaptive replication) wait for them.
             var mix = _mixes.GetOrAdd(caller.Key, _ => new LeaseMix());
-            if (request.Verify && (caller.Trusted || _options.VerificationBudget >= 1 || mix.VerifyShare < _options.VerificationBudget)
+            // The noise first, when it is still to be measured; until it is, no claim can be decided, so nobody verifies.
+            var noiseKnown = !MeasuresNoise || await MeasuredNoiseAsync(s, cancellationToken).ConfigureAwait(false) is not null;
+            if (!noiseKnown && await TryMeasureLeaseAsync(s, caller, now, expires, cancellationToken).ConfigureAwait(false) is { } measure)
+            {
+                // Not counted against the verification budget: a few runs once, not a share of the swarm's work.
+                return new LeaseReply(measure, 0);
+            }
+
+            if (noiseKnown && request.Verify && (caller.Trusted || _options.VerificationBudget >= 1 || mix.VerifyShare < _options.VerificationBudget)
                 && await TakeJobAsync(s, caller, head, now, expires, cancellationToken).ConfigureAwait(false) is { } lease)
             {
                 mix.Add(verify: true);

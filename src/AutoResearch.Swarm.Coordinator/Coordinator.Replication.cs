@@ -58,7 +58,7 @@ internal sealed partial class Coordinator
             return false;
         }
 
-        var sigma = Project.Sigma ?? await MeasuredSigmaAsync(s, cancellationToken).ConfigureAwait(false) ?? 0;
+        var sigma = await DecisionSigmaAsync(s, cancellationToken).ConfigureAwait(false);
         var netDeletion = Core.Acceptance.AcceptanceRule.IsNetDeletion(claim.Verified);
         var verdict = Core.Acceptance.AcceptanceRule.Decide(Project.Spec.Acceptance, Project.Spec.Objective, sigma, only.Parent!.Value, [only.Candidate!.Value], netDeletion);
         return verdict.Outcome == Core.Acceptance.VerdictOutcome.Keep

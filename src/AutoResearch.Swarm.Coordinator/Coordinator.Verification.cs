@@ -196,7 +196,7 @@ internal sealed partial class Coordinator
         }
 
         var objective = Project.Spec.Objective;
-        var sigma = Project.Sigma ?? await MeasuredSigmaAsync(s, cancellationToken).ConfigureAwait(false) ?? 0;
+        var sigma = await DecisionSigmaAsync(s, cancellationToken).ConfigureAwait(false);
         var values = majority.SelectMany(r => Enumerable.Repeat(parent + (r.Candidate!.Value - r.Parent!.Value), r.Weight)).ToList();
         var verdict = AcceptanceRule.Decide(Project.Spec.Acceptance, objective, sigma, parent, values, AcceptanceRule.IsNetDeletion(claim.Verified));
         if (verdict.Outcome == VerdictOutcome.Confirm && canAdd)

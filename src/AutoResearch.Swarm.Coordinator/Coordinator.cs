@@ -62,17 +62,29 @@ internal sealed partial class Coordinator
             r.Flag("trusted") || (Anchored ? r.Long("vouched") >= VouchesToEstablish : r.Long("trust") >= 1));
 
     /// <summary>What every worker must know about the project.</summary>
-    public ProjectInfo ProjectInfo(double sigma)
+    /// <param name="sigma">The noise σ, null while it is being measured.</param>
+    public ProjectInfo ProjectInfo(double? sigma)
     {
         var spec = Project.Spec;
         return new ProjectInfo(
             Project.Name, spec.Objective.Metric, spec.Objective.Direction.ToString().ToLowerInvariant(), spec.Scope.Globs, Project.BaseCommit,
-            Project.TokenBudget, spec.Acceptance.Threshold(sigma), Project.Verifiers, Project.MaxPatchBytes);
+            Project.TokenBudget, spec.Acceptance.Threshold(sigma ?? 0), Project.Verifiers, Project.MaxPatchBytes, sigma);
     }
 
-    /// <summary>The noise σ decisions use: the configured one, else measured from verifiers' agreed runs of each head at different seeds, else 0.</summary>
-    public async Task<double> SigmaAsync(CancellationToken cancellationToken) =>
-        Project.Sigma ?? await _db.ReadAsync(s => MeasuredSigmaAsync(s, cancellationToken), cancellationToken).ConfigureAwait(false) ?? 0;
+    /// <summary>The noise σ workers are told: the configured one, else the measured one (null while it is being measured).</summary>
+    public async Task<double?> SigmaAsync(CancellationToken cancellationToken) =>
+        Project.Sigma ?? await _db.ReadAsync(async s => MeasuresNoise
+            ? await MeasuredNoiseAsync(s, cancellationToken).ConfigureAwait(false)
+            : await MeasuredSigmaAsync(s, cancellationToken).ConfigureAwait(false) ?? 0, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// The noise σ a decision uses: the configured one, else the one the swarm measured (no verification is served before it
+    /// is, see <see cref="LeaseAsync"/>), else, for a coordinator told not to measure, the spread of verifiers' agreed runs of a
+    /// head at different seeds, else 0.
+    /// </summary>
+    private async Task<double> DecisionSigmaAsync(Session s, CancellationToken cancellationToken) =>
+        Project.Sigma ?? await MeasuredNoiseAsync(s, cancellationToken).ConfigureAwait(false)
+            ?? await MeasuredSigmaAsync(s, cancellationToken).ConfigureAwait(false) ?? 0;
 
     private static async Task<double?> MeasuredSigmaAsync(Session s, CancellationToken cancellationToken)
     {

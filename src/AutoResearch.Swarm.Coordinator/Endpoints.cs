@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Routing;
 namespace AutoResearch.Swarm.Coordinator;
 
 /// <summary>
-/// The HTTP surface, version 1. Signed (POST): register, leases, claims, verifications, experiments. Public (GET): project, head,
+/// The HTTP surface, version 1. Signed (POST): register, leases, claims, verifications, measurements, experiments. Public (GET): project, head,
 /// chain, claims/{id}, experiments (the shared log), leaderboard, workers, health. The dashboard reads the public ones.
 /// </summary>
 internal static class Endpoints
@@ -34,6 +34,8 @@ internal static class Endpoints
         v1.MapPost("/claims", (HttpContext http, ClaimRequest request, CancellationToken ct) => coordinator.ClaimAsync(Caller(http), request, ct));
         v1.MapPost("/verifications", (HttpContext http, VerificationReport report, CancellationToken ct) =>
             coordinator.ReportVerificationAsync(Caller(http), report, ct));
+        v1.MapPost("/measurements", (HttpContext http, MeasurementReport report, CancellationToken ct) =>
+            coordinator.ReportMeasurementAsync(Caller(http), report, ct));
         v1.MapPost("/experiments", (HttpContext http, ExperimentReport report, CancellationToken ct) =>
             coordinator.ReportExperimentAsync(Caller(http), report, ct));
 

@@ -7,8 +7,10 @@ namespace AutoResearch.Swarm.Simulator;
 /// <summary>The project the simulated swarm works on: a git repository with params.txt editable and prepare.txt read-only.</summary>
 internal static class SimulatedWorkspace
 {
-    public static async Task CreateAsync(string directory, double sigma, string baseText, CancellationToken cancellationToken)
+    /// <param name="sigma">The noise σ the spec states; null states none (the swarm then measures it).</param>
+    public static async Task CreateAsync(string directory, double? sigma, string baseText, CancellationToken cancellationToken)
     {
+        var stated = sigma is { } g ? string.Create(CultureInfo.InvariantCulture, $"sigma = {g}") : "z = 2";
         Directory.CreateDirectory(directory);
         await File.WriteAllTextAsync(Path.Combine(directory, SyntheticObjective.File), baseText, cancellationToken).ConfigureAwait(false);
         await File.WriteAllTextAsync(Path.Combine(directory, "prepare.txt"), "the fixed half: data and scoring\n", cancellationToken).ConfigureAwait(false);
@@ -25,7 +27,7 @@ internal static class SimulatedWorkspace
             editable = ["{SyntheticObjective.File}"]
 
             [acceptance]
-            sigma = {sigma}
+            {stated}
 
             [swarm]
             verifiers = 2

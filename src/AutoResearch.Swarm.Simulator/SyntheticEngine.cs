@@ -70,6 +70,14 @@ internal class SyntheticEngine(SyntheticObjective objective, ResearchSpec spec, 
             Digest(candidate, seed), runs);
     }
 
+    public virtual async Task<Measurement> MeasureAsync(HeadSnapshot head, int seed, CancellationToken cancellationToken = default)
+    {
+        var text = HeadText(head);
+        var metric = _parents.GetOrAdd((head.Sequence, seed), _ => objective.Measure(text, seed));
+        await Task.Delay(runTime, cancellationToken).ConfigureAwait(false);
+        return new Measurement(metric, Digest(text, seed), 1);
+    }
+
     /// <summary>A random step on one knob of <paramref name="text"/>.</summary>
     protected (string Patch, string Description) Propose(string text)
     {

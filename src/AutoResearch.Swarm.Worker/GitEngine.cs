@@ -26,6 +26,10 @@ namespace AutoResearch.Swarm.Worker;
 /// <param name="environment">Extra variables for every run.</param>
 /// <param name="holdout">For a trusted verifier: the spec that scores on the owner's private holdout; null otherwise.</param>
 /// <param name="proposalSalt">Makes this worker's proposals its own (e.g. from its key): workers on one head try different changes.</param>
+/// <param name="swarmSigma">
+/// The noise σ the coordinator decides with (<see cref="SwarmWorker.Sigma"/>), null while unknown: the local rule claims only
+/// what the coordinator would keep. Without it, the spec's <c>[acceptance] sigma</c>, else 0.
+/// </param>
 public sealed class GitEngine(
     ResearchSpec spec,
     GitWorkspace workspace,
@@ -33,7 +37,8 @@ public sealed class GitEngine(
     int slot,
     IReadOnlyDictionary<string, string?>? environment = null,
     ResearchSpec? holdout = null,
-    int proposalSalt = 0) : IExperimentEngine
+    int proposalSalt = 0,
+    Func<double?>? swarmSigma = null) : IExperimentEngine
 {
     private readonly ExperimentRunner _runner = new(OthersCode.Spec(spec), environment);
     private readonly ExperimentRunner? _holdout = holdout is null ? null : new(OthersCode.Spec(holdout), environment);
@@ -90,7 +95,7 @@ public sealed class GitEngine(
             return new Exploration(false, "discard", null, proposal.Description + (proposal.Error is { } e ? $" ({e})" : " (no change)"), parent, null, "", runs);
         }
 
-        var exploration = await MeasureAsync(worktree, change, proposal.Description, parent, seed, runDirectory, runs, cancellationToken).ConfigureAwait(false);
+        var exploration = await RunCandidateAsync(worktree, change, proposal.Description, parent, seed, runDirectory, runs, cancellationToken).ConfigureAwait(false);
         _history.Add(record with
         {
             Phase = ExperimentPhase.Done,
@@ -117,7 +122,7 @@ public sealed class GitEngine(
     private ResearchSpec ProposerSpec => spec with { Run = spec.Run with { Seed = unchecked(spec.Run.Seed + proposalSalt + (slot * 7919)) } };
 
     /// <summary>Runs <paramref name="change"/> (confirming a borderline win at fresh seeds) and decides with Core's acceptance rule.</summary>
-    private async Task<Exploration> MeasureAsync(
+    private async Task<Exploration> RunCandidateAsync(
         Worktree worktree, CommittedChange change, string description, double parent, int seed, string runDirectory, int runs, CancellationToken cancellationToken)
     {
         if (change.ChangedPaths.FirstOrDefault(p => !spec.Scope.IsEditable(p)) is { } outside)
@@ -140,7 +145,7 @@ public sealed class GitEngine(
             }
 
             values.Add(m);
-            verdict = AcceptanceRule.Decide(spec.Acceptance, spec.Objective, spec.Acceptance.Sigma ?? 0, parent, values, AcceptanceRule.IsNetDeletion(change.Patch));
+            verdict = AcceptanceRule.Decide(spec.Acceptance, spec.Objective, swarmSigma?.Invoke() ?? spec.Acceptance.Sigma ?? 0, parent, values, AcceptanceRule.IsNetDeletion(change.Patch));
         }
 
         var keep = verdict.Outcome == VerdictOutcome.Keep;
@@ -192,6 +197,20 @@ public sealed class GitEngine(
         // The holdout pair only when both scored: the coordinator counts a trusted holdout only as a pair.
         var pair = holdoutParent is not null && holdoutCandidate is not null;
         return new Verification(true, parent, candidate.Metric, pair ? holdoutParent : null, pair ? holdoutCandidate : null, Digest(candidate.LogPath), runs);
+    }
+
+    public async Task<Measurement> MeasureAsync(HeadSnapshot head, int seed, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(head);
+        var (worktree, _) = await HeadAsync(head, cancellationToken).ConfigureAwait(false);
+        var run = await _runner.RunAsync(worktree.Path, Path.Combine(RunDirectory(), "head"), ++_experiment, seed, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (run.Metric is { } metric)
+        {
+            // The same run serves this slot's explorations and verifications on this head at this seed.
+            _parents[(head.Sequence, seed)] = metric;
+        }
+
+        return new Measurement(run.Metric, Digest(run.LogPath), 1);
     }
 
     /// <summary>The worktree checked out at <paramref name="head"/>, building its commit from the chain when new.</summary>

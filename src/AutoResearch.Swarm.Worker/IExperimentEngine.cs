@@ -16,6 +16,9 @@ public interface IExperimentEngine
     /// and candidate paired at <paramref name="seed"/>; with <paramref name="holdout"/>, also scores both on the holdout.
     /// </summary>
     Task<Verification> VerifyAsync(HeadSnapshot head, string patch, int seed, bool holdout, CancellationToken cancellationToken = default);
+
+    /// <summary>Runs <paramref name="head"/> unchanged at <paramref name="seed"/> (the coordinator measures the noise with such runs).</summary>
+    Task<Measurement> MeasureAsync(HeadSnapshot head, int seed, CancellationToken cancellationToken = default);
 }
 
 /// <summary>The head to work on: its place in the chain and every accepted patch from the base commit, in order.</summary>
@@ -36,3 +39,6 @@ public sealed record Exploration(
 /// <summary>What one verification measured; metrics null when a run failed.</summary>
 public sealed record Verification(
     bool Applies, double? ParentMetric, double? CandidateMetric, double? HoldoutParent, double? HoldoutCandidate, string LogDigest, int Runs);
+
+/// <summary>One run of a head; <see cref="Metric"/> null when it failed.</summary>
+public sealed record Measurement(double? Metric, string LogDigest, int Runs);

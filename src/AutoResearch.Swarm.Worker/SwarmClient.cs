@@ -52,8 +52,13 @@ public sealed class SwarmClient
     public Task<Receipt> ReportVerificationAsync(VerificationReport report, CancellationToken cancellationToken = default) =>
         PostAsync<VerificationReport, Receipt>("/verifications", report, cancellationToken);
 
+    public Task<Receipt> ReportMeasurementAsync(MeasurementReport report, CancellationToken cancellationToken = default) =>
+        PostAsync<MeasurementReport, Receipt>("/measurements", report, cancellationToken);
+
     public Task<Receipt> ReportExperimentAsync(ExperimentReport report, CancellationToken cancellationToken = default) =>
         PostAsync<ExperimentReport, Receipt>("/experiments", report, cancellationToken);
+
+    public Task<ProjectInfo> ProjectAsync(CancellationToken cancellationToken = default) => GetAsync<ProjectInfo>("/project", cancellationToken);
 
     public Task<HeadReply> HeadAsync(CancellationToken cancellationToken = default) => GetAsync<HeadReply>("/head", cancellationToken);
 

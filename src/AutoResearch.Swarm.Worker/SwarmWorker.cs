@@ -6,7 +6,8 @@ namespace AutoResearch.Swarm.Worker;
 /// <summary>
 /// A worker: registers its key, then in each of its parallel slots asks for a lease and does it: explore (its engine proposes
 /// and runs a change; a local win is claimed with parent, patch, metrics and log digest; anything else goes to the shared log)
-/// or verify (someone's claim, paired with the parent, at the coordinator's seed). Network errors and coordinator restarts
+/// or verify (someone's claim, paired with the parent, at the coordinator's seed) or measure (the unchanged head at a seed: the
+/// coordinator's noise estimate). Network errors and coordinator restarts
 /// are ridden out by the client's backoff; a refused report is counted and the slot goes on.
 /// </summary>
 public sealed class SwarmWorker(SwarmClient client, IExperimentEngine engine, WorkerOptions options)
@@ -14,15 +15,36 @@ public sealed class SwarmWorker(SwarmClient client, IExperimentEngine engine, Wo
     private readonly SemaphoreSlim _chainGate = new(1, 1);
     private readonly List<ChainLink> _chain = [];
     private int _leases;
+    private double? _sigma;
+    private long _sigmaAsked;
 
     public WorkerStats Stats { get; } = new();
+
+    /// <summary>The noise σ the coordinator decides with, once it says (it measures it first when the project sets none).</summary>
+    public double? Sigma => _sigma;
 
     /// <summary>Set once registered.</summary>
     public RegisterReply? Registration { get; private set; }
 
     /// <summary>Registers this worker's key (done by <see cref="RunAsync"/> when not done before).</summary>
-    public async Task RegisterAsync(CancellationToken cancellationToken = default) =>
+    public async Task RegisterAsync(CancellationToken cancellationToken = default)
+    {
         Registration = await client.RegisterAsync(new RegisterRequest(options.Owner, options.Name, options.Invite), cancellationToken).ConfigureAwait(false);
+        _sigma = Registration.Project.Sigma;
+    }
+
+    /// <summary>Asks the coordinator for σ again while it is unknown, at most every 15 seconds.</summary>
+    private async Task RefreshSigmaAsync(CancellationToken cancellationToken)
+    {
+        var now = Environment.TickCount64;
+        if (_sigma is not null || (Interlocked.Read(ref _sigmaAsked) is var asked && asked != 0 && now - asked < 15_000))
+        {
+            return;
+        }
+
+        Interlocked.Exchange(ref _sigmaAsked, now);
+        _sigma = (await client.ProjectAsync(cancellationToken).ConfigureAwait(false)).Sigma;
+    }
 
     /// <summary>Registers unless registered, then works until <paramref name="cancellationToken"/> fires or <see cref="WorkerOptions.MaxLeases"/> are done.</summary>
     public async Task RunAsync(CancellationToken cancellationToken = default)
@@ -85,6 +107,15 @@ public sealed class SwarmWorker(SwarmClient client, IExperimentEngine engine, Wo
             return;
         }
 
+        if (lease.Kind == LeaseKind.Measure)
+        {
+            var measured = await engine.MeasureAsync(head, lease.Seed, cancellationToken).ConfigureAwait(false);
+            Stats.Measured(measured.Runs);
+            await client.ReportMeasurementAsync(new MeasurementReport(lease.Id, measured.Metric, measured.LogDigest), cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await RefreshSigmaAsync(cancellationToken).ConfigureAwait(false);
         var found = await engine.ExploreAsync(head, lease.Seed, cancellationToken).ConfigureAwait(false);
         var claim = found is { Win: true, Patch: not null, ParentMetric: not null, CandidateMetric: not null };
         Stats.Explored(found.Runs, claim);

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using AutoResearch.Cli.Tests.Support;
 using AutoResearch.Tests.Support;
@@ -20,7 +18,7 @@ public sealed class SwarmCliTests
     public async Task Workers_join_a_coordinator_claim_verify_each_other_and_grow_the_chain()
     {
         using var toy = new ToyWorkspace(x: 100);
-        var port = FreePort();
+        var port = SwarmHttp.FreePort();
         var address = $"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}";
         var processes = new List<Process>();
         var logs = new List<string>();
@@ -40,7 +38,7 @@ public sealed class SwarmCliTests
             var coordinator = Start("coordinator", "coordinator", "--project", toy.Root, "--db", $"sqlite:{Path.Combine(toy.Scratch, "swarm.db")}",
                 "--port", port.ToString(CultureInfo.InvariantCulture));
             using var http = new HttpClient { BaseAddress = new Uri(address + "/"), Timeout = TimeSpan.FromSeconds(10) };
-            await WaitAsync(async () => (await TryGetAsync(http, "v1/health")) is not null, TimeSpan.FromSeconds(60), () => "coordinator never answered\n" + Logs());
+            await SwarmHttp.WaitAsync(async () => (await SwarmHttp.TryGetAsync(http, "v1/health")) is not null, TimeSpan.FromSeconds(60), () => "coordinator never answered\n" + Logs());
 
             const string Agent = """x=$(sed -n 's/^X=//p' knobs.sh); sed -i "s/^X=.*/X=$((x - 1))/" knobs.sh; echo "X $x -> $((x - 1))" """;
             foreach (var owner in new[] { "ada", "bo", "cy" })
@@ -52,10 +50,10 @@ public sealed class SwarmCliTests
             }
 
             JsonElement[] chain = [];
-            await WaitAsync(async () =>
+            await SwarmHttp.WaitAsync(async () =>
             {
                 Assert.False(coordinator.HasExited, "the coordinator exited\n" + Logs());
-                chain = (await TryGetAsync(http, "v1/chain?after=0"))?.EnumerateArray().ToArray() ?? [];
+                chain = (await SwarmHttp.TryGetAsync(http, "v1/chain?after=0"))?.EnumerateArray().ToArray() ?? [];
                 return chain.Length > 0;
             }, TimeSpan.FromSeconds(150), () => "no claim reached the chain\n" + Logs());
 
@@ -64,7 +62,7 @@ public sealed class SwarmCliTests
             Assert.Contains("+X=99", first.GetProperty("patch").GetString(), StringComparison.Ordinal);
             Assert.Equal(99, first.GetProperty("metric").GetDouble());
             Assert.Equal(2, first.GetProperty("verifications").GetInt32());
-            var board = (await TryGetAsync(http, "v1/leaderboard"))!.Value.EnumerateArray().ToArray();
+            var board = (await SwarmHttp.TryGetAsync(http, "v1/leaderboard"))!.Value.EnumerateArray().ToArray();
             Assert.Contains(board, e => e.GetProperty("worker").GetString() == first.GetProperty("worker").GetString()
                 && e.GetProperty("improvement_credit").GetDouble() > 0);
             Assert.True(board.Count(e => e.GetProperty("verification_credit").GetDouble() > 0) >= 2, Logs());
@@ -74,15 +72,15 @@ public sealed class SwarmCliTests
 
             // kill -9 the coordinator and start it again on the same database: the workers ride it out and the chain goes on
             // from where it was, nothing lost.
-            var length = (await TryGetAsync(http, "v1/chain?after=0"))!.Value.GetArrayLength();
+            var length = (await SwarmHttp.TryGetAsync(http, "v1/chain?after=0"))!.Value.GetArrayLength();
             coordinator.Kill(entireProcessTree: true);
             await coordinator.WaitForExitAsync();
             coordinator = Start("coordinator-2", "coordinator", "--project", toy.Root, "--db", $"sqlite:{Path.Combine(toy.Scratch, "swarm.db")}",
                 "--port", port.ToString(CultureInfo.InvariantCulture));
-            await WaitAsync(async () =>
+            await SwarmHttp.WaitAsync(async () =>
             {
                 Assert.False(coordinator.HasExited, "the restarted coordinator exited\n" + Logs());
-                chain = (await TryGetAsync(http, "v1/chain?after=0"))?.EnumerateArray().ToArray() ?? [];
+                chain = (await SwarmHttp.TryGetAsync(http, "v1/chain?after=0"))?.EnumerateArray().ToArray() ?? [];
                 return chain.Length > length;
             }, TimeSpan.FromSeconds(150), () => "the chain did not grow after the restart\n" + Logs());
             Assert.Equal(first.GetProperty("head_id").GetString(), chain[0].GetProperty("head_id").GetString());
@@ -100,36 +98,6 @@ public sealed class SwarmCliTests
                 await process.WaitForExitAsync();
                 process.Dispose();
             }
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static async Task<JsonElement?> TryGetAsync(HttpClient http, string path)
-    {
-        try
-        {
-            using var response = await http.GetAsync(path);
-            return response.IsSuccessStatusCode ? JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone() : null;
-        }
-        catch (HttpRequestException)
-        {
-            return null;
-        }
-    }
-
-    private static async Task WaitAsync(Func<Task<bool>> done, TimeSpan limit, Func<string> why)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!await done())
-        {
-            Assert.True(deadline.Elapsed < limit, why());
-            await Task.Delay(250);
         }
     }
 }

@@ -55,6 +55,10 @@ internal sealed class CoordinatorCommand(IAnsiConsole console) : AsyncCommand<Co
         [Description("The most share of each worker's leases that go to verifying claims (0 to 1); beyond it claims wait their turn. Default 0.2.")]
         public double VerificationBudget { get; init; } = 0.2;
 
+        [CommandOption("--noise-seeds <N>")]
+        [Description("For a project that sets no sigma: at how many seeds the swarm runs the base to measure the noise before deciding any claim (0 does not measure). Default 5.")]
+        public int NoiseSeeds { get; init; } = 5;
+
         [CommandOption("--verbose")]
         [Description("Print full error details.")]
         public bool Verbose { get; init; }
@@ -76,6 +80,7 @@ internal sealed class CoordinatorCommand(IAnsiConsole console) : AsyncCommand<Co
             TrustedKeys = settings.TrustedKeys,
             LeaseDuration = settings.LeaseMinutes is { } m ? TimeSpan.FromMinutes(m) : null,
             VerificationBudget = settings.VerificationBudget,
+            NoiseSeeds = settings.NoiseSeeds,
         };
         var problems = options.Validate();
         if (problems.Count > 0)

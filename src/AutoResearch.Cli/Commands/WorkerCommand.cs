@@ -111,9 +111,11 @@ internal sealed class WorkerCommand(IAnsiConsole console) : AsyncCommand<WorkerC
         // Registered here first (again by the worker, which is free) to learn the project's token budget before any run.
         var project = (await client.RegisterAsync(new Swarm.Protocol.Messages.RegisterRequest(options.Owner, options.Name, options.Invite), cancellationToken)).Project;
         var environment = RunEnvironment.For(project, new Dictionary<string, string?> { ["AUTORESEARCH_LIB"] = Paths.Library });
+        SwarmWorker? worker = null;
         var engines = Enumerable.Range(0, options.Parallel)
             .Select(slot => new GitEngine(spec, workspace, ProposerFactory.Create(spec, settings.Agent, settings.AgentCommand), slot, environment, holdout,
-                proposalSalt: BitConverter.ToInt32(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key.PublicKey)))))
+                proposalSalt: BitConverter.ToInt32(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key.PublicKey))),
+                swarmSigma: () => worker?.Sigma))
             .ToList();
         var next = -1;
         var engine = new SlotEngines(engines, () => Interlocked.Increment(ref next));
@@ -127,7 +129,7 @@ internal sealed class WorkerCommand(IAnsiConsole console) : AsyncCommand<WorkerC
             console.MarkupLineInterpolated($"trusted verifier: also scoring on the holdout {holdout.Score.Data}");
         }
 
-        var worker = new SwarmWorker(client, engine, options);
+        worker = new SwarmWorker(client, engine, options);
         await worker.RunAsync(cancellationToken);
         console.MarkupLineInterpolated(
             $"done: {worker.Stats.Explorations} explorations, {worker.Stats.Claims} claims, {worker.Stats.Verifications} verifications");
@@ -144,6 +146,9 @@ internal sealed class WorkerCommand(IAnsiConsole console) : AsyncCommand<WorkerC
 
         public Task<Verification> VerifyAsync(HeadSnapshot head, string patch, int seed, bool holdout, CancellationToken cancellationToken = default) =>
             WithSlotAsync(e => e.VerifyAsync(head, patch, seed, holdout, cancellationToken), cancellationToken);
+
+        public Task<Measurement> MeasureAsync(HeadSnapshot head, int seed, CancellationToken cancellationToken = default) =>
+            WithSlotAsync(e => e.MeasureAsync(head, seed, cancellationToken), cancellationToken);
 
         private async Task<T> WithSlotAsync<T>(Func<GitEngine, Task<T>> work, CancellationToken cancellationToken)
         {

@@ -80,6 +80,11 @@ internal static class Schema
               id {id}, worker TEXT NOT NULL, lease_id BIGINT NOT NULL UNIQUE, head_seq BIGINT NOT NULL, status TEXT NOT NULL,
               metric DOUBLE PRECISION NULL, description TEXT NOT NULL, patch TEXT NULL, claim_id BIGINT NULL, at_ms BIGINT NOT NULL)
             """;
+        yield return $"""
+            CREATE TABLE IF NOT EXISTS measurements (
+              id {id}, lease_id BIGINT NOT NULL UNIQUE, worker TEXT NOT NULL, owner TEXT NOT NULL, trusted BIGINT NOT NULL, head_seq BIGINT NOT NULL,
+              seed BIGINT NOT NULL, metric DOUBLE PRECISION NULL, log_digest TEXT NULL, at_ms BIGINT NOT NULL)
+            """;
         yield return "CREATE TABLE IF NOT EXISTS exposed (worker TEXT NOT NULL, effect TEXT NOT NULL, PRIMARY KEY (worker, effect))";
     }
 

@@ -199,7 +199,7 @@ internal sealed class SwarmDatabase : IAsyncDisposable
     public Task DropAsync(CancellationToken cancellationToken) =>
         WriteAsync(async s =>
         {
-            foreach (var table in new[] { "state", "workers", "requests", "chain", "leases", "claims", "jobs", "reports", "experiments", "exposures", "exposed" })
+            foreach (var table in new[] { "state", "workers", "requests", "chain", "leases", "claims", "jobs", "reports", "experiments", "exposures", "exposed", "measurements" })
             {
                 await s.ExecAsync($"DROP TABLE IF EXISTS {table}", cancellationToken).ConfigureAwait(false);
             }

@@ -8,6 +8,12 @@ public enum LeaseKind
 
     /// <summary>Re-run someone's claim: parent and candidate, paired, with the given seed.</summary>
     Verify,
+
+    /// <summary>
+    /// Run the lease's head unchanged at the lease's seed and report its metric (<c>POST /v1/measurements</c>): how the coordinator
+    /// measures the run-to-run noise σ its decisions need when the project does not set one.
+    /// </summary>
+    Measure,
 }
 
 /// <summary><c>POST /v1/leases</c>: asks for work. Verification comes first when there is some this worker may do.</summary>
@@ -19,7 +25,7 @@ public sealed record LeaseReply(Lease? Lease, int RetryAfterMs);
 
 /// <summary>A piece of work, held until <see cref="Expires"/>; after that it is offered to someone else.</summary>
 /// <param name="Id">The lease's id; results name it.</param>
-/// <param name="Kind">Explore or verify.</param>
+/// <param name="Kind">Explore, verify or measure.</param>
 /// <param name="HeadSequence">The head the work runs against.</param>
 /// <param name="HeadId">Its id.</param>
 /// <param name="Seed">The seed every run of this lease uses (AUTORESEARCH_SEED), chosen by the coordinator.</param>

@@ -27,6 +27,7 @@ public sealed record RegisterReply(string Key, string Owner, bool Trusted, int Q
 /// <param name="Threshold">The improvement a claim must beat (max(min_delta, z·σ)) at the current noise estimate.</param>
 /// <param name="Verifiers">How many workers verify each claim (k).</param>
 /// <param name="MaxPatchBytes">The largest patch accepted.</param>
+/// <param name="Sigma">The noise σ of one run that decisions use; null while the swarm is still measuring it.</param>
 public sealed record ProjectInfo(
     string Name, string Metric, string Direction, IReadOnlyList<string> Editable, string BaseCommit, long? TokenBudget,
-    double Threshold, int Verifiers, int MaxPatchBytes);
+    double Threshold, int Verifiers, int MaxPatchBytes, double? Sigma = null);

@@ -25,5 +25,11 @@ public sealed record VerificationReport(
 /// <param name="Patch">The diff tried (kept in the shared log).</param>
 public sealed record ExperimentReport(long LeaseId, string Status, double? Metric, string Description, string? Patch);
 
+/// <summary><c>POST /v1/measurements</c>: the result of a measure lease, the head's metric at the lease's seed (null when the run failed).</summary>
+/// <param name="LeaseId">The measure lease.</param>
+/// <param name="Metric">The head's metric.</param>
+/// <param name="LogDigest">SHA-256 (hex) of the run's log.</param>
+public sealed record MeasurementReport(long LeaseId, double? Metric, string? LogDigest = null);
+
 /// <summary>The coordinator's acknowledgement of a report.</summary>
 public sealed record Receipt(string Status, string? Reason = null);

@@ -31,7 +31,10 @@ internal static class CliRunner
     public static string Dll => Path.Combine(AppContext.BaseDirectory, "autoresearch.dll");
 
     /// <summary>Starts <c>dotnet autoresearch.dll ARGS</c> with output to <paramref name="logPath"/>.</summary>
-    public static Process Start(string logPath, params string[] args)
+    public static Process Start(string logPath, params string[] args) => Start(logPath, new Dictionary<string, string>(), args);
+
+    /// <summary>Starts <c>dotnet autoresearch.dll ARGS</c> with output to <paramref name="logPath"/> and <paramref name="environment"/> added (an empty value unsets).</summary>
+    public static Process Start(string logPath, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var info = new ProcessStartInfo("bash") { UseShellExecute = false };
         info.ArgumentList.Add("-c");
@@ -44,6 +47,18 @@ internal static class CliRunner
         }
 
         info.Environment["LOG"] = logPath;
+        foreach (var (key, value) in environment)
+        {
+            if (value.Length == 0)
+            {
+                info.Environment.Remove(key);
+            }
+            else
+            {
+                info.Environment[key] = value;
+            }
+        }
+
         return Process.Start(info)!;
     }
 }

@@ -35,10 +35,11 @@ internal sealed class TestSwarm : IAsyncDisposable
 
     public SyntheticObjective Objective { get; } = new(1, 0.01);
 
-    public static async Task<TestSwarm> StartAsync(string kind, Func<CoordinatorOptions, CoordinatorOptions>? configure = null)
+    /// <param name="statesSigma">False: the project states no σ, so the coordinator measures it first (see NoiseTests).</param>
+    public static async Task<TestSwarm> StartAsync(string kind, Func<CoordinatorOptions, CoordinatorOptions>? configure = null, bool statesSigma = true)
     {
         var folder = Path.Combine(Path.GetTempPath(), "autoresearch-swarm-tests", Guid.NewGuid().ToString("N")[..12]);
-        await SimulatedWorkspace.CreateAsync(folder, 0.01, SyntheticObjective.BaseText, CancellationToken.None);
+        await SimulatedWorkspace.CreateAsync(folder, statesSigma ? 0.01 : null, SyntheticObjective.BaseText, CancellationToken.None);
         var (database, drop) = await TestDatabases.CreateAsync(kind, folder);
         var swarm = new TestSwarm(folder, database, drop, new ManualClock());
         await swarm.RestartAsync(configure);
