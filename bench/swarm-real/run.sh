@@ -2,6 +2,7 @@
 # The swarm on the real workload: `autoresearch coordinator` and WORKERS `autoresearch worker` processes on this machine,
 # on the tinygpt template with a token budget, each worker with the default search proposer and every swarm run in
 # bubblewrap; each claim verified by a worker other than its claimer ([swarm] verifiers = 1: two workers have one other).
+# The project states no σ: the swarm measures it first (the base at 5 seeds, each run by both workers).
 # Afterwards the base and the chain's head are each trained and scored at three fresh seeds by the local loop (its
 # baseline: --max-experiments 0, baseline_repeats = 3) to compare them against the run-to-run noise.
 # Usage: bench/swarm-real/run.sh [MINUTES] [TOKENS] [WORKERS]   (default 30 minutes, 300,000 tokens, 2 workers)
@@ -52,6 +53,8 @@ while [ $SECONDS -lt $end ]; do
   echo "  $(date -u +%H:%M) chain $(curl -sf "http://127.0.0.1:$port/v1/head" | python3 -c 'import json,sys; h=json.load(sys.stdin); print(h["sequence"], h.get("metric"))')"
 done
 
+curl -sf "http://127.0.0.1:$port/v1/project" > "$work/project.json"
+echo "noise σ the swarm measured on the base (5 seeds, two owners each): $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("sigma"))' "$work/project.json")"
 curl -sf "http://127.0.0.1:$port/v1/chain?after=0&limit=500" > "$work/chain.json"
 curl -sf "http://127.0.0.1:$port/v1/leaderboard" > "$work/leaderboard.json"
 curl -sf "http://127.0.0.1:$port/v1/experiments?after=0&limit=500" > "$work/experiments.json"
@@ -83,16 +86,18 @@ for i in $(seq "$WORKERS"); do echo "worker-$i: $(tail -n 1 "$work/worker-$i.log
 python3 - "$work" <<'PY'
 import glob, os, sys
 work = sys.argv[1]
-verify = explore = 0
+verify = explore = measure = 0
 for folder in glob.glob(f"{work}/worker-*/.autoresearch/swarm/slot*/*/"):
     runs = len(glob.glob(f"{folder}/*/run.log"))
-    # A verification's folder has the claim's candidate run; an exploration's has run0, run1, ...
+    # A verification's folder has the claim's candidate run, a noise run's the head's; an exploration's has run0, run1, ...
     if os.path.isdir(f"{folder}/candidate"):
         verify += runs
+    elif os.path.isdir(f"{folder}/head"):
+        measure += runs
     else:
         explore += runs
-total = verify + explore
-print(f"runs: {explore} exploring, {verify} verifying; verification share {100 * verify / total:.1f}%" if total else "no runs found")
+total = verify + explore + measure
+print(f"runs: {explore} exploring, {verify} verifying, {measure} measuring the noise; verification share {100 * (verify + measure) / total:.1f}% ({100 * verify / total:.1f}% without the noise runs)" if total else "no runs found")
 PY
 
 # The base and the head, each trained and scored at three fresh seeds by the local loop's baseline.

@@ -120,7 +120,16 @@ internal sealed partial class Coordinator
             cancellationToken, ("@c", claimId)).ConfigureAwait(false))!;
         // Round 1 reproduces the claim on its own parent at its own seed; later rounds verify it rebased onto the head.
         var reproduction = claim.RoundSeq == claim.ParentSeq && claim.RoundSeed == claim.Seed;
-        if (claim.Status != "pending" || (!reproduction && claim.RoundSeq != head.Sequence))
+        // Earlier rounds of this claim on the same head, each at a seed of its own: a borderline win's confirmations (see the
+        // end). Their agreed pairs join this round's; a confirmation of a reproduction on an old head goes on like the reproduction.
+        var earlier = await s.QueryAsync(
+            """
+            SELECT round, AVG(parent_metric) AS p, AVG(candidate_metric) AS c FROM reports
+            WHERE claim_id = @c AND head_seq = @h AND round < @r AND agreed = 1 AND parent_metric IS NOT NULL AND candidate_metric IS NOT NULL
+            GROUP BY round ORDER BY round
+            """,
+            r => (Parent: r.Double("p"), Candidate: r.Double("c")), cancellationToken, ("@c", claimId), ("@h", claim.RoundSeq), ("@r", round)).ConfigureAwait(false);
+        if (claim.Status != "pending" || (!reproduction && earlier.Count == 0 && claim.RoundSeq != head.Sequence))
         {
             return;
         }
@@ -197,11 +206,15 @@ internal sealed partial class Coordinator
 
         var objective = Project.Spec.Objective;
         var sigma = await DecisionSigmaAsync(s, cancellationToken).ConfigureAwait(false);
-        var values = majority.SelectMany(r => Enumerable.Repeat(parent + (r.Candidate!.Value - r.Parent!.Value), r.Weight)).ToList();
+        // One value per seed: the round's reports ran one code at one seed and agreed, so they are one measurement (k copies of
+        // it would pass for a confirmation they are not). Earlier rounds' seeds come first, each paired with its own parent run.
+        var values = earlier.Select(e => parent + (e.Candidate - e.Parent)).Append(candidate).ToList();
         var verdict = AcceptanceRule.Decide(Project.Spec.Acceptance, objective, sigma, parent, values, AcceptanceRule.IsNetDeletion(claim.Verified));
-        if (verdict.Outcome == VerdictOutcome.Confirm && canAdd)
+        if (verdict.Outcome == VerdictOutcome.Confirm && earlier.Count < Project.Spec.Acceptance.ConfirmRuns + 1)
         {
-            await AddJobAsync(s, claimId, round, claim.RoundSeq, claim.RoundSeed, claim.Worker, claim.Owner, anchor: true, cancellationToken).ConfigureAwait(false);
+            // Another job at this seed would measure the same number again (and, with one owner besides the claimer's, nobody
+            // could take it): a borderline win is run again at a fresh seed, in a round of its own on the same head.
+            await StartRoundAsync(s, claimId, claim.Worker, claim.Owner, claim.RoundSeq, NewSeed(), Project.Verifiers, cancellationToken).ConfigureAwait(false);
             return;
         }
 

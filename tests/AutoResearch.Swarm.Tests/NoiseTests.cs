@@ -160,6 +160,54 @@ public sealed class NoiseTests
         await TestSwarm.LeaseAsync(await off.JoinAsync("alice"), LeaseKind.Explore);
     }
 
+    [Theory]
+    [MemberData(nameof(TestDatabases.Kinds), MemberType = typeof(TestDatabases))]
+    public async Task A_borderline_win_is_confirmed_at_a_fresh_seed_not_by_more_reports_of_the_same_seed(string db)
+    {
+        // σ 0.01, z 2: a gain of 0.03 is above the threshold (0.02) but below twice it, so one seed does not settle it.
+        await using var swarm = await TestSwarm.StartAsync(db);
+        var alice = await swarm.JoinAsync("alice");
+        var bob = await swarm.JoinAsync("bob");
+        var carol = await swarm.JoinAsync("carol");
+        var kept = await ClaimAsync(swarm, alice, SyntheticObjective.Patch(s_base, 1, 0.4), parent: 1.0, candidate: 0.97);
+        var seeds = await VerifyRoundAsync(kept.ClaimId, (1.0, 0.97), bob, carol);
+        Assert.Equal(ClaimStatus.Pending, (await alice.ClaimStatusAsync(kept.ClaimId)).Status);
+
+        // The same verifiers may take the confirmation: it is a new round, at a seed of its own.
+        var fresh = await VerifyRoundAsync(kept.ClaimId, (1.0, 0.975), bob, carol);
+
+        Assert.DoesNotContain(fresh[0], seeds);
+        Assert.Single(fresh.Distinct());
+        var status = await alice.ClaimStatusAsync(kept.ClaimId);
+        Assert.Equal(ClaimStatus.Accepted, status.Status);
+        Assert.Contains("confirmed: mean of 2 runs", status.Reason, StringComparison.Ordinal);
+
+        // A win the fresh seed does not show is not kept.
+        var head = SyntheticObjective.Apply(s_base, SyntheticObjective.Patch(s_base, 1, 0.4))!;
+        var lucky = await ClaimAsync(swarm, alice, SyntheticObjective.Patch(head, 2, 0.4), parent: 0.97, candidate: 0.94);
+        await VerifyRoundAsync(lucky.ClaimId, (0.97, 0.94), bob, carol);
+        await VerifyRoundAsync(lucky.ClaimId, (0.97, 0.971), bob, carol);
+
+        var rejected = await alice.ClaimStatusAsync(lucky.ClaimId);
+        Assert.Equal(ClaimStatus.Rejected, rejected.Status);
+        Assert.Contains("not confirmed", rejected.Reason, StringComparison.Ordinal);
+    }
+
+    /// <summary><paramref name="verifiers"/> each take the verify lease of <paramref name="claim"/> and report <paramref name="pair"/>; returns their seeds.</summary>
+    private static async Task<List<int>> VerifyRoundAsync(long claim, (double Parent, double Candidate) pair, params SwarmClient[] verifiers)
+    {
+        var seeds = new List<int>();
+        foreach (var verifier in verifiers)
+        {
+            var lease = await TestSwarm.LeaseAsync(verifier, LeaseKind.Verify);
+            Assert.Equal(claim, lease.Verify!.ClaimId);
+            seeds.Add(lease.Seed);
+            await verifier.ReportVerificationAsync(new VerificationReport(lease.Id, true, pair.Parent, pair.Candidate, null, null, new string('b', 64)));
+        }
+
+        return seeds;
+    }
+
     [Fact]
     public void Noise_seeds_of_1_or_below_0_are_refused()
     {
