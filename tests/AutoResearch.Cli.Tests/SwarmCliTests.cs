@@ -88,16 +88,7 @@ public sealed class SwarmCliTests
         }
         finally
         {
-            foreach (var process in processes)
-            {
-                if (!process.HasExited)
-                {
-                    process.Kill(entireProcessTree: true);
-                }
-
-                await process.WaitForExitAsync();
-                process.Dispose();
-            }
+            await SwarmHttp.StopAsync(processes);
         }
     }
 }

@@ -105,16 +105,7 @@ public sealed class SwarmRealWorkloadTests : IDisposable
         }
         finally
         {
-            foreach (var process in processes)
-            {
-                if (!process.HasExited)
-                {
-                    process.Kill(entireProcessTree: true);
-                }
-
-                await process.WaitForExitAsync();
-                process.Dispose();
-            }
+            await SwarmHttp.StopAsync(processes);
         }
     }
 }

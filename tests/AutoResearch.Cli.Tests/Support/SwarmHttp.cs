@@ -37,4 +37,19 @@ internal static class SwarmHttp
             await Task.Delay(250);
         }
     }
+
+    /// <summary>Kills what is still running of <paramref name="processes"/> (with their children) and waits for each.</summary>
+    public static async Task StopAsync(IEnumerable<Process> processes)
+    {
+        foreach (var process in processes)
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+
+            await process.WaitForExitAsync();
+            process.Dispose();
+        }
+    }
 }
