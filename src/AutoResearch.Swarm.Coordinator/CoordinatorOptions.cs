@@ -81,7 +81,8 @@ public sealed record CoordinatorOptions
     /// For a project that sets no σ (<c>[swarm] sigma</c> or <c>[acceptance] sigma</c>): at how many seeds the swarm runs the base
     /// to measure it before any claim is decided (two owners agree on each). 0 does not measure: decisions then use the spread
     /// of verifiers' runs of one head at different seeds, which rarely exist, else σ = 0 (any reproduced gain is kept). Default 5:
-    /// σ from three values is off by more than a factor of two one time in ten, and every later decision inherits the error.
+    /// σ from three values is off by more than a factor of two about one time in four (from five, one in eleven), and every
+    /// later decision inherits the error.
     /// </summary>
     public int NoiseSeeds { get; init; } = 5;
 
