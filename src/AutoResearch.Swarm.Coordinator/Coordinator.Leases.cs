@@ -6,9 +6,9 @@ namespace AutoResearch.Swarm.Coordinator;
 internal sealed partial class Coordinator
 {
     /// <summary>
-    /// Hands out work: a noise run while σ is being measured (see <see cref="TryMeasureLeaseAsync"/>), else a verification job this caller may do (not its own claim, not its owner's, not a claim another key of
-    /// its owner already verifies; an expired lease's job is offered again), else an explore lease on the head. Nothing
-    /// when the caller already holds its quota of leases.
+    /// Hands out work: a noise run while σ is being measured (see <see cref="TryMeasureLeaseAsync"/>), else a verification job
+    /// this caller may do (not its own claim, not its owner's, not a claim another key of its owner already verifies; an expired
+    /// lease's job is offered again), else an explore lease on the head. Nothing when the caller already holds its quota of leases.
     /// </summary>
     public Task<LeaseReply> LeaseAsync(Caller caller, LeaseRequest request, CancellationToken cancellationToken)
     {

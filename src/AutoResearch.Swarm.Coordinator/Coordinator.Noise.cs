@@ -78,7 +78,7 @@ internal sealed partial class Coordinator
     /// <summary>σ from the noise seeds once every one is settled; null while some are not (or when this coordinator does not measure).</summary>
     private async Task<double?> MeasuredNoiseAsync(Session s, CancellationToken cancellationToken)
     {
-        if (_noise is { } known || !MeasuresNoise)
+        if (_noise is not null || !MeasuresNoise)
         {
             return _noise;
         }

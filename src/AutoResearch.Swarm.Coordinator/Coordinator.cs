@@ -71,20 +71,22 @@ internal sealed partial class Coordinator
             Project.TokenBudget, spec.Acceptance.Threshold(sigma ?? 0), Project.Verifiers, Project.MaxPatchBytes, sigma);
     }
 
-    /// <summary>The noise σ workers are told: the configured one, else the measured one (null while it is being measured).</summary>
+    /// <summary>The noise σ workers are told (see <see cref="CurrentSigmaAsync"/>); null while the swarm measures it.</summary>
     public async Task<double?> SigmaAsync(CancellationToken cancellationToken) =>
-        Project.Sigma ?? await _db.ReadAsync(async s => MeasuresNoise
-            ? await MeasuredNoiseAsync(s, cancellationToken).ConfigureAwait(false)
-            : await MeasuredSigmaAsync(s, cancellationToken).ConfigureAwait(false) ?? 0, cancellationToken).ConfigureAwait(false);
+        Project.Sigma ?? await _db.ReadAsync(s => CurrentSigmaAsync(s, cancellationToken), cancellationToken).ConfigureAwait(false);
+
+    /// <summary>The noise σ a decision uses; no verification is served while it is unknown (see <see cref="LeaseAsync"/>).</summary>
+    private async Task<double> DecisionSigmaAsync(Session s, CancellationToken cancellationToken) =>
+        await CurrentSigmaAsync(s, cancellationToken).ConfigureAwait(false) ?? 0;
 
     /// <summary>
-    /// The noise σ a decision uses: the configured one, else the one the swarm measured (no verification is served before it
-    /// is, see <see cref="LeaseAsync"/>), else, for a coordinator told not to measure, the spread of verifiers' agreed runs of a
-    /// head at different seeds, else 0.
+    /// The configured σ, else the one the swarm measured (null until it has), else, for a coordinator told not to measure, the
+    /// spread of verifiers' agreed runs of a head at different seeds, else 0.
     /// </summary>
-    private async Task<double> DecisionSigmaAsync(Session s, CancellationToken cancellationToken) =>
-        Project.Sigma ?? await MeasuredNoiseAsync(s, cancellationToken).ConfigureAwait(false)
-            ?? await MeasuredSigmaAsync(s, cancellationToken).ConfigureAwait(false) ?? 0;
+    private async Task<double?> CurrentSigmaAsync(Session s, CancellationToken cancellationToken) =>
+        Project.Sigma ?? (MeasuresNoise
+            ? await MeasuredNoiseAsync(s, cancellationToken).ConfigureAwait(false)
+            : await MeasuredSigmaAsync(s, cancellationToken).ConfigureAwait(false) ?? 0);
 
     private static async Task<double?> MeasuredSigmaAsync(Session s, CancellationToken cancellationToken)
     {

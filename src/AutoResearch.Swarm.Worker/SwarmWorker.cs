@@ -16,7 +16,6 @@ public sealed class SwarmWorker(SwarmClient client, IExperimentEngine engine, Wo
     private readonly List<ChainLink> _chain = [];
     private int _leases;
     private double? _sigma;
-    private long _sigmaAsked;
 
     public WorkerStats Stats { get; } = new();
 
@@ -33,18 +32,9 @@ public sealed class SwarmWorker(SwarmClient client, IExperimentEngine engine, Wo
         _sigma = Registration.Project.Sigma;
     }
 
-    /// <summary>Asks the coordinator for σ again while it is unknown, at most every 15 seconds.</summary>
-    private async Task RefreshSigmaAsync(CancellationToken cancellationToken)
-    {
-        var now = Environment.TickCount64;
-        if (_sigma is not null || (Interlocked.Read(ref _sigmaAsked) is var asked && asked != 0 && now - asked < 15_000))
-        {
-            return;
-        }
-
-        Interlocked.Exchange(ref _sigmaAsked, now);
-        _sigma = (await client.ProjectAsync(cancellationToken).ConfigureAwait(false)).Sigma;
-    }
+    /// <summary>Asks the coordinator for σ while it is unknown: one small request per exploration, none once it is known.</summary>
+    private async Task RefreshSigmaAsync(CancellationToken cancellationToken) =>
+        _sigma ??= (await client.ProjectAsync(cancellationToken).ConfigureAwait(false)).Sigma;
 
     /// <summary>Registers unless registered, then works until <paramref name="cancellationToken"/> fires or <see cref="WorkerOptions.MaxLeases"/> are done.</summary>
     public async Task RunAsync(CancellationToken cancellationToken = default)

@@ -89,23 +89,14 @@ public sealed class NoiseTests
         var sigma = (await alice.ProjectAsync()).Sigma!.Value;
 
         // Both verifiers reproduce a gain of 1e-5, real but far inside 2σ: it is not kept (at σ = 0 it would have been).
-        foreach (var verifier in new[] { alice, bob })
-        {
-            var lease = await TestSwarm.LeaseAsync(verifier, LeaseKind.Verify);
-            Assert.Equal(small.ClaimId, lease.Verify!.ClaimId);
-            await verifier.ReportVerificationAsync(new VerificationReport(lease.Id, true, 1.0, 0.99999, null, null, new string('b', 64)));
-        }
+        await VerifyRoundAsync(small.ClaimId, (1.0, 0.99999), alice, bob);
 
         Assert.True(1e-5 < 2 * sigma);
         Assert.Equal(ClaimStatus.Rejected, (await carol.ClaimStatusAsync(small.ClaimId)).Status);
 
         // A gain well beyond the measured noise is kept.
         var large = await ClaimAsync(swarm, carol, SyntheticObjective.Patch(s_base, 5, 0.4), parent: 1.0, candidate: 1.0 - (6 * sigma));
-        foreach (var verifier in new[] { alice, bob })
-        {
-            var lease = await TestSwarm.LeaseAsync(verifier, LeaseKind.Verify);
-            await verifier.ReportVerificationAsync(new VerificationReport(lease.Id, true, 1.0, 1.0 - (6 * sigma), null, null, new string('b', 64)));
-        }
+        await VerifyRoundAsync(large.ClaimId, (1.0, 1.0 - (6 * sigma)), alice, bob);
 
         Assert.Equal(ClaimStatus.Accepted, (await carol.ClaimStatusAsync(large.ClaimId)).Status);
     }
@@ -206,6 +197,76 @@ public sealed class NoiseTests
         }
 
         return seeds;
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabases.Kinds), MemberType = typeof(TestDatabases))]
+    public async Task Owners_who_never_agree_cannot_hold_the_swarm_a_seed_settles_on_the_median_of_its_runs(string db)
+    {
+        await using var swarm = await TestSwarm.StartAsync(db, o => o with { NoiseSeeds = 2 }, statesSigma: false);
+        var workers = new List<SwarmClient>();
+        for (var i = 0; i < 7; i++)
+        {
+            workers.Add(await swarm.JoinAsync($"owner-{i}"));
+        }
+
+        // Every owner reports a value of its own: no two agree, so each seed runs Coordinator.MaxRunsPerSeed times.
+        var values = new Dictionary<int, List<double>>();
+        for (var i = 0; i < workers.Count; i++)
+        {
+            while ((await workers[i].LeaseAsync(new LeaseRequest())).Lease is { Kind: LeaseKind.Measure } lease)
+            {
+                var value = 3 + (0.01 * i) + (lease.Seed % 2 == 0 ? 0 : 0.5);
+                (values.TryGetValue(lease.Seed, out var list) ? list : values[lease.Seed] = []).Add(value);
+                await workers[i].ReportMeasurementAsync(new MeasurementReport(lease.Id, value));
+            }
+        }
+
+        Assert.Equal(2, values.Count);
+        Assert.All(values.Values, v => Assert.Equal(Coordinator.Coordinator.MaxRunsPerSeed, v.Count));
+        static double Median(List<double> v) => (v.Order().ElementAt((v.Count - 1) / 2) + v.Order().ElementAt(v.Count / 2)) / 2;
+        var expected = Core.Acceptance.Noise.Sigma([values.Values.Select(Median).ToList()]);
+        Assert.Equal(expected!.Value, (await workers[0].ProjectAsync()).Sigma!.Value, 12);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabases.Kinds), MemberType = typeof(TestDatabases))]
+    public async Task Real_workers_run_the_noise_leases_and_one_that_joined_before_learns_sigma_when_it_explores(string db)
+    {
+        await using var swarm = await TestSwarm.StartAsync(db, o => o with { NoiseSeeds = 2 }, statesSigma: false);
+        async Task<SwarmWorker> WorkerAsync(string owner, int leases) => new(await swarm.JoinAsync(owner),
+            new HonestHead(swarm.Objective), new WorkerOptions { Coordinator = swarm.Host.Address, Owner = owner, MaxLeases = leases });
+        var early = await WorkerAsync("carol", 1);
+        await early.RegisterAsync();
+        Assert.Null(early.Sigma);
+
+        // Each worker's first two leases are the two noise seeds; the second owner's runs settle them.
+        var alice = await WorkerAsync("alice", 2);
+        var bob = await WorkerAsync("bob", 2);
+        await alice.RunAsync();
+        await bob.RunAsync();
+        await early.RunAsync();
+
+        Assert.Equal(2, alice.Stats.Measurements);
+        Assert.Equal(2, bob.Stats.Measurements);
+        Assert.Equal(0, early.Stats.Measurements);
+        Assert.Equal(1, early.Stats.Explorations);
+        var sigma = (await (await swarm.JoinAsync("dave")).ProjectAsync()).Sigma;
+        Assert.NotNull(sigma);
+        Assert.Equal(sigma, early.Sigma);
+    }
+
+    /// <summary>An engine that measures the unchanged base honestly and explores nothing.</summary>
+    private sealed class HonestHead(SyntheticObjective objective) : IExperimentEngine
+    {
+        public Task<Exploration> ExploreAsync(HeadSnapshot head, int seed, CancellationToken cancellationToken = default) =>
+            Task.FromResult(new Exploration(false, "discard", null, "nothing tried", null, null, "", 0));
+
+        public Task<Verification> VerifyAsync(HeadSnapshot head, string patch, int seed, bool holdout, CancellationToken cancellationToken = default) =>
+            throw new InvalidOperationException("no claim exists in this test");
+
+        public Task<Measurement> MeasureAsync(HeadSnapshot head, int seed, CancellationToken cancellationToken = default) =>
+            Task.FromResult(new Measurement(objective.Measure(s_base, seed), new string('c', 64), 1));
     }
 
     [Fact]
